@@ -1,0 +1,57 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Alert is an email to a tenant's admins, stored in the same transaction as the
+// decision to raise it (an outbox) and delivered by a worker.
+type Alert struct{ ent.Schema }
+
+// Mixin of the Alert.
+func (Alert) Mixin() []ent.Mixin { return []ent.Mixin{IDMixin{}, TimeMixin{}, TenantMixin{}} }
+
+// Fields of the Alert.
+func (Alert) Fields() []ent.Field {
+	return []ent.Field{
+		// Kept (as null) when the integration is deleted: alerts are history.
+		field.UUID("integration_id", uuidType()).Optional().Nillable(),
+		// failure, stale or recovery: which rule raised it.
+		field.String("kind"),
+		field.Enum("severity").Values("INFO", "WARNING", "ERROR", "CRITICAL"),
+		field.String("title"),
+		field.Text("message"),
+		field.Bool("firing").Default(true),
+		field.JSON("recipients", []string{}),
+		field.Enum("status").Values("PENDING", "SENT", "FAILED").Default("PENDING"),
+		field.Int("delivery_attempts").Default(0),
+		field.Time("next_attempt_at").Optional().Nillable(),
+		field.String("last_error").Optional().Nillable(),
+		field.Time("sent_at").Optional().Nillable(),
+		field.Time("resolved_at").Optional().Nillable(),
+		// The firing alert a recovery notice closes.
+		field.UUID("resolves_alert_id", uuidType()).Optional().Nillable(),
+		field.String("message_id").Optional(),
+	}
+}
+
+// Edges of the Alert.
+func (Alert) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("integration", Integration.Type).Ref("alerts").Field("integration_id").
+			Unique().Annotations(entsql.OnDelete(entsql.SetNull)),
+	}
+}
+
+// Indexes of the Alert.
+func (Alert) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("tenant_id", "created_at"),
+		index.Fields("status", "next_attempt_at"),
+		index.Fields("integration_id", "firing", "resolved_at"),
+	}
+}

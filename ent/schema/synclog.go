@@ -1,0 +1,58 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// SyncLog is one run of a sync: written RUNNING when it starts and finished with its
+// outcome, so that history and stats are read from one table.
+type SyncLog struct{ ent.Schema }
+
+// Mixin of the SyncLog.
+func (SyncLog) Mixin() []ent.Mixin { return []ent.Mixin{IDMixin{}, TenantMixin{}} }
+
+// Fields of the SyncLog.
+func (SyncLog) Fields() []ent.Field {
+	return []ent.Field{
+		field.UUID("integration_id", uuidType()).Immutable(),
+		field.Enum("sync_type").Values("HOS_SYNC", "LOAD_SYNC", "FUEL_SYNC", "WEATHER_SYNC").Immutable(),
+		field.Enum("status").Values("RUNNING", "SUCCESS", "FAILED").Default("RUNNING"),
+		field.Enum("trigger").Values("SCHEDULED", "MANUAL").Immutable(),
+		field.Time("started_at").Immutable(),
+		field.Time("completed_at").Optional().Nillable(),
+		field.Int64("duration_ms").Optional().Nillable(),
+		field.Int("attempts").Default(0),
+		field.Int("records_processed").Default(0),
+		field.Int("records_created").Default(0),
+		field.Int("records_updated").Default(0),
+		field.String("error").Optional().Nillable().MaxLen(2000),
+		// The resilience class of the failure (auth, rate_limited, …), for stats and alerts.
+		field.String("error_class").Optional().Nillable(),
+		// Which server process runs it and when it last said so, to close abandoned runs.
+		field.String("runner").Optional(),
+		field.Time("heartbeat_at").Optional().Nillable(),
+	}
+}
+
+// Edges of the SyncLog.
+func (SyncLog) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("integration", Integration.Type).Ref("sync_logs").Field("integration_id").
+			Unique().Required().Immutable().Annotations(entsql.OnDelete(entsql.Cascade)),
+	}
+}
+
+// Indexes of the SyncLog: newest first per integration (history pages) and per
+// integration and status (filtered history, stats, alert windows).
+func (SyncLog) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("integration_id", "started_at", "id"),
+		index.Fields("integration_id", "status", "started_at"),
+		index.Fields("status", "heartbeat_at"),
+		index.Fields("started_at"),
+	}
+}

@@ -1,0 +1,4 @@
+package graph
+
+// Deps is filled in by server/.
+type Deps struct{}

@@ -1,0 +1,105 @@
+// Package store opens the database (SQLite or PostgreSQL), migrates the ent schema and
+// runs the few queries that need hand-written SQL (aggregates ent cannot express).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/schema"
+	_ "github.com/lib/pq" // the PostgreSQL driver, registered as "postgres"
+	"modernc.org/sqlite"
+
+	"github.com/sallyhq/sally/ent"
+)
+
+func init() {
+	// ent opens SQLite as "sqlite3"; modernc (pure Go, no cgo) registers "sqlite".
+	sql.Register(dialect.SQLite, &sqlite.Driver{})
+}
+
+// Store is the opened database: the ent client for everything, the raw handle for
+// aggregates, and the dialect those are written for.
+type Store struct {
+	Client  *ent.Client
+	DB      *sql.DB
+	Dialect string // dialect.SQLite or dialect.Postgres
+}
+
+// Open connects to the database; driver is "sqlite" or "postgres".
+func Open(ctx context.Context, driver, dsn string) (*Store, error) {
+	d := dialect.Postgres
+	if driver == "sqlite" || driver == dialect.SQLite {
+		d = dialect.SQLite
+	}
+	db, err := sql.Open(d, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", d, err)
+	}
+	if d == dialect.SQLite {
+		// WAL lets readers run beside the one writer; _txlock=immediate in the DSN
+		// makes writers queue on busy_timeout instead of failing to upgrade a lock.
+		db.SetMaxOpenConns(8)
+	} else {
+		db.SetMaxOpenConns(32)
+		db.SetMaxIdleConns(16)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s: %w", d, err)
+	}
+	drv := entsql.OpenDB(d, db)
+	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: d}, nil
+}
+
+// Migrate creates or updates the schema. Concurrent starts of several replicas on one
+// PostgreSQL are serialized with an advisory lock.
+func (s *Store) Migrate(ctx context.Context) error {
+	if s.Dialect == dialect.Postgres {
+		conn, err := s.DB.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(727001)`); err != nil {
+			return fmt.Errorf("migrate lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(727001)`)
+	}
+	if err := s.Client.Schema.Create(ctx, schema.WithDropIndex(true)); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.Client.Close() }
+
+// Ping reports whether the database answers (for /readyz).
+func (s *Store) Ping(ctx context.Context) error { return s.DB.PingContext(ctx) }
+
+// Rebind turns ? placeholders into $1, $2 … for PostgreSQL.
+func (s *Store) Rebind(q string) string {
+	if s.Dialect != dialect.Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
