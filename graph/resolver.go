@@ -1,6 +1,58 @@
 package graph
 
-// Resolver lists what the resolvers depend on; server/ builds it.
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/sallyhq/sally/auth"
+	"github.com/sallyhq/sally/store"
+)
+
+// Resolver is the root of the resolvers; its Deps are everything they use, built by
+// server/ with explicit constructors.
 type Resolver struct {
 	Deps
+}
+
+// Deps lists the resolvers' dependencies.
+type Deps struct {
+	Store    *store.Store
+	Tokens   *auth.Tokens
+	Hasher   auth.Hasher
+	Throttle *auth.Throttle
+	Sealer   *auth.Sealer
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// Sleep waits after a failed login (slows down guessing); tests make it instant.
+	Sleep func(ctx context.Context, d time.Duration)
+	// IntegrationChanged is told when an integration's settings or credentials
+	// change or it is deleted, so cached vendor clients and breakers are rebuilt.
+	IntegrationChanged func(id string)
+}
+
+func (r *Resolver) now() time.Time {
+	if r.Now != nil {
+		return r.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (r *Resolver) sleep(ctx context.Context, d time.Duration) {
+	if r.Sleep != nil {
+		r.Sleep(ctx, d)
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func (r *Resolver) changed(id string) {
+	if r.IntegrationChanged != nil {
+		r.IntegrationChanged(id)
+	}
 }

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/sallyhq/sally/graph/generated"
@@ -15,119 +14,119 @@ import (
 )
 
 func (r *alertResolver) Integration(ctx context.Context, obj *model.Alert) (*model.Integration, error) {
-	panic(fmt.Errorf("not implemented: Integration - integration"))
+	return r.integrationByUUIDString(ctx, obj.IntegrationID)
 }
 
 func (r *integrationResolver) History(ctx context.Context, obj *model.Integration, limit *int, offset *int, status *model.SyncStatus) ([]*model.SyncLog, error) {
-	panic(fmt.Errorf("not implemented: History - history"))
+	return r.history(ctx, obj.ID, limit, offset, status)
 }
 
 func (r *integrationResolver) Stats(ctx context.Context, obj *model.Integration, since *time.Time) (*model.SyncStats, error) {
-	panic(fmt.Errorf("not implemented: Stats - stats"))
+	return r.stats(ctx, obj.ID, since)
 }
 
 func (r *mutationResolver) Login(ctx context.Context, email string, password string) (*model.AuthPayload, error) {
-	panic(fmt.Errorf("not implemented: Login - login"))
+	return r.login(ctx, email, password)
 }
 
 func (r *mutationResolver) CreateTenant(ctx context.Context, input model.CreateTenantInput) (*model.Tenant, error) {
-	panic(fmt.Errorf("not implemented: CreateTenant - createTenant"))
+	return r.createTenant(ctx, input)
 }
 
 func (r *mutationResolver) CreateUser(ctx context.Context, input model.CreateUserInput) (*model.User, error) {
-	panic(fmt.Errorf("not implemented: CreateUser - createUser"))
+	return r.createUser(ctx, input)
 }
 
 func (r *mutationResolver) CreateIntegration(ctx context.Context, input model.CreateIntegrationInput) (*model.Integration, error) {
-	panic(fmt.Errorf("not implemented: CreateIntegration - createIntegration"))
+	return r.createIntegration(ctx, input)
 }
 
 func (r *mutationResolver) UpdateIntegration(ctx context.Context, id string, input model.UpdateIntegrationInput) (*model.Integration, error) {
-	panic(fmt.Errorf("not implemented: UpdateIntegration - updateIntegration"))
+	return r.updateIntegration(ctx, id, input)
 }
 
 func (r *mutationResolver) DeleteIntegration(ctx context.Context, id string) (bool, error) {
-	panic(fmt.Errorf("not implemented: DeleteIntegration - deleteIntegration"))
+	return r.deleteIntegration(ctx, id)
 }
 
 func (r *mutationResolver) TestIntegration(ctx context.Context, id string) (*model.ConnectionTestResult, error) {
-	panic(fmt.Errorf("not implemented: TestIntegration - testIntegration"))
+	return r.testIntegration(ctx, id)
 }
 
 func (r *mutationResolver) SyncIntegration(ctx context.Context, id string) (*model.SyncLog, error) {
-	panic(fmt.Errorf("not implemented: SyncIntegration - syncIntegration"))
+	return r.syncIntegration(ctx, id)
 }
 
 func (r *mutationResolver) OverrideDriverHos(ctx context.Context, driverID string, input model.HOSOverrideInput) (*model.HOSData, error) {
-	panic(fmt.Errorf("not implemented: OverrideDriverHos - overrideDriverHOS"))
+	return r.overrideDriverHOS(ctx, driverID, input)
 }
 
 func (r *mutationResolver) ClearDriverHOSOverride(ctx context.Context, driverID string) (*model.HOSData, error) {
-	panic(fmt.Errorf("not implemented: ClearDriverHOSOverride - clearDriverHOSOverride"))
+	return r.clearDriverHOSOverride(ctx, driverID)
 }
 
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
-	panic(fmt.Errorf("not implemented: Me - me"))
+	return r.me(ctx)
 }
 
 func (r *queryResolver) Tenants(ctx context.Context) ([]*model.Tenant, error) {
-	panic(fmt.Errorf("not implemented: Tenants - tenants"))
+	return r.tenants(ctx)
 }
 
 func (r *queryResolver) Users(ctx context.Context) ([]*model.User, error) {
-	panic(fmt.Errorf("not implemented: Users - users"))
+	return r.users(ctx)
 }
 
 func (r *queryResolver) Integrations(ctx context.Context) ([]*model.Integration, error) {
-	panic(fmt.Errorf("not implemented: Integrations - integrations"))
+	return r.integrations(ctx)
 }
 
 func (r *queryResolver) Integration(ctx context.Context, id string) (*model.Integration, error) {
-	panic(fmt.Errorf("not implemented: Integration - integration"))
+	return r.integration(ctx, id)
 }
 
 func (r *queryResolver) SyncHistory(ctx context.Context, integrationID string, limit *int, offset *int, status *model.SyncStatus) ([]*model.SyncLog, error) {
-	panic(fmt.Errorf("not implemented: SyncHistory - syncHistory"))
+	return r.history(ctx, integrationID, limit, offset, status)
 }
 
 func (r *queryResolver) SyncStats(ctx context.Context, integrationID string, since *time.Time) (*model.SyncStats, error) {
-	panic(fmt.Errorf("not implemented: SyncStats - syncStats"))
+	return r.stats(ctx, integrationID, since)
 }
 
 func (r *queryResolver) Alerts(ctx context.Context, limit *int, offset *int) ([]*model.Alert, error) {
-	panic(fmt.Errorf("not implemented: Alerts - alerts"))
+	return r.alerts(ctx, limit, offset)
 }
 
 func (r *queryResolver) Drivers(ctx context.Context) ([]*model.Driver, error) {
-	panic(fmt.Errorf("not implemented: Drivers - drivers"))
+	return r.drivers(ctx)
 }
 
 func (r *queryResolver) DriverHos(ctx context.Context, driverID string) (*model.HOSData, error) {
-	panic(fmt.Errorf("not implemented: DriverHos - driverHOS"))
+	return r.driverHOS(ctx, driverID)
 }
 
 func (r *queryResolver) Loads(ctx context.Context, status *model.LoadStatus) ([]*model.Load, error) {
-	panic(fmt.Errorf("not implemented: Loads - loads"))
+	return r.loads(ctx, status)
 }
 
 func (r *queryResolver) FuelStations(ctx context.Context, latitude float64, longitude float64, radiusMiles *float64, maxResults *int) ([]*model.FuelStation, error) {
-	panic(fmt.Errorf("not implemented: FuelStations - fuelStations"))
+	return r.fuelStations(ctx, latitude, longitude, radiusMiles, maxResults)
 }
 
 func (r *queryResolver) Weather(ctx context.Context, latitude float64, longitude float64) (*model.Weather, error) {
-	panic(fmt.Errorf("not implemented: Weather - weather"))
+	return r.weather(ctx, latitude, longitude)
 }
 
 func (r *subscriptionResolver) SyncEvents(ctx context.Context, integrationID *string) (<-chan *model.SyncEvent, error) {
-	panic(fmt.Errorf("not implemented: SyncEvents - syncEvents"))
+	return r.syncEvents(ctx, integrationID)
 }
 
 func (r *syncLogResolver) Integration(ctx context.Context, obj *model.SyncLog) (*model.Integration, error) {
-	panic(fmt.Errorf("not implemented: Integration - integration"))
+	return r.integration(ctx, obj.IntegrationID)
 }
 
 func (r *userResolver) Tenant(ctx context.Context, obj *model.User) (*model.Tenant, error) {
-	panic(fmt.Errorf("not implemented: Tenant - tenant"))
+	return r.tenantOf(ctx, obj.TenantID)
 }
 
 func (r *Resolver) Alert() generated.AlertResolver { return &alertResolver{r} }

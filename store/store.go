@@ -69,10 +69,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate: %w", err)
 		}
 		defer conn.Close()
-		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(727001)`); err != nil {
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, lockKeys["migrate"]); err != nil {
 			return fmt.Errorf("migrate lock: %w", err)
 		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(727001)`)
+		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockKeys["migrate"])
 	}
 	if err := s.Client.Schema.Create(ctx, schema.WithDropIndex(true)); err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -102,4 +102,30 @@ func (s *Store) Rebind(q string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// lockKeys are the advisory lock ids of the named cluster-wide critical sections.
+var lockKeys = map[string]int64{"migrate": 727001, "bootstrap": 727002, "demo": 727003}
+
+// WithLock runs fn while holding a cluster-wide lock (a PostgreSQL session advisory lock on a
+// connection kept for it), so that replicas starting together do the work once. On SQLite,
+// one process owns the file and the immediate transaction serializes writers.
+func (s *Store) WithLock(ctx context.Context, name string, fn func(ctx context.Context) error) error {
+	if s.Dialect != dialect.Postgres {
+		return fn(ctx)
+	}
+	key, ok := lockKeys[name]
+	if !ok {
+		return fmt.Errorf("unknown lock %q", name)
+	}
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", name, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+		return fmt.Errorf("lock %s: %w", name, err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key)
+	return fn(ctx)
 }

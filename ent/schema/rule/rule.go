@@ -6,6 +6,7 @@ package rule
 import (
 	"context"
 	"errors"
+	"reflect"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -85,13 +86,34 @@ func filterColumn(column string, superSeesAll bool) queryMutationRule {
 		if superSeesAll && v.Role == auth.RoleSuperAdmin {
 			return privacy.Allow
 		}
-		w, ok := qm.(wherer)
-		if !ok {
-			return privacy.Denyf("privacy: %T cannot be filtered", qm)
+		pred := func(s *sql.Selector) { s.Where(sql.EQ(s.C(column), tid)) }
+		if w, ok := qm.(wherer); ok { // mutations
+			w.WhereP(pred)
+			return privacy.Skip
 		}
-		w.WhereP(func(s *sql.Selector) { s.Where(sql.EQ(s.C(column), tid)) })
-		return privacy.Skip
+		if whereByReflection(qm, pred) { // queries
+			return privacy.Skip
+		}
+		return privacy.Denyf("privacy: %T cannot be filtered", qm)
 	}
+}
+
+// whereByReflection calls q.Where(pred) on a generated query, whose Where takes its
+// own predicate type (func(*sql.Selector) underneath). Generated queries offer no
+// untyped WhereP without the intercept feature, and importing generated code here
+// would make the schema depend on its own output.
+func whereByReflection(q any, pred func(*sql.Selector)) bool {
+	m := reflect.ValueOf(q).MethodByName("Where")
+	if !m.IsValid() || m.Type().NumIn() != 1 || !m.Type().IsVariadic() {
+		return false
+	}
+	pt := m.Type().In(0).Elem()
+	pv := reflect.ValueOf(pred)
+	if !pv.Type().ConvertibleTo(pt) {
+		return false
+	}
+	m.Call([]reflect.Value{pv.Convert(pt)})
+	return true
 }
 
 func createInTenant(ctx context.Context, m ent.Mutation) error {

@@ -1,0 +1,119 @@
+package graph
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sallyhq/sally/ent"
+	"github.com/sallyhq/sally/graph/model"
+)
+
+// parseID turns a client's ID into a UUID; a malformed one is reported exactly like
+// a missing object.
+func parseID(id, what string) (uuid.UUID, error) {
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return uuid.Nil, errNotFound(what)
+	}
+	return u, nil
+}
+
+func utc(t time.Time) time.Time { return t.UTC() }
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func toTenant(t *ent.Tenant) *model.Tenant {
+	return &model.Tenant{ID: t.ID.String(), Name: t.Name, CreatedAt: utc(t.CreatedAt)}
+}
+
+func toUser(u *ent.User) *model.User {
+	return &model.User{
+		ID: u.ID.String(), Email: u.Email, Role: model.Role(u.Role), IsActive: u.IsActive,
+		TenantID: u.TenantID.String(), CreatedAt: utc(u.CreatedAt),
+	}
+}
+
+func toIntegration(i *ent.Integration) *model.Integration {
+	m := &model.Integration{
+		ID:                    i.ID.String(),
+		TenantID:              i.TenantID.String(),
+		IntegrationType:       model.IntegrationType(i.IntegrationType),
+		Vendor:                model.Vendor(i.Vendor),
+		DisplayName:           i.DisplayName,
+		Enabled:               i.Enabled,
+		SyncIntervalSeconds:   i.SyncIntervalSeconds,
+		CredentialsHint:       i.CredentialsHint,
+		AlertFailureThreshold: i.AlertFailureThreshold,
+		AlertWindowMinutes:    i.AlertWindowMinutes,
+		CircuitState:          model.CircuitState(i.CircuitState),
+		LastSyncAt:            utcPtr(i.LastSyncAt),
+		NextSyncAt:            utcPtr(i.NextSyncAt),
+		CreatedAt:             utc(i.CreatedAt),
+		UpdatedAt:             utc(i.UpdatedAt),
+	}
+	if !i.Enabled {
+		m.NextSyncAt = nil
+	}
+	if i.LastSyncStatus != nil {
+		s := model.SyncStatus(*i.LastSyncStatus)
+		m.LastSyncStatus = &s
+	}
+	return m
+}
+
+// ToSyncLog converts a stored sync log to its GraphQL form (also used for events).
+func ToSyncLog(l *ent.SyncLog) *model.SyncLog {
+	m := &model.SyncLog{
+		ID:               l.ID.String(),
+		IntegrationID:    l.IntegrationID.String(),
+		SyncType:         model.SyncType(l.SyncType),
+		Status:           model.SyncStatus(l.Status),
+		Trigger:          model.SyncTrigger(l.Trigger),
+		StartedAt:        utc(l.StartedAt),
+		CompletedAt:      utcPtr(l.CompletedAt),
+		Attempts:         l.Attempts,
+		RecordsProcessed: l.RecordsProcessed,
+		RecordsCreated:   l.RecordsCreated,
+		RecordsUpdated:   l.RecordsUpdated,
+		Error:            l.Error,
+		ErrorClass:       l.ErrorClass,
+	}
+	if l.DurationMs != nil {
+		d := int(*l.DurationMs)
+		m.DurationMs = &d
+	}
+	return m
+}
+
+func toAlert(a *ent.Alert) *model.Alert {
+	m := &model.Alert{
+		ID:               a.ID.String(),
+		Severity:         model.AlertSeverity(a.Severity),
+		Title:            a.Title,
+		Message:          a.Message,
+		Firing:           a.Firing,
+		Recipients:       a.Recipients,
+		Status:           model.AlertStatus(a.Status),
+		DeliveryAttempts: a.DeliveryAttempts,
+		CreatedAt:        utc(a.CreatedAt),
+		SentAt:           utcPtr(a.SentAt),
+		Kind:             a.Kind,
+		LastError:        a.LastError,
+		ResolvedAt:       utcPtr(a.ResolvedAt),
+	}
+	if m.Recipients == nil {
+		m.Recipients = []string{}
+	}
+	if a.IntegrationID != nil {
+		s := a.IntegrationID.String()
+		m.IntegrationID = &s
+	}
+	return m
+}

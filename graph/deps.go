@@ -1,4 +1,0 @@
-package graph
-
-// Deps is filled in by server/.
-type Deps struct{}

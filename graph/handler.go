@@ -1,0 +1,184 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/coder/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/sallyhq/sally/auth"
+	"github.com/sallyhq/sally/graph/generated"
+	"github.com/sallyhq/sally/graph/model"
+)
+
+// Limits that protect the server from expensive or abusive requests.
+const (
+	MaxBodyBytes  = 1 << 20 // a GraphQL request body
+	MaxDepth      = 10      // nesting of selections, fragments expanded
+	MaxComplexity = 5000    // gqlgen's field count, lists weighted by their limit
+)
+
+// HandlerOptions tune the transport.
+type HandlerOptions struct {
+	// AllowedOrigins are the browser origins allowed besides the server's own
+	// (CORS_ALLOWED_ORIGINS); websocket upgrades from others get 403.
+	AllowedOrigins []string
+	// PingInterval is the graphql-transport-ws keep-alive ping interval.
+	PingInterval time.Duration
+}
+
+// NewHandler returns the GraphQL endpoint: POST/GET queries and mutations, websocket
+// (graphql-transport-ws) and SSE subscriptions, with auth, limits and error codes.
+func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
+	logger := r.logger()
+	cfg := generated.Config{Resolvers: r}
+	setComplexity(&cfg)
+	srv := handler.New(generated.NewExecutableSchema(cfg))
+
+	ping := opts.PingInterval
+	if ping == 0 {
+		ping = 10 * time.Second
+	}
+	srv.AddTransport(transport.Websocket{
+		Implementation:   transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{OriginPatterns: opts.AllowedOrigins}},
+		PingPongInterval: ping,
+		InitFunc:         r.websocketInit,
+	})
+	srv.AddTransport(transport.SSE{})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	srv.SetErrorPresenter(presentError(logger))
+	srv.SetRecoverFunc(recoverPanic(logger))
+	srv.AroundOperations(limitDepth)
+	srv.AroundRootFields(requireViewer)
+	srv.AroundResponses(contractCodes)
+
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Body != nil {
+			req.Body = http.MaxBytesReader(w, req.Body, MaxBodyBytes)
+		}
+		srv.ServeHTTP(w, req)
+	})
+}
+
+// publicRootFields need no token: logging in, and the (public) schema itself.
+var publicRootFields = map[string]bool{"login": true, "__schema": true, "__type": true, "__typename": true}
+
+// requireViewer answers UNAUTHENTICATED for every root field but the public ones when
+// the request has no valid token, in one place rather than in each resolver.
+func requireViewer(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	fc := graphql.GetRootFieldContext(ctx)
+	if fc != nil && !publicRootFields[fc.Field.Name] {
+		if _, err := auth.Require(ctx); err != nil {
+			graphql.AddError(ctx, unauthenticated(err))
+			return graphql.Null
+		}
+	}
+	return next(ctx)
+}
+
+func unauthenticated(err error) *Error {
+	switch {
+	case errors.Is(err, auth.ErrExpiredToken):
+		return errUnauthenticated("your session has expired: log in again")
+	case errors.Is(err, auth.ErrInvalidToken):
+		return errUnauthenticated("invalid token: log in again")
+	default:
+		return errUnauthenticated("authentication required: send Authorization: Bearer <token> (from the login mutation)")
+	}
+}
+
+// contractCodes gives request-level errors (parse, validation, variable coercion) the
+// contract's BAD_USER_INPUT instead of gqlgen's own codes.
+func contractCodes(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp == nil {
+		return resp
+	}
+	for _, e := range resp.Errors {
+		c, _ := e.Extensions["code"].(string)
+		if !isContractCode(c) {
+			setCode(e, CodeBadUserInput)
+		}
+	}
+	return resp
+}
+
+// limitDepth refuses operations nested deeper than MaxDepth before they run.
+func limitDepth(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	if oc != nil && oc.Operation != nil {
+		if d := depth(oc.Operation.SelectionSet, oc.Doc.Fragments, 0); d > MaxDepth {
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+				Message:    "query is nested too deeply",
+				Extensions: map[string]any{"code": CodeBadUserInput},
+			}}})
+		}
+	}
+	return next(ctx)
+}
+
+func depth(set ast.SelectionSet, frags ast.FragmentDefinitionList, seen int) int {
+	if seen > MaxDepth+1 {
+		return seen // deep enough to refuse; also stops fragment cycles
+	}
+	most := seen
+	for _, s := range set {
+		var d int
+		switch s := s.(type) {
+		case *ast.Field:
+			if len(s.SelectionSet) == 0 {
+				d = seen + 1
+			} else {
+				d = depth(s.SelectionSet, frags, seen+1)
+			}
+		case *ast.InlineFragment:
+			d = depth(s.SelectionSet, frags, seen)
+		case *ast.FragmentSpread:
+			if f := frags.ForName(s.Name); f != nil {
+				d = depth(f.SelectionSet, frags, seen)
+			}
+		}
+		if d > most {
+			most = d
+		}
+	}
+	return most
+}
+
+// setComplexity weights paged lists by their limit, so that a page of 500 costs more
+// than a page of 5.
+func setComplexity(cfg *generated.Config) {
+	paged := func(child int, limit *int) int {
+		n := 50
+		if limit != nil && *limit > 0 {
+			n = *limit
+		}
+		return 1 + child*n/10
+	}
+	cfg.Complexity.Query.SyncHistory = func(child int, _ string, limit, _ *int, _ *model.SyncStatus) int {
+		return paged(child, limit)
+	}
+	cfg.Complexity.Integration.History = func(child int, limit, _ *int, _ *model.SyncStatus) int {
+		return paged(child, limit)
+	}
+	cfg.Complexity.Query.Alerts = func(child int, limit, _ *int) int { return paged(child, limit) }
+}
+
+func (r *Resolver) logger() *slog.Logger {
+	if r.Logger != nil {
+		return r.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}

@@ -1,0 +1,325 @@
+package graph
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sallyhq/sally/auth"
+	"github.com/sallyhq/sally/ent"
+	"github.com/sallyhq/sally/ent/integration"
+	"github.com/sallyhq/sally/ent/synclog"
+	"github.com/sallyhq/sally/graph/model"
+)
+
+// NextSyncAfter is when the scheduler should next run an integration: one interval
+// after from, plus up to 5% (at most 30 s) of jitter so that integrations created
+// together do not all fire in the same second.
+func NextSyncAfter(from time.Time, intervalSeconds int) time.Time {
+	interval := time.Duration(intervalSeconds) * time.Second
+	jitter := min(interval/20, 30*time.Second)
+	if jitter > 0 {
+		jitter = rand.N(jitter)
+	}
+	return from.Add(interval + jitter).UTC()
+}
+
+func (r *Resolver) getIntegration(ctx context.Context, id string) (*ent.Integration, error) {
+	uid, err := parseID(id, "integration")
+	if err != nil {
+		return nil, err
+	}
+	in, err := r.Store.Client.Integration.Get(ctx, uid)
+	if ent.IsNotFound(err) {
+		return nil, errNotFound("integration")
+	}
+	return in, err
+}
+
+func (r *Resolver) integrations(ctx context.Context) ([]*model.Integration, error) {
+	ins, err := r.Store.Client.Integration.Query().
+		Order(ent.Asc(integration.FieldCreatedAt), ent.Asc(integration.FieldID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Integration, len(ins))
+	for i, in := range ins {
+		out[i] = toIntegration(in)
+	}
+	return out, nil
+}
+
+func (r *Resolver) integration(ctx context.Context, id string) (*model.Integration, error) {
+	in, err := r.getIntegration(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return toIntegration(in), nil
+}
+
+func (r *Resolver) sealCredentials(c *model.CredentialsInput) (sealed, hint string, err error) {
+	creds := auth.Credentials{APIKey: c.APIKey}
+	if c.APISecret != nil {
+		creds.APISecret = *c.APISecret
+	}
+	sealed, err = r.Sealer.SealCredentials(creds)
+	return sealed, auth.Hint(c.APIKey), err
+}
+
+func (r *Resolver) createIntegration(ctx context.Context, in model.CreateIntegrationInput) (*model.Integration, error) {
+	if _, err := requireAdmin(ctx); err != nil {
+		return nil, err
+	}
+	if !in.IntegrationType.IsValid() || !in.Vendor.IsValid() {
+		return nil, badInput("unknown integrationType or vendor")
+	}
+	if vendorServes[in.Vendor] != in.IntegrationType {
+		return nil, badInput("vendor %s does not serve integrationType %s (it serves %s)",
+			in.Vendor, in.IntegrationType, vendorServes[in.Vendor])
+	}
+	if err := validateDisplayName(in.DisplayName); err != nil {
+		return nil, err
+	}
+	if in.Credentials == nil {
+		return nil, badInput("credentials are required")
+	}
+	interval, threshold, window, enabled := 300, 3, 60, true
+	if in.SyncIntervalSeconds != nil {
+		interval = *in.SyncIntervalSeconds
+	}
+	if in.AlertFailureThreshold != nil {
+		threshold = *in.AlertFailureThreshold
+	}
+	if in.AlertWindowMinutes != nil {
+		window = *in.AlertWindowMinutes
+	}
+	if in.Enabled != nil {
+		enabled = *in.Enabled
+	}
+	for _, err := range []error{
+		validateRange("syncIntervalSeconds", &interval, MinInterval, MaxInterval),
+		validateRange("alertFailureThreshold", &threshold, MinThreshold, MaxThreshold),
+		validateRange("alertWindowMinutes", &window, MinWindow, MaxWindow),
+		validateCredentials(in.Credentials),
+	} {
+		if err != nil {
+			return nil, err
+		}
+	}
+	sealed, hint, err := r.sealCredentials(in.Credentials)
+	if err != nil {
+		return nil, err
+	}
+	c := r.Store.Client.Integration.Create().
+		SetIntegrationType(integration.IntegrationType(in.IntegrationType)).
+		SetVendor(integration.Vendor(in.Vendor)).
+		SetDisplayName(in.DisplayName).
+		SetCredentials(sealed).SetCredentialsHint(hint).
+		SetSyncIntervalSeconds(interval).SetEnabled(enabled).
+		SetAlertFailureThreshold(threshold).SetAlertWindowMinutes(window)
+	if enabled {
+		c.SetNextSyncAt(NextSyncAfter(r.now(), interval))
+	}
+	saved, err := c.Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return toIntegration(saved), nil
+}
+
+func (r *Resolver) updateIntegration(ctx context.Context, id string, in model.UpdateIntegrationInput) (*model.Integration, error) {
+	if _, err := requireAdmin(ctx); err != nil {
+		return nil, err
+	}
+	for _, err := range []error{
+		validateRange("syncIntervalSeconds", in.SyncIntervalSeconds, MinInterval, MaxInterval),
+		validateRange("alertFailureThreshold", in.AlertFailureThreshold, MinThreshold, MaxThreshold),
+		validateRange("alertWindowMinutes", in.AlertWindowMinutes, MinWindow, MaxWindow),
+		validateCredentials(in.Credentials),
+	} {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if in.DisplayName != nil {
+		if err := validateDisplayName(*in.DisplayName); err != nil {
+			return nil, err
+		}
+	}
+	cur, err := r.getIntegration(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	u := r.Store.Client.Integration.UpdateOne(cur)
+	if in.DisplayName != nil {
+		u.SetDisplayName(*in.DisplayName)
+	}
+	if in.Credentials != nil {
+		sealed, hint, err := r.sealCredentials(in.Credentials)
+		if err != nil {
+			return nil, err
+		}
+		// New credentials deserve a fresh start: an open breaker was about the old ones.
+		u.SetCredentials(sealed).SetCredentialsHint(hint).
+			SetCircuitState(integration.CircuitStateCLOSED).ClearCircuitOpenedAt()
+	}
+	if in.AlertFailureThreshold != nil {
+		u.SetAlertFailureThreshold(*in.AlertFailureThreshold)
+	}
+	if in.AlertWindowMinutes != nil {
+		u.SetAlertWindowMinutes(*in.AlertWindowMinutes)
+	}
+	interval := cur.SyncIntervalSeconds
+	if in.SyncIntervalSeconds != nil {
+		interval = *in.SyncIntervalSeconds
+		u.SetSyncIntervalSeconds(interval)
+	}
+	enabled := cur.Enabled
+	if in.Enabled != nil {
+		enabled = *in.Enabled
+		u.SetEnabled(enabled)
+	}
+	switch {
+	case !enabled:
+		u.ClearNextSyncAt()
+	case !cur.Enabled || (in.SyncIntervalSeconds != nil && interval != cur.SyncIntervalSeconds):
+		// Re-enabled, or a new interval: the schedule starts over from now.
+		u.SetNextSyncAt(NextSyncAfter(r.now(), interval))
+	}
+	saved, err := u.Save(ctx)
+	if ent.IsNotFound(err) {
+		return nil, errNotFound("integration")
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.changed(saved.ID.String())
+	return toIntegration(saved), nil
+}
+
+func (r *Resolver) deleteIntegration(ctx context.Context, id string) (bool, error) {
+	if _, err := requireAdmin(ctx); err != nil {
+		return false, err
+	}
+	uid, err := parseID(id, "integration")
+	if err != nil {
+		return false, err
+	}
+	// Drivers, loads, stations, weather and sync logs go with it (ON DELETE CASCADE);
+	// alerts stay as history with no integration.
+	n, err := r.Store.Client.Integration.Delete().Where(integration.ID(uid)).Exec(ctx)
+	if err != nil {
+		return false, err
+	}
+	if n == 0 {
+		return false, errNotFound("integration")
+	}
+	r.changed(id)
+	return true, nil
+}
+
+func (r *Resolver) history(ctx context.Context, integrationID string, limit, offset *int, status *model.SyncStatus) ([]*model.SyncLog, error) {
+	l, o, err := validatePage(limit, offset)
+	if err != nil {
+		return nil, err
+	}
+	if status != nil && !status.IsValid() {
+		return nil, badInput("unknown status")
+	}
+	uid, err := parseID(integrationID, "integration")
+	if err != nil {
+		return nil, err
+	}
+	q := r.Store.Client.SyncLog.Query().Where(synclog.IntegrationID(uid))
+	if status != nil {
+		q.Where(synclog.StatusEQ(synclog.Status(*status)))
+	}
+	logs, err := q.Order(ent.Desc(synclog.FieldStartedAt), ent.Desc(synclog.FieldID)).
+		Limit(l).Offset(o).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(logs) == 0 {
+		// Only an empty page needs to tell "no history" from "no such integration".
+		if _, err := r.getIntegration(ctx, integrationID); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]*model.SyncLog, len(logs))
+	for i, lg := range logs {
+		out[i] = ToSyncLog(lg)
+	}
+	return out, nil
+}
+
+func (r *Resolver) stats(ctx context.Context, integrationID string, since *time.Time) (*model.SyncStats, error) {
+	in, err := r.getIntegration(ctx, integrationID)
+	if err != nil {
+		return nil, err
+	}
+	var from time.Time
+	if since != nil {
+		from = *since
+	}
+	st, err := r.Store.Stats(ctx, in.TenantID, in.ID, from)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SyncStats{
+		TotalSyncs:        st.Total,
+		SuccessfulSyncs:   st.Successful,
+		FailedSyncs:       st.Failed,
+		SuccessRate:       st.SuccessRate(),
+		AverageDurationMs: st.AverageDurationMs,
+		P95DurationMs:     st.P95DurationMs,
+		LastSuccessAt:     st.LastSuccessAt,
+		LastFailureAt:     st.LastFailureAt,
+	}, nil
+}
+
+func (r *Resolver) alerts(ctx context.Context, limit, offset *int) ([]*model.Alert, error) {
+	if _, err := requireAdmin(ctx); err != nil {
+		return nil, err
+	}
+	l, o, err := validatePage(limit, offset)
+	if err != nil {
+		return nil, err
+	}
+	as, err := r.Store.Client.Alert.Query().
+		Order(ent.Desc("created_at"), ent.Desc("id")).Limit(l).Offset(o).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Alert, len(as))
+	for i, a := range as {
+		out[i] = toAlert(a)
+	}
+	return out, nil
+}
+
+func (r *Resolver) integrationByUUID(ctx context.Context, id *uuid.UUID) (*model.Integration, error) {
+	if id == nil {
+		return nil, nil
+	}
+	in, err := r.Store.Client.Integration.Get(ctx, *id)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toIntegration(in), nil
+}
+
+func (r *Resolver) integrationByUUIDString(ctx context.Context, id *string) (*model.Integration, error) {
+	if id == nil {
+		return nil, nil
+	}
+	u, err := uuid.Parse(*id)
+	if err != nil {
+		return nil, nil
+	}
+	return r.integrationByUUID(ctx, &u)
+}

@@ -1,0 +1,308 @@
+package resilience
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/failsafe-go/failsafe-go"
+	"github.com/failsafe-go/failsafe-go/circuitbreaker"
+	"github.com/failsafe-go/failsafe-go/retrypolicy"
+	"github.com/failsafe-go/failsafe-go/timeout"
+)
+
+// State is a breaker state, spelled as the GraphQL CircuitState enum spells it so
+// it can be stored and served as is.
+type State string
+
+// The breaker states.
+const (
+	StateClosed   State = "CLOSED"    // calls flow
+	StateOpen     State = "OPEN"      // calls are refused without touching the vendor
+	StateHalfOpen State = "HALF_OPEN" // one probe call decides between CLOSED and OPEN
+)
+
+func stateOf(s circuitbreaker.State) State {
+	switch s {
+	case circuitbreaker.OpenState:
+		return StateOpen
+	case circuitbreaker.HalfOpenState:
+		return StateHalfOpen
+	}
+	return StateClosed
+}
+
+// Options configure one integration's Policy.
+type Options struct {
+	// Vendor names the vendor in errors and messages ("samsara").
+	Vendor string
+	// Config holds the settings; zero fields take the package defaults.
+	Config Config
+	// Bulkhead is shared by every Policy of the vendor (see Bulkheads); nil means
+	// no bound.
+	Bulkhead *Bulkhead
+	// InitialState and OpenedAt restore a persisted breaker: OPEN stays open until
+	// Config.OpenDelay after OpenedAt (a zero OpenedAt counts as now), HALF_OPEN lets
+	// one probe through, anything else starts CLOSED. Restoring calls no callback.
+	InitialState State
+	OpenedAt     time.Time
+	// OnStateChange is called on every breaker transition, synchronously in the
+	// goroutine whose call caused it (the open → half-open one on the first call
+	// after OpenDelay). It may call State and OpenedAt; it must not block for long.
+	OnStateChange func(from, to State)
+	// OnRetry is called before each retry wait: attempt is the 1-based try that
+	// failed, err its error and wait the time until the next try.
+	OnRetry func(attempt int, err error, wait time.Duration)
+}
+
+// Policy runs one integration's vendor calls with a per-try timeout, retries, a
+// circuit breaker and the vendor's bulkhead (see the package doc for how they
+// compose). One Policy per integration, shared by everything that calls that
+// integration's vendor (see Registry); it is safe for concurrent use.
+type Policy struct {
+	vendor        string
+	cfg           Config
+	bulkhead      *Bulkhead
+	breaker       circuitbreaker.CircuitBreaker[any]
+	timeout       timeout.Timeout[any]
+	onStateChange func(from, to State)
+	onRetry       func(attempt int, err error, wait time.Duration)
+
+	restoring atomic.Bool // suppresses callbacks while New restores a persisted state
+
+	mu       sync.Mutex
+	openedAt time.Time // guarded by mu
+}
+
+// restoreError drives a fresh breaker open with the remaining delay of a persisted
+// OPEN state: failsafe consults a DelayFunc only for failures recorded through an
+// execution, so New records FailureThreshold of these through failsafe.With.
+type restoreError struct{ remaining time.Duration }
+
+func (restoreError) Error() string { return "restoring a persisted open breaker" }
+
+// New returns the Policy of one integration.
+func New(opts Options) *Policy {
+	cfg := opts.Config.withDefaults()
+	p := &Policy{
+		vendor:        opts.Vendor,
+		cfg:           cfg,
+		bulkhead:      opts.Bulkhead,
+		timeout:       timeout.New[any](cfg.AttemptTimeout),
+		onStateChange: opts.OnStateChange,
+		onRetry:       opts.OnRetry,
+	}
+	p.breaker = circuitbreaker.NewBuilder[any]().
+		// Do records outcomes itself (see the package doc); this predicate says the
+		// same for anything recorded through failsafe: only vendor-health failures.
+		HandleIf(func(_ any, err error) bool {
+			var r restoreError
+			return errors.As(err, &r) || (err != nil && Classify(err).VendorHealth())
+		}).
+		WithFailureThreshold(uint(cfg.FailureThreshold)).
+		// One probe in half-open: one success closes, one failure re-opens.
+		WithSuccessThreshold(1).
+		WithDelay(cfg.OpenDelay).
+		WithDelayFunc(func(exec failsafe.ExecutionAttempt[any]) time.Duration {
+			var r restoreError
+			if errors.As(exec.LastError(), &r) {
+				return r.remaining
+			}
+			return cfg.OpenDelay
+		}).
+		OnStateChanged(p.stateChanged).
+		Build()
+	p.restore(State(strings.ToUpper(string(opts.InitialState))), opts.OpenedAt)
+	return p
+}
+
+func (p *Policy) restore(state State, openedAt time.Time) {
+	p.restoring.Store(true)
+	defer p.restoring.Store(false)
+	switch state {
+	case StateOpen:
+		now := time.Now()
+		if openedAt.IsZero() || openedAt.After(now) {
+			openedAt = now
+		}
+		remaining := max(0, p.cfg.OpenDelay-now.Sub(openedAt))
+		exec := failsafe.With[any](p.breaker)
+		for range p.cfg.FailureThreshold {
+			_ = exec.Run(func() error { return restoreError{remaining} })
+		}
+		p.openedAt = openedAt
+	case StateHalfOpen:
+		p.breaker.HalfOpen()
+		p.openedAt = openedAt
+	}
+}
+
+func (p *Policy) stateChanged(e circuitbreaker.StateChangedEvent) {
+	if p.restoring.Load() {
+		return
+	}
+	from, to := stateOf(e.OldState), stateOf(e.NewState)
+	p.mu.Lock()
+	switch to {
+	case StateOpen:
+		p.openedAt = time.Now()
+	case StateClosed:
+		p.openedAt = time.Time{}
+	}
+	p.mu.Unlock()
+	if p.onStateChange != nil {
+		p.onStateChange(from, to)
+	}
+}
+
+// State returns the breaker's state. An OPEN breaker whose delay has passed still
+// reports OPEN until the next call makes it HALF_OPEN (failsafe keeps no timer).
+func (p *Policy) State() State { return stateOf(p.breaker.State()) }
+
+// OpenedAt returns when the breaker last opened, the value to persist beside State
+// for Options.OpenedAt; zero while CLOSED.
+func (p *Policy) OpenedAt() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.openedAt
+}
+
+// Do runs one vendor call with the per-try timeout, retries, breaker and bulkhead.
+// call must use the context it is given and return a vendors.Error (or any error
+// Classify understands). attempts is the number of tries that reached the vendor:
+// 0 when the open breaker, a full bulkhead or an ended ctx refused the first one.
+// err is the last try's error as call returned it, or this package's *Error
+// (circuit open, busy, timeout), or ctx's error once the caller gave up.
+func (p *Policy) Do(ctx context.Context, call func(ctx context.Context) error) (attempts int, err error) {
+	start := time.Now()
+	var (
+		wait time.Duration // after the last failed try, set before the retry policy asks
+		stop bool          // the last failed try may not be retried
+	)
+	retry := retrypolicy.NewBuilder[any]().
+		HandleIf(func(_ any, err error) bool { return err != nil && Classify(err).Retryable() }).
+		AbortOnErrors(circuitbreaker.ErrOpen).
+		AbortIf(func(any, error) bool { return stop }).
+		WithMaxAttempts(p.cfg.MaxAttempts).
+		// Our DelayFunc adds positive jitter itself; none is configured here, because
+		// failsafe would apply it after this and could cut a Retry-After short.
+		WithDelayFunc(func(failsafe.ExecutionAttempt[any]) time.Duration { return wait }).
+		ReturnLastFailure().
+		OnRetryScheduled(func(e failsafe.ExecutionScheduledEvent[any]) {
+			if p.onRetry != nil {
+				p.onRetry(attempts, e.LastError(), e.Delay)
+			}
+		}).
+		Build()
+	err = failsafe.With[any](retry).WithContext(ctx).RunWithExecution(func(exec failsafe.Execution[any]) error {
+		tried, err := p.attempt(exec.Context(), call, true)
+		if tried {
+			attempts++
+		}
+		wait, stop = 0, false
+		if err != nil && Classify(err).Retryable() && attempts < p.cfg.MaxAttempts {
+			wait = p.cfg.Delay(attempts, err)
+			stop = p.breaker.IsOpen() || // the next try would be refused: keep the real error
+				time.Since(start)+wait > p.cfg.MaxTotal ||
+				pastDeadline(exec.Context(), wait)
+		}
+		return err
+	})
+	return attempts, err
+}
+
+// pastDeadline reports whether ctx's deadline comes before a wait would end: waiting
+// would only turn the vendor's error into context.DeadlineExceeded.
+func pastDeadline(ctx context.Context, wait time.Duration) bool {
+	d, ok := ctx.Deadline()
+	return ok && time.Until(d) < wait
+}
+
+// TestOnce makes exactly one try, with the per-try timeout and the bulkhead but
+// without retries, and bypasses the breaker without recording into it: "test
+// connection" must work while the breaker is open (a dispatcher has just fixed the
+// key) and must not move the breaker that the syncs rely on.
+func (p *Policy) TestOnce(ctx context.Context, call func(ctx context.Context) error) error {
+	_, err := p.attempt(ctx, call, false)
+	return err
+}
+
+// attempt makes one try. tried reports whether call ran.
+func (p *Policy) attempt(ctx context.Context, call func(ctx context.Context) error, useBreaker bool) (tried bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	// Refuse at once while open, rather than after waiting for a bulkhead slot.
+	if useBreaker && p.breaker.IsOpen() {
+		if rem := p.breaker.RemainingDelay(); rem > 0 {
+			return false, p.openError(rem)
+		}
+	}
+	if p.bulkhead != nil {
+		if err := p.bulkhead.acquire(ctx, p.vendor); err != nil {
+			return false, err
+		}
+		defer p.bulkhead.release()
+	}
+	// After the bulkhead: a half-open permit must be released by a record, and a
+	// full bulkhead could not record anything meaningful.
+	if useBreaker {
+		if !p.breaker.TryAcquirePermit() {
+			return false, p.openError(p.breaker.RemainingDelay())
+		}
+		completed := false
+		defer func() {
+			if !completed && p.breaker.IsHalfOpen() {
+				p.breaker.RecordFailure() // call panicked: release the probe, stay cautious
+			}
+		}()
+		err = p.timed(ctx, call)
+		completed = true
+		p.record(ctx, err)
+		return true, err
+	}
+	return true, p.timed(ctx, call)
+}
+
+// timed runs call under the per-try timeout.
+func (p *Policy) timed(ctx context.Context, call func(ctx context.Context) error) error {
+	err := failsafe.With[any](p.timeout).WithContext(ctx).RunWithExecution(func(exec failsafe.Execution[any]) error {
+		return call(exec.Context())
+	})
+	// failsafe returns the bare sentinel when its timer fired first.
+	if err == timeout.ErrExceeded {
+		return &Error{Class: ClassTimeout, Vendor: p.vendor, Limit: p.cfg.AttemptTimeout, Err: err}
+	}
+	return err
+}
+
+// record tells the breaker what one completed try says about the vendor (see the
+// package doc for why non-health errors are not simply successes).
+func (p *Policy) record(ctx context.Context, err error) {
+	switch {
+	case err == nil:
+		p.breaker.RecordSuccess()
+	case ctx.Err() != nil:
+		// The caller gave up: nothing learned. A half-open probe must still release
+		// its permit; count it as failed and wait another OpenDelay.
+		if p.breaker.IsHalfOpen() {
+			p.breaker.RecordFailure()
+		}
+	case Classify(err).VendorHealth():
+		p.breaker.RecordFailure()
+	case p.breaker.IsHalfOpen():
+		// The vendor answered (401, 404, bad body…): it is up.
+		p.breaker.RecordSuccess()
+	}
+}
+
+func (p *Policy) openError(remaining time.Duration) *Error {
+	e := &Error{Class: ClassCircuitOpen, Vendor: p.vendor, Err: circuitbreaker.ErrOpen}
+	if remaining > 0 {
+		e.RetryAt = time.Now().Add(remaining)
+	}
+	return e
+}
