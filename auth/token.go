@@ -115,7 +115,11 @@ func (t *Tokens) Parse(token string) (*Viewer, error) {
 	if c.Subject == "" || c.TenantID == "" || !c.Role.Valid() {
 		return nil, fmt.Errorf("%w: missing or bad claims", ErrInvalidToken)
 	}
-	return &Viewer{UserID: c.Subject, TenantID: c.TenantID, Email: c.Email, Role: c.Role}, nil
+	v := &Viewer{UserID: c.Subject, TenantID: c.TenantID, Email: c.Email, Role: c.Role}
+	if c.ExpiresAt != nil {
+		v.ExpiresAt = c.ExpiresAt.UTC()
+	}
+	return v, nil
 }
 
 // ParseAuthorization verifies an Authorization header value ("Bearer <token>"), for

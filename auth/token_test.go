@@ -61,6 +61,8 @@ func TestTokensRoundTrip(t *testing.T) {
 
 	got, err := tokens.Parse(tok)
 	require.NoError(t, err)
+	require.True(t, exp.Equal(got.ExpiresAt), "the viewer knows when its token expires")
+	got.ExpiresAt = time.Time{}
 	require.Equal(t, &alice, got)
 
 	// The claims are the documented ones.
@@ -271,6 +273,8 @@ func TestMiddleware(t *testing.T) {
 
 			require.Equal(t, http.StatusNoContent, rec.Code, "the middleware never answers itself")
 			if tt.wantViewer {
+				require.False(t, got.viewer.ExpiresAt.IsZero())
+				got.viewer.ExpiresAt = time.Time{}
 				require.Equal(t, &alice, got.viewer)
 			} else {
 				require.Nil(t, got.viewer)

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Role is a user's role, spelled as the GraphQL enum Role so it passes through the
@@ -66,6 +67,9 @@ type Viewer struct {
 	TenantID string
 	Email    string
 	Role     Role
+	// ExpiresAt is when the token that authenticated this viewer expires (zero when
+	// the viewer did not come from a token); subscriptions end then.
+	ExpiresAt time.Time
 }
 
 // IsAdmin reports whether the viewer may administer its tenant (ADMIN or

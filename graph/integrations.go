@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"math/rand/v2"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,19 +11,8 @@ import (
 	"github.com/sallyhq/sally/ent/integration"
 	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/graph/model"
+	"github.com/sallyhq/sally/store"
 )
-
-// NextSyncAfter is when the scheduler should next run an integration: one interval
-// after from, plus up to 5% (at most 30 s) of jitter so that integrations created
-// together do not all fire in the same second.
-func NextSyncAfter(from time.Time, intervalSeconds int) time.Time {
-	interval := time.Duration(intervalSeconds) * time.Second
-	jitter := min(interval/20, 30*time.Second)
-	if jitter > 0 {
-		jitter = rand.N(jitter)
-	}
-	return from.Add(interval + jitter).UTC()
-}
 
 func (r *Resolver) getIntegration(ctx context.Context, id string) (*ent.Integration, error) {
 	uid, err := parseID(id, "integration")
@@ -120,7 +108,7 @@ func (r *Resolver) createIntegration(ctx context.Context, in model.CreateIntegra
 		SetSyncIntervalSeconds(interval).SetEnabled(enabled).
 		SetAlertFailureThreshold(threshold).SetAlertWindowMinutes(window)
 	if enabled {
-		c.SetNextSyncAt(NextSyncAfter(r.now(), interval))
+		c.SetNextSyncAt(store.NextSyncAfter(r.now(), interval))
 	}
 	saved, err := c.Save(ctx)
 	if err != nil {
@@ -186,7 +174,7 @@ func (r *Resolver) updateIntegration(ctx context.Context, id string, in model.Up
 		u.ClearNextSyncAt()
 	case !cur.Enabled || (in.SyncIntervalSeconds != nil && interval != cur.SyncIntervalSeconds):
 		// Re-enabled, or a new interval: the schedule starts over from now.
-		u.SetNextSyncAt(NextSyncAfter(r.now(), interval))
+		u.SetNextSyncAt(store.NextSyncAfter(r.now(), interval))
 	}
 	saved, err := u.Save(ctx)
 	if ent.IsNotFound(err) {

@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/sallyhq/sally/auth"
+	"github.com/sallyhq/sally/event"
 	"github.com/sallyhq/sally/store"
+	"github.com/sallyhq/sally/syncer"
 )
 
 // Resolver is the root of the resolvers; its Deps are everything they use, built by
@@ -26,6 +28,10 @@ type Deps struct {
 	Now      func() time.Time
 	// Sleep waits after a failed login (slows down guessing); tests make it instant.
 	Sleep func(ctx context.Context, d time.Duration)
+	// Syncer runs syncs, connection tests and the vendor-backed queries.
+	Syncer *syncer.Engine
+	// Events is the bus subscriptions read from.
+	Events *event.Bus
 	// IntegrationChanged is told when an integration's settings or credentials
 	// change or it is deleted, so cached vendor clients and breakers are rebuilt.
 	IntegrationChanged func(id string)

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/sallyhq/sally/auth"
 	"github.com/sallyhq/sally/graph"
 )
@@ -16,6 +18,10 @@ func (a *app) routes() http.Handler {
 	mux.Handle("/graphql", a.cors(auth.Middleware(a.tokens)(api)))
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
+	if a.sandbox != nil {
+		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", a.sandbox))
+	}
 	return securityHeaders(mux)
 }
 

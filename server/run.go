@@ -44,19 +44,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	if err := bootstrapAdmin(ctx, st, cfg, stdout, logger); err != nil {
-		return err
-	}
-
-	app, err := newApp(ctx, cfg, st, logger)
+	sealer, err := auth.NewSealer(cfg.CredentialsKey)
 	if err != nil {
+		return fmt.Errorf("CREDENTIALS_KEY: %w", err)
+	}
+	if err := bootstrapAdmin(ctx, st, cfg, sealer, stdout, logger); err != nil {
 		return err
 	}
-	defer app.close()
 
 	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
+	}
+	app, err := newApp(cfg, st, logger, "http://"+hostPort(ln.Addr()))
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	srv := &http.Server{
 		Handler:           app.routes(),
@@ -69,7 +72,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	app.start(ctx)
+	bg, stopBG := context.WithCancel(ctx)
+	defer stopBG()
+	app.start(bg)
 
 	select {
 	case err := <-errc:
@@ -80,6 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(sctx)
+	stopBG()
 	app.wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
@@ -97,7 +103,7 @@ func hostPort(a net.Addr) string {
 
 // bootstrapAdmin creates the first SUPER_ADMIN (and its tenant) when there are no
 // users, from ADMIN_EMAIL / ADMIN_PASSWORD, or with a random password printed once.
-func bootstrapAdmin(ctx context.Context, st *store.Store, cfg config.Config, stdout io.Writer, logger *slog.Logger) error {
+func bootstrapAdmin(ctx context.Context, st *store.Store, cfg config.Config, sealer *auth.Sealer, stdout io.Writer, logger *slog.Logger) error {
 	sys := privacy.DecisionContext(ctx, privacy.Allow)
 	return st.WithLock(sys, "bootstrap", func(ctx context.Context) error {
 		n, err := st.Client.User.Query().Count(ctx)
@@ -116,10 +122,17 @@ func bootstrapAdmin(ctx context.Context, st *store.Store, cfg config.Config, std
 		if err != nil {
 			return err
 		}
-		t, err := tx.Tenant.Create().SetName("Sally").Save(ctx)
+		name := "Sally"
+		if cfg.Demo {
+			name = demoTenant
+		}
+		t, err := tx.Tenant.Create().SetName(name).Save(ctx)
 		if err == nil {
 			_, err = tx.User.Create().SetTenantID(t.ID).SetEmail(cfg.AdminEmail).
 				SetPasswordHash(hash).SetRole(user.RoleSUPER_ADMIN).Save(ctx)
+		}
+		if err == nil && cfg.Demo {
+			err = seedDemo(ctx, tx, t.ID, sealer)
 		}
 		if err != nil {
 			_ = tx.Rollback()

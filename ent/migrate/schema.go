@@ -371,6 +371,14 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{SyncLogsColumns[4]},
 			},
+			{
+				Name:    "synclog_one_running",
+				Unique:  true,
+				Columns: []*schema.Column{SyncLogsColumns[15]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "status = 'RUNNING'",
+				},
+			},
 		},
 	}
 	// TenantsColumns holds the columns for the "tenants" table.

@@ -54,5 +54,9 @@ func (SyncLog) Indexes() []ent.Index {
 		index.Fields("integration_id", "status", "started_at"),
 		index.Fields("status", "heartbeat_at"),
 		index.Fields("started_at"),
+		// At most one RUNNING sync per integration, across every replica: a second
+		// start fails on this index and joins the running one instead.
+		index.Fields("integration_id").Unique().StorageKey("synclog_one_running").
+			Annotations(entsql.IndexWhere("status = 'RUNNING'")),
 	}
 }

@@ -1,0 +1,293 @@
+package graph
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/uuid"
+
+	"github.com/sallyhq/sally/ent"
+	"github.com/sallyhq/sally/ent/fleetdriver"
+	"github.com/sallyhq/sally/ent/load"
+	"github.com/sallyhq/sally/event"
+	"github.com/sallyhq/sally/graph/model"
+	"github.com/sallyhq/sally/syncer"
+	"github.com/sallyhq/sally/vendors"
+)
+
+func tenantOfViewer(ctx context.Context) (uuid.UUID, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	id, err := uuid.Parse(v.TenantID)
+	if err != nil {
+		return uuid.Nil, errUnauthenticated("invalid token: log in again")
+	}
+	return id, nil
+}
+
+func (r *Resolver) testIntegration(ctx context.Context, id string) (*model.ConnectionTestResult, error) {
+	in, err := r.getIntegration(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	res := r.Syncer.TestConnection(ctx, in)
+	out := &model.ConnectionTestResult{Success: res.Success, LatencyMs: int(res.Latency.Milliseconds())}
+	if !res.Success {
+		out.Message = &res.Message
+	}
+	return out, nil
+}
+
+func (r *Resolver) syncIntegration(ctx context.Context, id string) (*model.SyncLog, error) {
+	in, err := r.getIntegration(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !in.Enabled {
+		return nil, badInput("the integration is disabled: enable it to sync (testIntegration still works)")
+	}
+	lg, err := r.Syncer.SyncNow(ctx, in.ID)
+	if errors.Is(err, syncer.ErrDisabled) {
+		return nil, badInput("%s", err.Error())
+	}
+	if ent.IsNotFound(err) {
+		return nil, errNotFound("integration")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ToSyncLog(lg), nil
+}
+
+func toHOS(h syncer.HOS) *model.HOSData {
+	m := &model.HOSData{
+		DriverID: h.DriverID, DutyStatus: model.DutyStatus(h.DutyStatus), HoursDriven: h.HoursDriven,
+		DriveRemainingHours: h.DriveRemainingHours, ShiftRemainingHours: h.ShiftRemainingHours,
+		CycleRemainingHours: h.CycleRemainingHours, TimeUntilBreakHours: h.TimeUntilBreakHours,
+		DataSource: h.DataSource, SyncedAt: utcPtr(h.SyncedAt), Cached: h.Cached, Stale: h.Stale,
+		CacheAgeSeconds: h.CacheAgeSeconds, Error: h.Error,
+	}
+	if !m.DutyStatus.IsValid() {
+		m.DutyStatus = model.DutyStatusOffDuty
+	}
+	if h.DriverName != "" {
+		m.DriverName = &h.DriverName
+	}
+	return m
+}
+
+func (r *Resolver) driverHOS(ctx context.Context, driverID string) (*model.HOSData, error) {
+	tid, err := tenantOfViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := r.Syncer.DriverHOS(ctx, tid, driverID)
+	if err != nil {
+		return nil, err
+	}
+	return toHOS(h), nil
+}
+
+func (r *Resolver) overrideDriverHOS(ctx context.Context, driverID string, in model.HOSOverrideInput) (*model.HOSData, error) {
+	tid, err := tenantOfViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !in.DutyStatus.IsValid() {
+		return nil, badInput("unknown dutyStatus")
+	}
+	h, err := r.Syncer.OverrideHOS(ctx, tid, driverID, syncer.Override{
+		DutyStatus: string(in.DutyStatus), HoursDriven: in.HoursDriven, DriveRemaining: in.DriveRemainingHours,
+		ShiftRemaining: in.ShiftRemainingHours, CycleRemaining: in.CycleRemainingHours,
+		TimeUntilBreak: in.TimeUntilBreakHours,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return toHOS(h), nil
+}
+
+func (r *Resolver) clearDriverHOSOverride(ctx context.Context, driverID string) (*model.HOSData, error) {
+	tid, err := tenantOfViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := r.Syncer.ClearOverride(ctx, tid, driverID)
+	if err != nil {
+		return nil, err
+	}
+	return toHOS(h), nil
+}
+
+func (r *Resolver) drivers(ctx context.Context) ([]*model.Driver, error) {
+	ds, err := r.Store.Client.FleetDriver.Query().
+		Order(ent.Asc(fleetdriver.FieldDriverID), ent.Asc(fleetdriver.FieldID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := r.now()
+	out := make([]*model.Driver, 0, len(ds))
+	for _, d := range ds {
+		m := &model.Driver{
+			DriverID: d.DriverID, ExternalDriverID: d.ExternalDriverID, Name: d.Name,
+			HosManualOverride: d.HosManualOverride, LastSyncedAt: utcPtr(d.LastSyncedAt),
+		}
+		switch {
+		case d.HosManualOverride:
+			m.Hos = toHOS(syncer.HOSOf(d, now))
+		case d.DutyStatus != nil:
+			m.Hos = toHOS(syncer.HOSOf(d, now))
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func (r *Resolver) loads(ctx context.Context, status *model.LoadStatus) ([]*model.Load, error) {
+	q := r.Store.Client.Load.Query()
+	if status != nil {
+		if !status.IsValid() {
+			return nil, badInput("unknown status")
+		}
+		q.Where(load.StatusEQ(load.Status(*status)))
+	} else {
+		q.Where(load.Active(true))
+	}
+	ls, err := q.Order(ent.Asc(load.FieldLoadID), ent.Asc(load.FieldID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Load, len(ls))
+	for i, l := range ls {
+		out[i] = &model.Load{
+			LoadID: l.LoadID,
+			PickupLocation: &model.Location{Address: l.PickupAddress, City: l.PickupCity, State: l.PickupState,
+				Zip: l.PickupZip, Latitude: l.PickupLatitude, Longitude: l.PickupLongitude},
+			DeliveryLocation: &model.Location{Address: l.DeliveryAddress, City: l.DeliveryCity, State: l.DeliveryState,
+				Zip: l.DeliveryZip, Latitude: l.DeliveryLatitude, Longitude: l.DeliveryLongitude},
+			PickupAppointment: utcPtr(l.PickupAppointment), DeliveryAppointment: utcPtr(l.DeliveryAppointment),
+			AssignedDriverID: l.AssignedDriverID, Status: model.LoadStatus(l.Status), TotalMiles: l.TotalMiles,
+			DataSource: l.DataSource, SyncedAt: utc(l.SyncedAt), Active: l.Active,
+		}
+	}
+	return out, nil
+}
+
+func (r *Resolver) fuelStations(ctx context.Context, lat, lon float64, radius *float64, max *int) ([]*model.FuelStation, error) {
+	tid, err := tenantOfViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rad, n := 25.0, 10
+	if radius != nil {
+		rad = *radius
+	}
+	if max != nil {
+		n = *max
+	}
+	st, err := r.Syncer.FuelStations(ctx, tid, lat, lon, rad, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.FuelStation, len(st))
+	for i, s := range st {
+		out[i] = toStation(s)
+	}
+	return out, nil
+}
+
+func optStr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func toStation(s vendors.FuelStation) *model.FuelStation {
+	am := s.Amenities
+	if am == nil {
+		am = []string{}
+	}
+	return &model.FuelStation{
+		StationID: s.ID, Name: s.Name, Brand: optStr(s.Brand), Address: optStr(s.Address), City: optStr(s.City),
+		State: optStr(s.State), Zip: optStr(s.Zip), Latitude: s.Latitude, Longitude: s.Longitude,
+		PricePerGallon: s.RegularPrice, DieselPrice: s.DieselPrice, DistanceMiles: s.DistanceMiles,
+		Amenities: am, LastUpdated: utcPtr(s.UpdatedAt), DataSource: "fuelfinder",
+	}
+}
+
+func (r *Resolver) weather(ctx context.Context, lat, lon float64) (*model.Weather, error) {
+	tid, err := tenantOfViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w, err := r.Syncer.Weather(ctx, tid, lat, lon)
+	if err != nil {
+		return nil, err
+	}
+	return &model.Weather{
+		Latitude: w.Latitude, Longitude: w.Longitude, TemperatureF: w.TemperatureF, FeelsLikeF: w.FeelsLikeF,
+		Humidity: w.Humidity, WindSpeedMph: w.WindSpeedMph, Conditions: w.Conditions,
+		Description: optStr(w.Description), ObservedAt: utc(w.ObservedAt), DataSource: "openweather",
+	}, nil
+}
+
+// ToSyncEvent converts a bus event to its GraphQL form.
+func ToSyncEvent(e event.Event) *model.SyncEvent {
+	m := &model.SyncEvent{
+		Type: model.SyncEventType(e.Type), At: e.At.UTC(), IntegrationID: e.IntegrationID,
+		IntegrationName: e.IntegrationName, Vendor: model.Vendor(e.Vendor), Attempt: e.Attempt,
+		RetryInMs: e.RetryInMs, CircuitState: model.CircuitState(e.CircuitState), Message: e.Message,
+	}
+	if l := e.SyncLog; l != nil {
+		sl := &model.SyncLog{
+			ID: l.ID, IntegrationID: l.IntegrationID, SyncType: model.SyncType(l.SyncType),
+			Status: model.SyncStatus(l.Status), Trigger: model.SyncTrigger(l.Trigger), StartedAt: l.StartedAt.UTC(),
+			CompletedAt: utcPtr(l.CompletedAt), Attempts: l.Attempts, RecordsProcessed: l.RecordsProcessed,
+			RecordsCreated: l.RecordsCreated, RecordsUpdated: l.RecordsUpdated, Error: l.Error, ErrorClass: l.ErrorClass,
+		}
+		if l.DurationMs != nil {
+			d := int(*l.DurationMs)
+			sl.DurationMs = &d
+		}
+		m.SyncLog = sl
+	}
+	return m
+}
+
+// syncEvents streams the caller's tenant's events until the subscription's context
+// ends, the token expires, or the subscriber falls too far behind.
+func (r *Resolver) syncEvents(ctx context.Context, integrationID *string) (<-chan *model.SyncEvent, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := event.Filter{TenantID: v.TenantID}
+	if integrationID != nil && *integrationID != "" {
+		in, err := r.getIntegration(ctx, *integrationID)
+		if err != nil {
+			return nil, err
+		}
+		f.IntegrationID = in.ID.String()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	if !v.ExpiresAt.IsZero() {
+		ctx, cancel = context.WithDeadline(ctx, v.ExpiresAt)
+	}
+	sub := r.Events.Subscribe(ctx, f)
+	out := make(chan *model.SyncEvent, 1)
+	go func() {
+		defer cancel()
+		defer close(out)
+		for e := range sub.C {
+			select {
+			case out <- ToSyncEvent(e):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}

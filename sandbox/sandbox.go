@@ -1,0 +1,256 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The vendor names used in control paths, Stats and SetFault.
+const (
+	Samsara     = "samsara"
+	Truckbase   = "truckbase"
+	FuelFinder  = "fuelfinder"
+	OpenWeather = "openweather"
+)
+
+// Vendors lists the vendor names in a fixed order.
+var Vendors = []string{Samsara, Truckbase, FuelFinder, OpenWeather}
+
+// Fleet size defaults and bounds (SetFleet, PUT /_control/fleet).
+const (
+	DefaultDrivers = 25
+	DefaultLoads   = 10
+	MaxDrivers     = 100000
+	MaxLoads       = 100000
+)
+
+// Options configures a Sandbox.
+type Options struct {
+	Now    func() time.Time // default time.Now; data moves with this clock
+	Logger *slog.Logger     // may be nil
+}
+
+// Sandbox is the fake vendor APIs plus their control API; see the package comment.
+type Sandbox struct {
+	now    func() time.Time
+	log    *slog.Logger
+	fleet  atomic.Pointer[fleetSize]
+	reqSeq atomic.Uint64
+
+	samsara503 atomic.Uint64 // alternates JSON and plain-text 503 bodies
+
+	vendors map[string]*vendorAPI
+}
+
+var _ http.Handler = (*Sandbox)(nil)
+
+type fleetSize struct{ drivers, loads int }
+
+// vendorAPI is one fake vendor: its counters, its fault and its behaviour.
+type vendorAPI struct {
+	name      string
+	requests  atomic.Int64
+	faulted   atomic.Int64
+	mu        sync.Mutex
+	fault     *faultState // nil: none in force
+	retryFrac bool        // Retry-After keeps fractional seconds (Samsara)
+
+	// auth returns the API key of a request, or "" when it has none.
+	auth func(r *http.Request) string
+	// serve answers an authenticated request for a path below the vendor's prefix.
+	serve func(w http.ResponseWriter, r *http.Request, key, path string, now time.Time)
+	// writeError answers with the vendor's error body for a status.
+	writeError func(w http.ResponseWriter, status int, msg string)
+	// malformed is a 200 body that is not valid JSON.
+	malformed string
+}
+
+// New returns a Sandbox with the default fleet and no faults.
+func New(opts Options) *Sandbox {
+	s := &Sandbox{now: opts.Now, log: opts.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.fleet.Store(&fleetSize{drivers: DefaultDrivers, loads: DefaultLoads})
+	s.vendors = map[string]*vendorAPI{
+		Samsara: {
+			name: Samsara, retryFrac: true,
+			auth:       bearerToken,
+			serve:      s.serveSamsara,
+			writeError: s.samsaraError,
+			malformed:  `{"data":[{"driver":{"id":"52001","name":"Maria Lo`,
+		},
+		Truckbase: {
+			name:       Truckbase,
+			auth:       headerKey,
+			serve:      s.serveTruckbase,
+			writeError: codedError,
+			malformed:  `{"loads":[{"id":"TB-001-000001","pickup":{"address":"4200 Amarillo Blvd E","ci`,
+		},
+		FuelFinder: {
+			name:       FuelFinder,
+			auth:       headerKey,
+			serve:      s.serveFuelFinder,
+			writeError: codedError,
+			malformed:  `{"stations":[{"id":"FF-10293","name":"Love's Travel Stop #262","regular_price":2.9`,
+		},
+		OpenWeather: {
+			name:       OpenWeather,
+			auth:       func(r *http.Request) string { return r.URL.Query().Get("appid") },
+			serve:      s.serveOpenWeather,
+			writeError: openWeatherError,
+			malformed:  `{"coord":{"lon":-101.83,"lat":35.22},"weather":[{"id":601,"main":"Sn`,
+		},
+	}
+	return s
+}
+
+// ServeHTTP routes /{vendor}/… to the fake vendors and /_control/… to the control
+// API. Paths carry no mount prefix: mount with http.StripPrefix("/sandbox", sb).
+func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	first, rest := splitFirst(r.URL.Path)
+	if first == "_control" {
+		s.serveControl(w, r, rest)
+		return
+	}
+	v, ok := s.vendors[first]
+	if !ok {
+		writeJSON(w, http.StatusNotFound, controlError{Error: fmt.Sprintf("no sandbox vendor at %q; want one of %s or _control", r.URL.Path, strings.Join(Vendors, ", "))})
+		return
+	}
+	v.requests.Add(1)
+	if f, ok := v.takeFault(); ok {
+		v.faulted.Add(1)
+		if s.applyFault(w, r, v, f) {
+			return
+		}
+	}
+	key := v.auth(r)
+	if key == "" || strings.HasPrefix(key, "invalid") {
+		v.writeError(w, http.StatusUnauthorized, "")
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		v.writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+rest)
+		return
+	}
+	v.serve(w, r, key, rest, s.now().UTC())
+}
+
+// Routes below each vendor's prefix. Every vendor answers unknown paths with its
+// own 404 body.
+func (s *Sandbox) serveSamsara(w http.ResponseWriter, r *http.Request, key, path string, now time.Time) {
+	switch path {
+	case "/fleet/drivers":
+		s.samsaraDrivers(w, r, key)
+	case "/fleet/hos/clocks":
+		s.samsaraClocks(w, r, key, now)
+	default:
+		s.samsaraError(w, http.StatusNotFound, "")
+	}
+}
+
+func (s *Sandbox) serveTruckbase(w http.ResponseWriter, r *http.Request, key, path string, now time.Time) {
+	switch {
+	case path == "/loads":
+		s.truckbaseLoads(w, r, key, now)
+	case strings.HasPrefix(path, "/loads/") && !strings.Contains(path[len("/loads/"):], "/"):
+		s.truckbaseLoad(w, key, path[len("/loads/"):], now)
+	default:
+		codedError(w, http.StatusNotFound, "no such endpoint: "+path)
+	}
+}
+
+func (s *Sandbox) serveFuelFinder(w http.ResponseWriter, r *http.Request, key, path string, now time.Time) {
+	if path != "/stations" {
+		codedError(w, http.StatusNotFound, "no such endpoint: "+path)
+		return
+	}
+	s.fuelStations(w, r, key, now)
+}
+
+func (s *Sandbox) serveOpenWeather(w http.ResponseWriter, r *http.Request, _, path string, now time.Time) {
+	if path != "/weather" {
+		openWeatherError(w, http.StatusNotFound, "")
+		return
+	}
+	s.openWeather(w, r, now)
+}
+
+// Fleet returns the fleet size every key sees.
+func (s *Sandbox) Fleet() (drivers, loads int) {
+	f := s.fleet.Load()
+	return f.drivers, f.loads
+}
+
+// SetFleet sets the number of drivers and active loads every key sees, clamped to
+// 0..MaxDrivers and 0..MaxLoads.
+func (s *Sandbox) SetFleet(drivers, loads int) {
+	drivers = min(max(drivers, 0), MaxDrivers)
+	loads = min(max(loads, 0), MaxLoads)
+	s.fleet.Store(&fleetSize{drivers: drivers, loads: loads})
+	s.log.Info("sandbox fleet set", "drivers", drivers, "loads", loads)
+}
+
+// splitFirst splits "/a/b/c" into "a" and "/b/c".
+func splitFirst(p string) (first, rest string) {
+	p = strings.TrimPrefix(p, "/")
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		return p[:i], p[i:]
+	}
+	return p, ""
+}
+
+// bearerToken reads Samsara's "Authorization: Bearer <token>".
+func bearerToken(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	const prefix = "Bearer "
+	if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return ""
+	}
+	return strings.TrimSpace(h[len(prefix):])
+}
+
+// headerKey reads the X-API-Key header (Truckbase also sends X-API-Secret, which the
+// sandbox accepts whatever it holds).
+func headerKey(r *http.Request) string { return strings.TrimSpace(r.Header.Get("X-API-Key")) }
+
+// writeJSON answers with v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := marshal(v)
+	if err != nil {
+		http.Error(w, "sandbox: encode answer: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// requestID makes a Samsara-style request id, unique within the process.
+func (s *Sandbox) requestID() string {
+	n := s.reqSeq.Add(1)
+	a, b := mix64(seedOf(domRequestID, n)), mix64(seedOf(domRequestID, n, 1))
+	return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", a>>32, a>>16&0xffff, (a&0x0fff)|0x4000, (b>>48&0x3fff)|0x8000, b&0xffffffffffff)
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian machine or a developer's: installs and starts
+# what the tests need (PostgreSQL), checks that generated code is up to date, then runs
+# go vet and go test -race on SQLite and PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== %s\n' "$*"; }
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+# PostgreSQL: use TEST_DATABASE_URL if given, else a local server (installed and
+# started here when missing).
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+  if ! command -v pg_isready >/dev/null 2>&1 || ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    command -v pg_ctlcluster >/dev/null 2>&1 || apt_install postgresql
+    ver=$(ls /etc/postgresql | sort -V | tail -n1)
+    log "starting PostgreSQL $ver"
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main start 2>/dev/null || true
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+    pg_isready -h 127.0.0.1 -p 5432
+    # A fresh cluster: trust loopback connections and create the test database.
+    if ! psql -h 127.0.0.1 -U postgres -Atc 'select 1' >/dev/null 2>&1; then
+      hba=$(ls /etc/postgresql/"$ver"/main/pg_hba.conf)
+      sed -i -E 's/^(host\s+all\s+all\s+127\.0\.0\.1\/32\s+)\S+/\1trust/; s/^(host\s+all\s+all\s+::1\/128\s+)\S+/\1trust/' "$hba"
+      pg_ctlcluster --skip-systemctl-redirect "$ver" main reload
+    fi
+  fi
+  psql -h 127.0.0.1 -U postgres -Atc "select 1 from pg_database where datname='test'" | grep -q 1 ||
+    psql -h 127.0.0.1 -U postgres -c 'create database test' >/dev/null
+fi
+
+log "go generate (generated code must be committed and up to date)"
+go generate ./...
+if ! git diff --exit-code --stat -- ent graph; then
+  echo "generated code is out of date: run 'go generate ./...' and commit" >&2
+  exit 1
+fi
+
+log "go vet"
+go vet ./...
+
+log "go test -race"
+go test -race -count=1 -timeout 30m ./... 2>&1 | tee /tmp/sally-test.log

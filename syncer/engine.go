@@ -1,0 +1,388 @@
+// Package syncer runs syncs: one sync is one SyncLog row, written RUNNING when it
+// starts and finished with its outcome; every vendor call goes through the
+// integration's resilience policy. The scheduler claims due integrations in the
+// database, so several replicas sharing one PostgreSQL run each due sync once.
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"entgo.io/ent/privacy"
+	"github.com/google/uuid"
+
+	"github.com/sallyhq/sally/auth"
+	"github.com/sallyhq/sally/ent"
+	"github.com/sallyhq/sally/ent/integration"
+	"github.com/sallyhq/sally/ent/synclog"
+	"github.com/sallyhq/sally/event"
+	"github.com/sallyhq/sally/resilience"
+	"github.com/sallyhq/sally/store"
+)
+
+// Named defaults of the engine.
+const (
+	DefaultMaxConcurrent   = 8                // syncs of different integrations at once, per process
+	DefaultSyncTimeout     = 5 * time.Minute  // bound on one whole sync
+	DefaultHeartbeat       = 10 * time.Second // how often a running sync says it is alive
+	DefaultAbandonedAfter  = 40 * time.Second // a RUNNING row this quiet belongs to a dead process
+	DefaultJoinPoll        = 200 * time.Millisecond
+	DefaultSchedulerTick   = time.Second
+	DefaultReaperEvery     = 10 * time.Second
+	DefaultRetentionEvery  = time.Hour
+	DefaultRetentionBatch  = 5000
+	DefaultHOSCacheMaxAge  = 5 * time.Minute
+	DefaultMaxStops        = 25 // fuel and weather points refreshed per sync
+	DefaultFuelRadiusMiles = 25
+	DefaultFuelPerStop     = 10
+)
+
+// ErrDisabled refuses a manual sync of a disabled integration.
+var ErrDisabled = errors.New("the integration is disabled: enable it to sync")
+
+// Observer is told about every finished sync (the alert rules).
+type Observer interface {
+	AfterSync(ctx context.Context, in *ent.Integration, log *ent.SyncLog)
+}
+
+// VendorURLs are the base URLs of the four vendors' APIs.
+type VendorURLs struct {
+	Samsara, Truckbase, FuelFinder, OpenWeather string
+}
+
+// Options configure an Engine; Store, Sealer and URLs are required.
+type Options struct {
+	Store         *store.Store
+	Sealer        *auth.Sealer
+	URLs          VendorURLs
+	HTTPClient    *http.Client
+	Settings      resilience.Settings
+	Publisher     event.Publisher
+	Observer      Observer
+	Metrics       *Metrics
+	Logger        *slog.Logger
+	Instance      string // this process's name in sync logs; random when empty
+	MaxConcurrent int
+	SyncTimeout   time.Duration
+	Now           func() time.Time
+	// RetentionDays purges older sync logs (0 = keep forever).
+	RetentionDays int
+}
+
+// Engine runs syncs, the scheduler and the janitors.
+type Engine struct {
+	opts      Options
+	client    *ent.Client
+	log       *slog.Logger
+	policies  resilience.Registry
+	bulkheads *resilience.Bulkheads
+	slots     chan struct{}
+
+	mu       sync.Mutex
+	inflight map[uuid.UUID]*flight
+	retryFn  map[uuid.UUID]func(attempt int, err error, wait time.Duration)
+	cache    *ttlCache
+}
+
+type flight struct {
+	done chan struct{}
+	log  *ent.SyncLog
+	err  error
+}
+
+// New returns an Engine.
+func New(opts Options) *Engine {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxConcurrent <= 0 {
+		opts.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if opts.SyncTimeout <= 0 {
+		opts.SyncTimeout = DefaultSyncTimeout
+	}
+	if opts.Instance == "" {
+		opts.Instance = "sally-" + uuid.NewString()[:8]
+	}
+	if opts.Settings.Default == (resilience.Config{}) {
+		opts.Settings.Default = resilience.DefaultConfig()
+	}
+	if opts.Publisher == nil {
+		opts.Publisher = event.NewBus(0)
+	}
+	return &Engine{
+		opts:      opts,
+		client:    opts.Store.Client,
+		log:       opts.Logger,
+		bulkheads: resilience.NewBulkheads(opts.Settings),
+		slots:     make(chan struct{}, opts.MaxConcurrent),
+		inflight:  map[uuid.UUID]*flight{},
+		retryFn:   map[uuid.UUID]func(int, error, time.Duration){},
+		cache:     newTTLCache(),
+	}
+}
+
+// System returns ctx with the tenant privacy rules lifted: the engine works for every
+// tenant and names tenants explicitly.
+func System(ctx context.Context) context.Context {
+	return privacy.DecisionContext(ctx, privacy.Allow)
+}
+
+func (e *Engine) now() time.Time { return e.opts.Now().UTC() }
+
+// Forget drops what the engine caches about an integration (its breaker, cached
+// vendor answers) after its settings or credentials changed or it was deleted.
+func (e *Engine) Forget(id string) {
+	e.policies.Drop(id)
+	e.cache.dropPrefix(id)
+}
+
+// SyncNow runs a sync of the integration now and returns it finished. While a sync
+// of the same integration is already running (here or on another replica) it waits
+// for that one and returns it instead.
+func (e *Engine) SyncNow(ctx context.Context, id uuid.UUID) (*ent.SyncLog, error) {
+	return e.sync(ctx, id, synclog.TriggerMANUAL)
+}
+
+func (e *Engine) sync(ctx context.Context, id uuid.UUID, trigger synclog.Trigger) (*ent.SyncLog, error) {
+	sys := System(ctx)
+	in, err := e.client.Integration.Get(sys, id)
+	if err != nil {
+		return nil, err
+	}
+	if !in.Enabled && trigger == synclog.TriggerMANUAL {
+		return nil, ErrDisabled
+	}
+	e.mu.Lock()
+	if f, ok := e.inflight[id]; ok {
+		e.mu.Unlock()
+		return waitFlight(ctx, f)
+	}
+	f := &flight{done: make(chan struct{})}
+	e.inflight[id] = f
+	e.mu.Unlock()
+
+	// The sync outlives a caller who goes away: it is recorded either way.
+	go func() {
+		defer func() {
+			e.mu.Lock()
+			delete(e.inflight, id)
+			e.mu.Unlock()
+			close(f.done)
+		}()
+		f.log, f.err = e.runExclusive(context.WithoutCancel(sys), in, trigger)
+	}()
+	return waitFlight(ctx, f)
+}
+
+func waitFlight(ctx context.Context, f *flight) (*ent.SyncLog, error) {
+	select {
+	case <-f.done:
+		return f.log, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// runExclusive starts the sync unless another replica runs one of this integration
+// (the partial unique index on RUNNING rows says so), in which case it waits for
+// that one.
+func (e *Engine) runExclusive(ctx context.Context, in *ent.Integration, trigger synclog.Trigger) (*ent.SyncLog, error) {
+	e.slots <- struct{}{}
+	defer func() { <-e.slots }()
+	started := e.now()
+	lg, err := e.client.SyncLog.Create().
+		SetTenantID(in.TenantID).SetIntegrationID(in.ID).
+		SetSyncType(syncTypeOf(in.IntegrationType)).SetTrigger(trigger).
+		SetStatus(synclog.StatusRUNNING).SetStartedAt(started).
+		SetRunner(e.opts.Instance).SetHeartbeatAt(started).
+		Save(ctx)
+	if ent.IsConstraintError(err) {
+		return e.joinRunning(ctx, in.ID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("record sync start: %w", err)
+	}
+	return e.execute(ctx, in, lg)
+}
+
+// joinRunning waits for the RUNNING sync of the integration (started elsewhere).
+func (e *Engine) joinRunning(ctx context.Context, id uuid.UUID) (*ent.SyncLog, error) {
+	var runningID uuid.UUID
+	t := time.NewTicker(DefaultJoinPoll)
+	defer t.Stop()
+	deadline := time.After(e.opts.SyncTimeout + DefaultAbandonedAfter)
+	for {
+		q := e.client.SyncLog.Query().Where(synclog.IntegrationID(id))
+		if runningID == uuid.Nil {
+			q.Where(synclog.StatusEQ(synclog.StatusRUNNING))
+		} else {
+			q.Where(synclog.ID(runningID))
+		}
+		lg, err := q.Only(ctx)
+		switch {
+		case ent.IsNotFound(err) && runningID == uuid.Nil:
+			// It finished between our insert and this look: take the newest.
+			return e.client.SyncLog.Query().Where(synclog.IntegrationID(id)).
+				Order(ent.Desc(synclog.FieldStartedAt)).First(ctx)
+		case err != nil:
+			return nil, err
+		case lg.Status != synclog.StatusRUNNING:
+			return lg, nil
+		}
+		runningID = lg.ID
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-deadline:
+			return lg, nil
+		case <-t.C:
+		}
+	}
+}
+
+func syncTypeOf(t integration.IntegrationType) synclog.SyncType {
+	switch t {
+	case integration.IntegrationTypeHOS_ELD:
+		return synclog.SyncTypeHOS_SYNC
+	case integration.IntegrationTypeTMS:
+		return synclog.SyncTypeLOAD_SYNC
+	case integration.IntegrationTypeFUEL:
+		return synclog.SyncTypeFUEL_SYNC
+	default:
+		return synclog.SyncTypeWEATHER_SYNC
+	}
+}
+
+// result is what one sync did.
+type result struct {
+	processed, created, updated int
+}
+
+// tracker counts the tries of the calls of one sync (SyncLog.attempts is the most
+// any one call needed).
+type tracker struct {
+	mu       sync.Mutex
+	attempts int
+}
+
+func (t *tracker) observe(n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.attempts = max(t.attempts, n)
+}
+
+func (t *tracker) max() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.attempts
+}
+
+// execute runs the started sync to its end and records the outcome.
+func (e *Engine) execute(ctx context.Context, in *ent.Integration, lg *ent.SyncLog) (*ent.SyncLog, error) {
+	e.publishSync(ctx, in, event.SyncStarted, lg, nil)
+	hbCtx, stopHB := context.WithCancel(ctx)
+	go e.heartbeat(hbCtx, lg.ID)
+
+	tr := &tracker{}
+	e.setRetryListener(in.ID, func(attempt int, err error, wait time.Duration) {
+		e.opts.Metrics.retry(vendorName(in.Vendor))
+		tr.observe(attempt + 1)
+		msg := fmt.Sprintf("try %d failed (%s); retrying in %s", attempt, resilience.Describe(err), wait.Round(time.Millisecond))
+		snap := *lg
+		snap.Attempts = max(tr.max(), attempt)
+		e.publishSync(ctx, in, event.SyncRetrying, &snap, &retryInfo{attempt: attempt, wait: wait, msg: msg})
+	})
+	runCtx, cancel := context.WithTimeout(ctx, e.opts.SyncTimeout)
+	res, err := e.run(runCtx, in, tr)
+	cancel()
+	e.setRetryListener(in.ID, nil)
+	stopHB()
+
+	done := e.now()
+	dur := done.Sub(lg.StartedAt).Milliseconds()
+	u := e.client.SyncLog.UpdateOneID(lg.ID).
+		SetCompletedAt(done).SetDurationMs(dur).SetAttempts(tr.max()).
+		SetRecordsProcessed(res.processed).SetRecordsCreated(res.created).SetRecordsUpdated(res.updated)
+	status := synclog.StatusSUCCESS
+	if err != nil {
+		status = synclog.StatusFAILED
+		class := string(classOf(err))
+		u.SetError(truncate(describe(err), 2000)).SetErrorClass(class)
+		e.log.Warn("sync failed", "integration", in.ID, "vendor", in.Vendor, "class", class, "err", describe(err))
+	}
+	finished, uerr := u.SetStatus(status).Save(ctx)
+	if uerr != nil {
+		return nil, fmt.Errorf("record sync end: %w", uerr)
+	}
+	e.markIntegration(ctx, in.ID, done, status)
+	e.opts.Metrics.sync(vendorName(in.Vendor), string(status), time.Duration(dur)*time.Millisecond)
+	typ := event.SyncSucceeded
+	if status == synclog.StatusFAILED {
+		typ = event.SyncFailed
+	}
+	e.publishSync(ctx, in, typ, finished, nil)
+	if e.opts.Observer != nil {
+		e.opts.Observer.AfterSync(ctx, in, finished)
+	}
+	return finished, nil
+}
+
+func (e *Engine) markIntegration(ctx context.Context, id uuid.UUID, at time.Time, status synclog.Status) {
+	err := e.client.Integration.UpdateOneID(id).
+		SetLastSyncAt(at).SetLastSyncStatus(integration.LastSyncStatus(status)).Exec(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		e.log.Error("record last sync on integration", "integration", id, "err", err)
+	}
+}
+
+func (e *Engine) heartbeat(ctx context.Context, id uuid.UUID) {
+	t := time.NewTicker(DefaultHeartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := e.client.SyncLog.UpdateOneID(id).SetHeartbeatAt(e.now()).Exec(ctx); err != nil && ctx.Err() == nil {
+				e.log.Warn("sync heartbeat", "sync", id, "err", err)
+			}
+		}
+	}
+}
+
+func (e *Engine) setRetryListener(id uuid.UUID, fn func(int, error, time.Duration)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if fn == nil {
+		delete(e.retryFn, id)
+		return
+	}
+	e.retryFn[id] = fn
+}
+
+func (e *Engine) onRetry(id uuid.UUID) func(int, error, time.Duration) {
+	return func(attempt int, err error, wait time.Duration) {
+		e.mu.Lock()
+		fn := e.retryFn[id]
+		e.mu.Unlock()
+		if fn != nil {
+			fn(attempt, err, wait)
+		}
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

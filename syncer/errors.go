@@ -1,0 +1,53 @@
+package syncer
+
+import (
+	"errors"
+
+	"github.com/sallyhq/sally/resilience"
+	"github.com/sallyhq/sally/vendors"
+)
+
+// Classes the engine adds to resilience's for failures that are not the vendor's.
+const (
+	ClassInterrupted resilience.Class = "interrupted" // the server running it died
+	ClassInternal    resilience.Class = "internal"    // our database or code failed
+)
+
+// errCredentials: the sealed credentials cannot be opened (CREDENTIALS_KEY changed).
+var errCredentials = errors.New("the stored credentials cannot be read (was CREDENTIALS_KEY changed?): enter the API key again")
+
+// internalError wraps a failure of ours (database, code) so that its details stay in
+// the logs and the sync log says only what a dispatcher can use.
+type internalError struct{ err error }
+
+func (e internalError) Error() string { return "internal error: " + e.err.Error() }
+func (e internalError) Unwrap() error { return e.err }
+
+func classOf(err error) resilience.Class {
+	switch {
+	case errors.Is(err, errCredentials):
+		return resilience.ClassAuth
+	case errors.As(err, new(internalError)):
+		return ClassInternal
+	}
+	if _, ok := vendors.AsError(err); ok {
+		return resilience.Classify(err)
+	}
+	if c := resilience.Classify(err); c != resilience.ClassUnknown {
+		return c
+	}
+	return ClassInternal
+}
+
+// describe says why a sync failed in words a dispatcher understands.
+func describe(err error) string {
+	switch classOf(err) {
+	case ClassInternal:
+		return "internal error: the synced data could not be saved; the server log has details"
+	case resilience.ClassAuth:
+		if errors.Is(err, errCredentials) {
+			return "auth: " + errCredentials.Error()
+		}
+	}
+	return resilience.Describe(err)
+}

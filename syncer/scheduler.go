@@ -1,0 +1,186 @@
+package syncer
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sallyhq/sally/ent"
+	"github.com/sallyhq/sally/ent/integration"
+	"github.com/sallyhq/sally/ent/synclog"
+	"github.com/sallyhq/sally/event"
+	"github.com/sallyhq/sally/store"
+)
+
+// SchedulerOptions tune the background loops (tests shorten them).
+type SchedulerOptions struct {
+	Tick           time.Duration // how often to look for due integrations
+	ReaperEvery    time.Duration // how often to close abandoned RUNNING syncs
+	AbandonedAfter time.Duration // heartbeat silence that means the runner died
+	RetentionEvery time.Duration
+}
+
+// Run runs the scheduler, the reaper of abandoned syncs and the retention purge
+// until ctx ends; it returns when they have stopped.
+func (e *Engine) Run(ctx context.Context, o SchedulerOptions) {
+	if o.Tick <= 0 {
+		o.Tick = DefaultSchedulerTick
+	}
+	if o.ReaperEvery <= 0 {
+		o.ReaperEvery = DefaultReaperEvery
+	}
+	if o.AbandonedAfter <= 0 {
+		o.AbandonedAfter = DefaultAbandonedAfter
+	}
+	if o.RetentionEvery <= 0 {
+		o.RetentionEvery = DefaultRetentionEvery
+	}
+	ctx = System(ctx)
+	done := make(chan struct{}, 3)
+	go func() { e.every(ctx, o.Tick, e.scheduleDue); done <- struct{}{} }()
+	go func() {
+		e.every(ctx, o.ReaperEvery, func(ctx context.Context) { e.reapAbandoned(ctx, o.AbandonedAfter) })
+		done <- struct{}{}
+	}()
+	go func() { e.every(ctx, o.RetentionEvery, e.purgeOld); done <- struct{}{} }()
+	for range 3 {
+		<-done
+	}
+	// Let running syncs of this process finish recording (they are bounded).
+	for range cap(e.slots) {
+		e.slots <- struct{}{}
+	}
+	for range cap(e.slots) {
+		<-e.slots
+	}
+}
+
+// every runs fn now and then every d until ctx ends.
+func (e *Engine) every(ctx context.Context, d time.Duration, fn func(context.Context)) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		fn(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// scheduleDue claims due integrations and starts their syncs. The claim is a
+// compare-and-set of next_sync_at in the database, so among replicas exactly one
+// wins each due run.
+func (e *Engine) scheduleDue(ctx context.Context) {
+	free := cap(e.slots) - len(e.slots)
+	if free <= 0 || ctx.Err() != nil {
+		return
+	}
+	now := e.now()
+	due, err := e.client.Integration.Query().
+		Where(integration.Enabled(true), integration.NextSyncAtLTE(now)).
+		Order(ent.Asc(integration.FieldNextSyncAt)).Limit(free).All(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			e.log.Error("scheduler: find due integrations", "err", err)
+		}
+		return
+	}
+	for _, in := range due {
+		next := store.NextSyncAfter(now, in.SyncIntervalSeconds)
+		n, err := e.client.Integration.Update().
+			Where(integration.ID(in.ID), integration.NextSyncAtEQ(*in.NextSyncAt), integration.Enabled(true)).
+			SetNextSyncAt(next).Save(ctx)
+		if err != nil || n != 1 {
+			continue // another replica claimed it, or it changed
+		}
+		go func(id uuid.UUID) {
+			if _, err := e.sync(context.WithoutCancel(ctx), id, synclog.TriggerSCHEDULED); err != nil && !ent.IsNotFound(err) {
+				e.log.Error("scheduled sync", "integration", id, "err", err)
+			}
+		}(in.ID)
+	}
+}
+
+// reapAbandoned closes RUNNING syncs whose runner stopped sending heartbeats (the
+// process died): FAILED, "interrupted".
+func (e *Engine) reapAbandoned(ctx context.Context, after time.Duration) {
+	now := e.now()
+	stale, err := e.client.SyncLog.Query().
+		Where(synclog.StatusEQ(synclog.StatusRUNNING), synclog.HeartbeatAtLT(now.Add(-after))).
+		Limit(100).All(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			e.log.Error("reaper: find abandoned syncs", "err", err)
+		}
+		return
+	}
+	for _, lg := range stale {
+		msg := "interrupted: the server running this sync stopped before it finished"
+		n, err := e.client.SyncLog.Update().
+			Where(synclog.ID(lg.ID), synclog.StatusEQ(synclog.StatusRUNNING)).
+			SetStatus(synclog.StatusFAILED).SetCompletedAt(now).
+			SetDurationMs(now.Sub(lg.StartedAt).Milliseconds()).
+			SetError(msg).SetErrorClass(string(ClassInterrupted)).Save(ctx)
+		if err != nil || n != 1 {
+			continue
+		}
+		e.log.Warn("closed an abandoned sync", "sync", lg.ID, "integration", lg.IntegrationID, "runner", lg.Runner)
+		e.markIntegration(ctx, lg.IntegrationID, now, synclog.StatusFAILED)
+		in, err := e.client.Integration.Get(ctx, lg.IntegrationID)
+		if err != nil {
+			continue
+		}
+		closed, err := e.client.SyncLog.Get(ctx, lg.ID)
+		if err != nil {
+			continue
+		}
+		e.publishSync(ctx, in, event.SyncFailed, closed, nil)
+		if e.opts.Observer != nil {
+			e.opts.Observer.AfterSync(ctx, in, closed)
+		}
+	}
+}
+
+// purgeOld deletes sync logs older than the retention in small batches, so history
+// stays fast for years without one long-locking delete.
+func (e *Engine) purgeOld(ctx context.Context) {
+	if e.opts.RetentionDays <= 0 {
+		return
+	}
+	cutoff := e.now().AddDate(0, 0, -e.opts.RetentionDays)
+	total := 0
+	for ctx.Err() == nil {
+		ids, err := e.client.SyncLog.Query().
+			Where(synclog.StartedAtLT(cutoff), synclog.StatusNEQ(synclog.StatusRUNNING)).
+			Limit(DefaultRetentionBatch).IDs(ctx)
+		if err != nil || len(ids) == 0 {
+			if err != nil && ctx.Err() == nil {
+				e.log.Error("retention: find old sync logs", "err", err)
+			}
+			break
+		}
+		n, err := e.client.SyncLog.Delete().Where(synclog.IDIn(ids...)).Exec(ctx)
+		total += n
+		if err != nil {
+			e.log.Error("retention: delete old sync logs", "err", err)
+			break
+		}
+		if len(ids) < DefaultRetentionBatch {
+			break
+		}
+	}
+	if total > 0 {
+		e.log.Info("purged old sync logs", "count", total, "olderThanDays", e.opts.RetentionDays)
+	}
+}
+
+// PurgeOld runs one retention pass now (for tests and operators).
+func (e *Engine) PurgeOld(ctx context.Context) { e.purgeOld(System(ctx)) }
+
+// ReapAbandoned runs one reaper pass now (for tests and operators).
+func (e *Engine) ReapAbandoned(ctx context.Context, after time.Duration) {
+	e.reapAbandoned(System(ctx), after)
+}

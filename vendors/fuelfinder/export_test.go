@@ -1,0 +1,4 @@
+package fuelfinder
+
+// Exported for the fuzz tests in package fuelfinder_test.
+var DecodeStations = decodeStations

@@ -1,0 +1,7 @@
+package truckbase
+
+// Exported for the fuzz tests in package truckbase_test.
+var (
+	DecodeLoads = decodeLoads
+	DecodeLoad  = decodeLoad
+)
