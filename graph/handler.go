@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -57,6 +58,8 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	// The schema is the public contract: clients and code generators may introspect it.
+	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.SetErrorPresenter(presentError(logger))
 	srv.SetRecoverFunc(recoverPanic(logger))
@@ -119,7 +122,7 @@ func contractCodes(ctx context.Context, next graphql.ResponseHandler) *graphql.R
 func limitDepth(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	oc := graphql.GetOperationContext(ctx)
 	if oc != nil && oc.Operation != nil {
-		if d := depth(oc.Operation.SelectionSet, oc.Doc.Fragments, 0); d > MaxDepth {
+		if d := depth(withoutIntrospection(oc.Operation.SelectionSet), oc.Doc.Fragments, 0); d > MaxDepth {
 			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
 				Message:    "query is nested too deeply",
 				Extensions: map[string]any{"code": CodeBadUserInput},
@@ -127,6 +130,19 @@ func limitDepth(ctx context.Context, next graphql.OperationHandler) graphql.Resp
 		}
 	}
 	return next(ctx)
+}
+
+// withoutIntrospection drops __schema and __type: standard introspection queries
+// nest deeper than any data query needs, and the schema is public anyway.
+func withoutIntrospection(set ast.SelectionSet) ast.SelectionSet {
+	out := make(ast.SelectionSet, 0, len(set))
+	for _, s := range set {
+		if f, ok := s.(*ast.Field); ok && strings.HasPrefix(f.Name, "__") {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 func depth(set ast.SelectionSet, frags ast.FragmentDefinitionList, seen int) int {
