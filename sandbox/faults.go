@@ -19,8 +19,11 @@ type Fault struct {
 	// Samsara's keeps fractions ("0.40235"); the others round up to whole seconds.
 	RetryAfterSeconds float64 `json:"retryAfterSeconds,omitempty"`
 	// LatencyMs waits this long before answering (or until the client gives up).
+	// Alone, it delays a correct answer; such requests still count as faulted.
 	LatencyMs int `json:"latencyMs,omitempty"`
-	// Reset closes the connection without answering.
+	// Reset closes the connection without answering. It hijacks the connection;
+	// where that is impossible (HTTP/2, a wrapping ResponseWriter without Unwrap)
+	// it panics with http.ErrAbortHandler, which net/http turns into an abort.
 	Reset bool `json:"reset,omitempty"`
 	// Malformed answers 200 with a body that is not valid JSON.
 	Malformed bool `json:"malformed,omitempty"`
