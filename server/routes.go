@@ -9,6 +9,7 @@ import (
 
 	"github.com/sallyhq/sally/auth"
 	"github.com/sallyhq/sally/graph"
+	"github.com/sallyhq/sally/web"
 )
 
 // routes is every endpoint of the server, in one place.
@@ -22,6 +23,7 @@ func (a *app) routes() http.Handler {
 	if a.sandbox != nil {
 		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", a.sandbox))
 	}
+	mux.Handle("/", web.Handler()) // the browser UI; unknown paths get its 404
 	return securityHeaders(mux)
 }
 
