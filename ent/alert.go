@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/sallyhq/sally/ent/alert"
 	"github.com/sallyhq/sally/ent/integration"
+	"github.com/sallyhq/sally/ent/schema"
 	"github.com/sallyhq/sally/ent/tenant"
 )
 
@@ -57,6 +58,8 @@ type Alert struct {
 	ResolvesAlertID *uuid.UUID `json:"resolves_alert_id,omitempty"`
 	// MessageID holds the value of the "message_id" field.
 	MessageID string `json:"message_id,omitempty"`
+	// Details holds the value of the "details" field.
+	Details schema.AlertDetails `json:"details,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AlertQuery when eager-loading is set.
 	Edges        AlertEdges `json:"edges"`
@@ -103,7 +106,7 @@ func (*Alert) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case alert.FieldIntegrationID, alert.FieldResolvesAlertID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case alert.FieldRecipients:
+		case alert.FieldRecipients, alert.FieldDetails:
 			values[i] = new([]byte)
 		case alert.FieldFiring:
 			values[i] = new(sql.NullBool)
@@ -252,6 +255,14 @@ func (_m *Alert) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.MessageID = value.String
 			}
+		case alert.FieldDetails:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field details", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Details); err != nil {
+					return fmt.Errorf("unmarshal field details: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -363,6 +374,9 @@ func (_m *Alert) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("message_id=")
 	builder.WriteString(_m.MessageID)
+	builder.WriteString(", ")
+	builder.WriteString("details=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Details))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/sallyhq/sally/ent/alert"
 	"github.com/sallyhq/sally/ent/integration"
+	"github.com/sallyhq/sally/ent/schema"
 	"github.com/sallyhq/sally/ent/tenant"
 )
 
@@ -226,6 +227,20 @@ func (_c *AlertCreate) SetMessageID(v string) *AlertCreate {
 func (_c *AlertCreate) SetNillableMessageID(v *string) *AlertCreate {
 	if v != nil {
 		_c.SetMessageID(*v)
+	}
+	return _c
+}
+
+// SetDetails sets the "details" field.
+func (_c *AlertCreate) SetDetails(v schema.AlertDetails) *AlertCreate {
+	_c.mutation.SetDetails(v)
+	return _c
+}
+
+// SetNillableDetails sets the "details" field if the given value is not nil.
+func (_c *AlertCreate) SetNillableDetails(v *schema.AlertDetails) *AlertCreate {
+	if v != nil {
+		_c.SetDetails(*v)
 	}
 	return _c
 }
@@ -474,6 +489,10 @@ func (_c *AlertCreate) createSpec() (*Alert, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.MessageID(); ok {
 		_spec.SetField(alert.FieldMessageID, field.TypeString, value)
 		_node.MessageID = value
+	}
+	if value, ok := _c.mutation.Details(); ok {
+		_spec.SetField(alert.FieldDetails, field.TypeJSON, value)
+		_node.Details = value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -798,6 +817,24 @@ func (u *AlertUpsert) UpdateMessageID() *AlertUpsert {
 // ClearMessageID clears the value of the "message_id" field.
 func (u *AlertUpsert) ClearMessageID() *AlertUpsert {
 	u.SetNull(alert.FieldMessageID)
+	return u
+}
+
+// SetDetails sets the "details" field.
+func (u *AlertUpsert) SetDetails(v schema.AlertDetails) *AlertUpsert {
+	u.Set(alert.FieldDetails, v)
+	return u
+}
+
+// UpdateDetails sets the "details" field to the value that was provided on create.
+func (u *AlertUpsert) UpdateDetails() *AlertUpsert {
+	u.SetExcluded(alert.FieldDetails)
+	return u
+}
+
+// ClearDetails clears the value of the "details" field.
+func (u *AlertUpsert) ClearDetails() *AlertUpsert {
+	u.SetNull(alert.FieldDetails)
 	return u
 }
 
@@ -1132,6 +1169,27 @@ func (u *AlertUpsertOne) UpdateMessageID() *AlertUpsertOne {
 func (u *AlertUpsertOne) ClearMessageID() *AlertUpsertOne {
 	return u.Update(func(s *AlertUpsert) {
 		s.ClearMessageID()
+	})
+}
+
+// SetDetails sets the "details" field.
+func (u *AlertUpsertOne) SetDetails(v schema.AlertDetails) *AlertUpsertOne {
+	return u.Update(func(s *AlertUpsert) {
+		s.SetDetails(v)
+	})
+}
+
+// UpdateDetails sets the "details" field to the value that was provided on create.
+func (u *AlertUpsertOne) UpdateDetails() *AlertUpsertOne {
+	return u.Update(func(s *AlertUpsert) {
+		s.UpdateDetails()
+	})
+}
+
+// ClearDetails clears the value of the "details" field.
+func (u *AlertUpsertOne) ClearDetails() *AlertUpsertOne {
+	return u.Update(func(s *AlertUpsert) {
+		s.ClearDetails()
 	})
 }
 
@@ -1633,6 +1691,27 @@ func (u *AlertUpsertBulk) UpdateMessageID() *AlertUpsertBulk {
 func (u *AlertUpsertBulk) ClearMessageID() *AlertUpsertBulk {
 	return u.Update(func(s *AlertUpsert) {
 		s.ClearMessageID()
+	})
+}
+
+// SetDetails sets the "details" field.
+func (u *AlertUpsertBulk) SetDetails(v schema.AlertDetails) *AlertUpsertBulk {
+	return u.Update(func(s *AlertUpsert) {
+		s.SetDetails(v)
+	})
+}
+
+// UpdateDetails sets the "details" field to the value that was provided on create.
+func (u *AlertUpsertBulk) UpdateDetails() *AlertUpsertBulk {
+	return u.Update(func(s *AlertUpsert) {
+		s.UpdateDetails()
+	})
+}
+
+// ClearDetails clears the value of the "details" field.
+func (u *AlertUpsertBulk) ClearDetails() *AlertUpsertBulk {
+	return u.Update(func(s *AlertUpsert) {
+		s.ClearDetails()
 	})
 }
 

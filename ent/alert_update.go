@@ -16,6 +16,7 @@ import (
 	"github.com/sallyhq/sally/ent/alert"
 	"github.com/sallyhq/sally/ent/integration"
 	"github.com/sallyhq/sally/ent/predicate"
+	"github.com/sallyhq/sally/ent/schema"
 )
 
 // AlertUpdate is the builder for updating Alert entities.
@@ -294,6 +295,26 @@ func (_u *AlertUpdate) ClearMessageID() *AlertUpdate {
 	return _u
 }
 
+// SetDetails sets the "details" field.
+func (_u *AlertUpdate) SetDetails(v schema.AlertDetails) *AlertUpdate {
+	_u.mutation.SetDetails(v)
+	return _u
+}
+
+// SetNillableDetails sets the "details" field if the given value is not nil.
+func (_u *AlertUpdate) SetNillableDetails(v *schema.AlertDetails) *AlertUpdate {
+	if v != nil {
+		_u.SetDetails(*v)
+	}
+	return _u
+}
+
+// ClearDetails clears the value of the "details" field.
+func (_u *AlertUpdate) ClearDetails() *AlertUpdate {
+	_u.mutation.ClearDetails()
+	return _u
+}
+
 // SetIntegration sets the "integration" edge to the Integration entity.
 func (_u *AlertUpdate) SetIntegration(v *Integration) *AlertUpdate {
 	return _u.SetIntegrationID(v.ID)
@@ -452,6 +473,12 @@ func (_u *AlertUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.MessageIDCleared() {
 		_spec.ClearField(alert.FieldMessageID, field.TypeString)
+	}
+	if value, ok := _u.mutation.Details(); ok {
+		_spec.SetField(alert.FieldDetails, field.TypeJSON, value)
+	}
+	if _u.mutation.DetailsCleared() {
+		_spec.ClearField(alert.FieldDetails, field.TypeJSON)
 	}
 	if _u.mutation.IntegrationCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -765,6 +792,26 @@ func (_u *AlertUpdateOne) ClearMessageID() *AlertUpdateOne {
 	return _u
 }
 
+// SetDetails sets the "details" field.
+func (_u *AlertUpdateOne) SetDetails(v schema.AlertDetails) *AlertUpdateOne {
+	_u.mutation.SetDetails(v)
+	return _u
+}
+
+// SetNillableDetails sets the "details" field if the given value is not nil.
+func (_u *AlertUpdateOne) SetNillableDetails(v *schema.AlertDetails) *AlertUpdateOne {
+	if v != nil {
+		_u.SetDetails(*v)
+	}
+	return _u
+}
+
+// ClearDetails clears the value of the "details" field.
+func (_u *AlertUpdateOne) ClearDetails() *AlertUpdateOne {
+	_u.mutation.ClearDetails()
+	return _u
+}
+
 // SetIntegration sets the "integration" edge to the Integration entity.
 func (_u *AlertUpdateOne) SetIntegration(v *Integration) *AlertUpdateOne {
 	return _u.SetIntegrationID(v.ID)
@@ -953,6 +1000,12 @@ func (_u *AlertUpdateOne) sqlSave(ctx context.Context) (_node *Alert, err error)
 	}
 	if _u.mutation.MessageIDCleared() {
 		_spec.ClearField(alert.FieldMessageID, field.TypeString)
+	}
+	if value, ok := _u.mutation.Details(); ok {
+		_spec.SetField(alert.FieldDetails, field.TypeJSON, value)
+	}
+	if _u.mutation.DetailsCleared() {
+		_spec.ClearField(alert.FieldDetails, field.TypeJSON)
 	}
 	if _u.mutation.IntegrationCleared() {
 		edge := &sqlgraph.EdgeSpec{

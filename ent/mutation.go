@@ -18,6 +18,7 @@ import (
 	"github.com/sallyhq/sally/ent/integration"
 	"github.com/sallyhq/sally/ent/load"
 	"github.com/sallyhq/sally/ent/predicate"
+	"github.com/sallyhq/sally/ent/schema"
 	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/ent/tenant"
 	"github.com/sallyhq/sally/ent/user"
@@ -68,6 +69,7 @@ type AlertMutation struct {
 	resolved_at          *time.Time
 	resolves_alert_id    *uuid.UUID
 	message_id           *string
+	details              *schema.AlertDetails
 	clearedFields        map[string]struct{}
 	tenant               *uuid.UUID
 	clearedtenant        bool
@@ -956,6 +958,55 @@ func (m *AlertMutation) ResetMessageID() {
 	delete(m.clearedFields, alert.FieldMessageID)
 }
 
+// SetDetails sets the "details" field.
+func (m *AlertMutation) SetDetails(sd schema.AlertDetails) {
+	m.details = &sd
+}
+
+// Details returns the value of the "details" field in the mutation.
+func (m *AlertMutation) Details() (r schema.AlertDetails, exists bool) {
+	v := m.details
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDetails returns the old "details" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldDetails(ctx context.Context) (v schema.AlertDetails, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDetails is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDetails requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDetails: %w", err)
+	}
+	return oldValue.Details, nil
+}
+
+// ClearDetails clears the value of the "details" field.
+func (m *AlertMutation) ClearDetails() {
+	m.details = nil
+	m.clearedFields[alert.FieldDetails] = struct{}{}
+}
+
+// DetailsCleared returns if the "details" field was cleared in this mutation.
+func (m *AlertMutation) DetailsCleared() bool {
+	_, ok := m.clearedFields[alert.FieldDetails]
+	return ok
+}
+
+// ResetDetails resets all changes to the "details" field.
+func (m *AlertMutation) ResetDetails() {
+	m.details = nil
+	delete(m.clearedFields, alert.FieldDetails)
+}
+
 // ClearTenant clears the "tenant" edge to the Tenant entity.
 func (m *AlertMutation) ClearTenant() {
 	m.clearedtenant = true
@@ -1044,7 +1095,7 @@ func (m *AlertMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AlertMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 19)
 	if m.created_at != nil {
 		fields = append(fields, alert.FieldCreatedAt)
 	}
@@ -1099,6 +1150,9 @@ func (m *AlertMutation) Fields() []string {
 	if m.message_id != nil {
 		fields = append(fields, alert.FieldMessageID)
 	}
+	if m.details != nil {
+		fields = append(fields, alert.FieldDetails)
+	}
 	return fields
 }
 
@@ -1143,6 +1197,8 @@ func (m *AlertMutation) Field(name string) (ent.Value, bool) {
 		return m.ResolvesAlertID()
 	case alert.FieldMessageID:
 		return m.MessageID()
+	case alert.FieldDetails:
+		return m.Details()
 	}
 	return nil, false
 }
@@ -1188,6 +1244,8 @@ func (m *AlertMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldResolvesAlertID(ctx)
 	case alert.FieldMessageID:
 		return m.OldMessageID(ctx)
+	case alert.FieldDetails:
+		return m.OldDetails(ctx)
 	}
 	return nil, fmt.Errorf("unknown Alert field %s", name)
 }
@@ -1323,6 +1381,13 @@ func (m *AlertMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMessageID(v)
 		return nil
+	case alert.FieldDetails:
+		v, ok := value.(schema.AlertDetails)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDetails(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Alert field %s", name)
 }
@@ -1389,6 +1454,9 @@ func (m *AlertMutation) ClearedFields() []string {
 	if m.FieldCleared(alert.FieldMessageID) {
 		fields = append(fields, alert.FieldMessageID)
 	}
+	if m.FieldCleared(alert.FieldDetails) {
+		fields = append(fields, alert.FieldDetails)
+	}
 	return fields
 }
 
@@ -1423,6 +1491,9 @@ func (m *AlertMutation) ClearField(name string) error {
 		return nil
 	case alert.FieldMessageID:
 		m.ClearMessageID()
+		return nil
+	case alert.FieldDetails:
+		m.ClearDetails()
 		return nil
 	}
 	return fmt.Errorf("unknown Alert nullable field %s", name)
@@ -1485,6 +1556,9 @@ func (m *AlertMutation) ResetField(name string) error {
 		return nil
 	case alert.FieldMessageID:
 		m.ResetMessageID()
+		return nil
+	case alert.FieldDetails:
+		m.ResetDetails()
 		return nil
 	}
 	return fmt.Errorf("unknown Alert field %s", name)

@@ -1,6 +1,13 @@
 // Package event carries what the sync engine does to whoever watches: self-contained
 // events (every field filled when published, so fan-out never queries the database)
 // and an in-process bus that drops a subscriber who falls behind rather than block.
+//
+// The bus has two kinds of subscribers. Subscribe gives a channel of event copies,
+// simple to use in tests and background jobs. Stream is for many long-lived clients
+// (GraphQL subscriptions): it keeps no goroutine and only the events not yet read,
+// and hands every stream the same *Delivery of an event, whose Memo lets derived work
+// (rendering the event for a client) be done once per event instead of once per
+// subscriber. Across processes, event/pgnotify carries events through PostgreSQL.
 package event
 
 import (
@@ -70,10 +77,13 @@ func Unmarshal(b []byte) (Event, error) {
 	return e, err
 }
 
-// Publisher is what the sync engine and alerts publish to.
+// Publisher is what the sync engine and alerts publish to: the Bus in one process,
+// pgnotify.Bridge across the replicas that share a PostgreSQL database.
 type Publisher interface {
 	Publish(ctx context.Context, e Event)
 }
+
+var _ Publisher = (*Bus)(nil)
 
 // Filter selects the events a subscriber receives: always one tenant's, optionally
 // one integration's.
@@ -89,14 +99,169 @@ func (f Filter) match(e Event) bool {
 // ErrSlowSubscriber is why a subscription ends when its buffer overflowed.
 var ErrSlowSubscriber = errors.New("subscriber too slow: events were dropped")
 
-// Subscription is one subscriber's stream.
+// ErrClosed is what Stream.Next returns after Close.
+var ErrClosed = errors.New("event stream closed")
+
+// Delivery is one published event as the bus hands it to its streams: the same
+// pointer for every stream that receives it. Treat Event as read-only.
+type Delivery struct {
+	Event Event
+
+	mu   sync.Mutex
+	memo map[any]*memoEntry
+}
+
+type memoEntry struct {
+	once sync.Once
+	v    any
+}
+
+// Memo returns what compute returns for key, calling it at most once per delivery:
+// when many subscribers ask for the same key at once, one computes and the others
+// wait for its result. Keys are compared with ==, as map keys are.
+func (d *Delivery) Memo(key any, compute func() any) any {
+	d.mu.Lock()
+	if d.memo == nil {
+		d.memo = make(map[any]*memoEntry, 2)
+	}
+	m := d.memo[key]
+	if m == nil {
+		m = &memoEntry{}
+		d.memo[key] = m
+	}
+	d.mu.Unlock()
+	m.once.Do(func() { m.v = compute() })
+	return m.v
+}
+
+// subscriber is what the bus fans out to.
+type subscriber interface {
+	filter() Filter
+	// deliver queues d without blocking; false means there was no room.
+	deliver(d *Delivery) bool
+	// end closes the subscriber: err is nil when its context ended, else why it was
+	// dropped.
+	end(err error)
+}
+
+// DefaultBuffer is how many events a subscriber may fall behind before it is dropped.
+const DefaultBuffer = 256
+
+// Bus fans events out to the subscribers of this process. Publish never blocks: a
+// subscriber whose buffer is full is dropped with ErrSlowSubscriber.
+type Bus struct {
+	buffer int
+
+	mu      sync.RWMutex
+	tenants map[string]map[subscriber]struct{}
+	n       int
+}
+
+// NewBus returns a bus whose subscribers may lag by buffer events (DefaultBuffer if 0).
+func NewBus(buffer int) *Bus {
+	if buffer <= 0 {
+		buffer = DefaultBuffer
+	}
+	return &Bus{buffer: buffer, tenants: map[string]map[subscriber]struct{}{}}
+}
+
+func (b *Bus) add(s subscriber) {
+	t := s.filter().TenantID
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m := b.tenants[t]
+	if m == nil {
+		m = map[subscriber]struct{}{}
+		b.tenants[t] = m
+	}
+	m[s] = struct{}{}
+	b.n++
+}
+
+// remove unregisters s; false when it was not registered (any more).
+func (b *Bus) remove(s subscriber) bool {
+	t := s.filter().TenantID
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m := b.tenants[t]
+	if _, ok := m[s]; !ok {
+		return false
+	}
+	delete(m, s)
+	if len(m) == 0 {
+		delete(b.tenants, t)
+	}
+	b.n--
+	return true
+}
+
+// Publish delivers e to every matching subscriber without ever blocking: one whose
+// buffer is full is dropped with ErrSlowSubscriber.
+func (b *Bus) Publish(_ context.Context, e Event) {
+	d := &Delivery{Event: e}
+	var slow []subscriber
+	b.mu.RLock()
+	for s := range b.tenants[e.TenantID] {
+		if s.filter().match(e) && !s.deliver(d) {
+			slow = append(slow, s)
+		}
+	}
+	b.mu.RUnlock()
+	for _, s := range slow {
+		if b.remove(s) {
+			s.end(ErrSlowSubscriber)
+		}
+	}
+}
+
+// Subscribers counts the current subscribers (for metrics and tests).
+func (b *Bus) Subscribers() int {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.n
+}
+
+// Subscription is one subscriber's channel of events.
 type Subscription struct {
-	C      <-chan Event
+	// C receives the events; it is closed when the subscription ends (Err says why).
+	C <-chan Event
+
 	c      chan Event
-	filter Filter
+	f      Filter
+	stop   func() bool
 	mu     sync.Mutex
 	err    error
 	closed bool
+}
+
+// Subscribe returns a channel of the events matching f until ctx ends (or the
+// subscriber falls behind, see Subscription.Err).
+func (b *Bus) Subscribe(ctx context.Context, f Filter) *Subscription {
+	c := make(chan Event, b.buffer)
+	s := &Subscription{C: c, c: c, f: f}
+	b.watch(ctx, s, func() { s.end(nil) }, func(stop func() bool) {
+		s.mu.Lock()
+		s.stop = stop
+		s.mu.Unlock()
+	})
+	return s
+}
+
+// watch registers s and ends it (with end) when ctx ends; setStop receives the
+// function that cancels the watch. Whatever the interleaving with ctx, s is never
+// left registered once it has ended.
+func (b *Bus) watch(ctx context.Context, s subscriber, end func(), setStop func(func() bool)) {
+	stop := context.AfterFunc(ctx, func() {
+		end() // before remove: see below
+		b.remove(s)
+	})
+	setStop(stop)
+	b.add(s)
+	if ctx.Err() != nil {
+		// The watch may have run before add: then remove did nothing.
+		end()
+		b.remove(s)
+	}
 }
 
 // Err says why C was closed: nil when the subscriber's context ended.
@@ -106,7 +271,23 @@ func (s *Subscription) Err() error {
 	return s.err
 }
 
-func (s *Subscription) close(err error) {
+func (s *Subscription) filter() Filter { return s.f }
+
+func (s *Subscription) deliver(d *Delivery) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return true
+	}
+	select {
+	case s.c <- d.Event:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Subscription) end(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -114,76 +295,124 @@ func (s *Subscription) close(err error) {
 	}
 	s.closed, s.err = true, err
 	close(s.c)
-}
-
-// DefaultBuffer is how many events a subscriber may fall behind before it is dropped.
-const DefaultBuffer = 256
-
-// Bus fans events out to the subscribers of this process.
-type Bus struct {
-	buffer int
-	mu     sync.RWMutex
-	subs   map[*Subscription]struct{}
-}
-
-// NewBus returns a bus whose subscribers may lag by buffer events (DefaultBuffer if 0).
-func NewBus(buffer int) *Bus {
-	if buffer <= 0 {
-		buffer = DefaultBuffer
+	if s.stop != nil {
+		s.stop()
 	}
-	return &Bus{buffer: buffer, subs: map[*Subscription]struct{}{}}
 }
 
-// Subscribe returns a stream of the events matching f until ctx ends (or the
-// subscriber falls behind, see Subscription.Err).
-func (b *Bus) Subscribe(ctx context.Context, f Filter) *Subscription {
-	c := make(chan Event, b.buffer)
-	s := &Subscription{C: c, c: c, filter: f}
-	b.mu.Lock()
-	b.subs[s] = struct{}{}
-	b.mu.Unlock()
-	go func() {
-		<-ctx.Done()
-		b.remove(s, nil)
-	}()
+// Stream is one subscriber's queue of deliveries, read with Next. Unlike a
+// Subscription it allocates room only for the events it holds and runs no goroutine
+// of its own, which matters with thousands of subscribers.
+type Stream struct {
+	bus    *Bus
+	f      Filter
+	onDrop func(error)
+	ready  chan struct{} // a token when q may have grown or the stream ended
+	stop   func() bool
+
+	mu     sync.Mutex
+	q      []*Delivery
+	head   int
+	err    error
+	closed bool
+}
+
+// Stream returns a stream of the events matching f until ctx ends, Close is called,
+// or the subscriber falls behind by more than the bus's buffer. In that last case
+// onDrop (when not nil) is called with ErrSlowSubscriber, from the publisher's
+// goroutine: it must not block. It is the moment to tell the client, whose own
+// goroutine may well be stuck writing to it.
+func (b *Bus) Stream(ctx context.Context, f Filter, onDrop func(error)) *Stream {
+	s := &Stream{bus: b, f: f, onDrop: onDrop, ready: make(chan struct{}, 1)}
+	b.watch(ctx, s, func() { s.close(ctx.Err()) }, func(stop func() bool) {
+		s.mu.Lock()
+		s.stop = stop
+		s.mu.Unlock()
+	})
 	return s
 }
 
-func (b *Bus) remove(s *Subscription, err error) {
-	b.mu.Lock()
-	delete(b.subs, s)
-	b.mu.Unlock()
-	s.close(err)
+func (s *Stream) filter() Filter { return s.f }
+
+func (s *Stream) deliver(d *Delivery) bool {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return true
+	}
+	if len(s.q)-s.head >= s.bus.buffer {
+		s.mu.Unlock()
+		return false
+	}
+	s.q = append(s.q, d)
+	s.mu.Unlock()
+	s.signal()
+	return true
 }
 
-// Publish delivers e to every matching subscriber without ever blocking: one whose
-// buffer is full is dropped with ErrSlowSubscriber.
-func (b *Bus) Publish(_ context.Context, e Event) {
-	var slow []*Subscription
-	b.mu.RLock()
-	for s := range b.subs {
-		if !s.filter.match(e) {
-			continue
-		}
+func (s *Stream) signal() {
+	select {
+	case s.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Stream) end(err error) {
+	if s.close(err) && s.onDrop != nil && err != nil {
+		s.onDrop(err)
+	}
+}
+
+// close ends the stream; false when it had ended already.
+func (s *Stream) close(err error) bool {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return false
+	}
+	s.closed, s.err = true, err
+	s.q, s.head = nil, 0
+	stop := s.stop
+	s.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	s.signal()
+	return true
+}
+
+// Next waits for the next event. It returns ErrSlowSubscriber once the stream was
+// dropped for falling behind, ErrClosed after Close, the stream's context's error
+// once that ended, and ctx's error when ctx ends first.
+func (s *Stream) Next(ctx context.Context) (*Delivery, error) {
+	for {
 		s.mu.Lock()
-		if !s.closed {
-			select {
-			case s.c <- e:
-			default:
-				slow = append(slow, s)
+		if s.closed {
+			err := s.err
+			s.mu.Unlock()
+			return nil, err
+		}
+		if s.head < len(s.q) {
+			d := s.q[s.head]
+			s.q[s.head] = nil
+			s.head++
+			if s.head == len(s.q) {
+				s.q, s.head = s.q[:0], 0
 			}
+			s.mu.Unlock()
+			return d, nil
 		}
 		s.mu.Unlock()
-	}
-	b.mu.RUnlock()
-	for _, s := range slow {
-		b.remove(s, ErrSlowSubscriber)
+		select {
+		case <-s.ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 }
 
-// Subscribers counts the current subscribers (for metrics and tests).
-func (b *Bus) Subscribers() int {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	return len(b.subs)
+// Close ends the stream and releases it from the bus.
+func (s *Stream) Close() {
+	s.bus.remove(s)
+	s.close(ErrClosed)
 }

@@ -1,8 +1,12 @@
 package graph
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -11,8 +15,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -33,7 +37,8 @@ type HandlerOptions struct {
 	// AllowedOrigins are the browser origins allowed besides the server's own
 	// (CORS_ALLOWED_ORIGINS); websocket upgrades from others get 403.
 	AllowedOrigins []string
-	// PingInterval is the graphql-transport-ws keep-alive ping interval.
+	// PingInterval is the keep-alive ping interval of subscriptions: graphql-transport-ws
+	// pings (a client that answers none of two is dropped) and SSE comments. 10s if 0.
 	PingInterval time.Duration
 }
 
@@ -49,21 +54,21 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	if ping == 0 {
 		ping = 10 * time.Second
 	}
-	srv.AddTransport(transport.Websocket{
-		Implementation:   transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{OriginPatterns: opts.AllowedOrigins}},
-		PingPongInterval: ping,
-		InitFunc:         r.websocketInit,
-	})
-	srv.AddTransport(transport.SSE{})
+	srv.AddTransport(newWebsocketTransport(r, opts.AllowedOrigins, ping))
+	srv.AddTransport(sseTransport{transport.SSE{KeepAlivePingInterval: ping}})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	// The schema is the public contract: clients and code generators may introspect it.
 	srv.Use(extension.Introspection{})
+	// Parsed and validated documents are kept, keyed by query text: clients send the
+	// same few operations over and over, and parsing was a third of a history page's CPU.
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.SetErrorPresenter(presentError(logger))
 	srv.SetRecoverFunc(recoverPanic(logger))
 	srv.AroundOperations(limitDepth)
+	srv.AroundOperations(r.renderLive)
 	srv.AroundRootFields(requireViewer)
 	srv.AroundResponses(contractCodes)
 
@@ -71,8 +76,32 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 		if req.Body != nil {
 			req.Body = http.MaxBytesReader(w, req.Body, MaxBodyBytes)
 		}
+		if req.Method == http.MethodPost && req.Body != nil {
+			// Read the body here, so that one too large is refused as the client's mistake
+			// (gqlgen would report it as an internal error).
+			body, err := io.ReadAll(req.Body)
+			if err != nil {
+				refuseBody(w, err)
+				return
+			}
+			req.Body = io.NopCloser(bytes.NewReader(body))
+		}
 		srv.ServeHTTP(w, req)
 	})
+}
+
+// refuseBody answers a POST whose body could not be read: 413 when it is larger than
+// MaxBodyBytes, else 400; BAD_USER_INPUT either way.
+func refuseBody(w http.ResponseWriter, err error) {
+	status, msg := http.StatusBadRequest, "could not read the request body"
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(graphql.Response{Errors: gqlerror.List{{
+		Message: msg, Extensions: map[string]any{"code": CodeBadUserInput},
+	}}})
 }
 
 // publicRootFields need no token: logging in, and the (public) schema itself.
@@ -84,7 +113,10 @@ func requireViewer(ctx context.Context, next graphql.RootResolver) graphql.Marsh
 	fc := graphql.GetRootFieldContext(ctx)
 	if fc != nil && !publicRootFields[fc.Field.Name] {
 		if _, err := auth.Require(ctx); err != nil {
-			graphql.AddError(ctx, unauthenticated(err))
+			e := unauthenticated(err)
+			// The path names the field, as for any field error (there is no field
+			// context yet to take it from).
+			graphql.AddError(ctx, &gqlerror.Error{Err: e, Message: e.Message, Path: ast.Path{ast.PathName(fc.Field.Alias)}})
 			return graphql.Null
 		}
 	}

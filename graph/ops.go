@@ -9,7 +9,6 @@ import (
 	"github.com/sallyhq/sally/ent"
 	"github.com/sallyhq/sally/ent/fleetdriver"
 	"github.com/sallyhq/sally/ent/load"
-	"github.com/sallyhq/sally/event"
 	"github.com/sallyhq/sally/graph/model"
 	"github.com/sallyhq/sally/syncer"
 	"github.com/sallyhq/sally/vendors"
@@ -232,62 +231,4 @@ func (r *Resolver) weather(ctx context.Context, lat, lon float64) (*model.Weathe
 		Humidity: w.Humidity, WindSpeedMph: w.WindSpeedMph, Conditions: w.Conditions,
 		Description: optStr(w.Description), ObservedAt: utc(w.ObservedAt), DataSource: "openweather",
 	}, nil
-}
-
-// ToSyncEvent converts a bus event to its GraphQL form.
-func ToSyncEvent(e event.Event) *model.SyncEvent {
-	m := &model.SyncEvent{
-		Type: model.SyncEventType(e.Type), At: e.At.UTC(), IntegrationID: e.IntegrationID,
-		IntegrationName: e.IntegrationName, Vendor: model.Vendor(e.Vendor), Attempt: e.Attempt,
-		RetryInMs: e.RetryInMs, CircuitState: model.CircuitState(e.CircuitState), Message: e.Message,
-	}
-	if l := e.SyncLog; l != nil {
-		sl := &model.SyncLog{
-			ID: l.ID, IntegrationID: l.IntegrationID, SyncType: model.SyncType(l.SyncType),
-			Status: model.SyncStatus(l.Status), Trigger: model.SyncTrigger(l.Trigger), StartedAt: l.StartedAt.UTC(),
-			CompletedAt: utcPtr(l.CompletedAt), Attempts: l.Attempts, RecordsProcessed: l.RecordsProcessed,
-			RecordsCreated: l.RecordsCreated, RecordsUpdated: l.RecordsUpdated, Error: l.Error, ErrorClass: l.ErrorClass,
-		}
-		if l.DurationMs != nil {
-			d := int(*l.DurationMs)
-			sl.DurationMs = &d
-		}
-		m.SyncLog = sl
-	}
-	return m
-}
-
-// syncEvents streams the caller's tenant's events until the subscription's context
-// ends, the token expires, or the subscriber falls too far behind.
-func (r *Resolver) syncEvents(ctx context.Context, integrationID *string) (<-chan *model.SyncEvent, error) {
-	v, err := viewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	f := event.Filter{TenantID: v.TenantID}
-	if integrationID != nil && *integrationID != "" {
-		in, err := r.getIntegration(ctx, *integrationID)
-		if err != nil {
-			return nil, err
-		}
-		f.IntegrationID = in.ID.String()
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	if !v.ExpiresAt.IsZero() {
-		ctx, cancel = context.WithDeadline(ctx, v.ExpiresAt)
-	}
-	sub := r.Events.Subscribe(ctx, f)
-	out := make(chan *model.SyncEvent, 1)
-	go func() {
-		defer cancel()
-		defer close(out)
-		for e := range sub.C {
-			select {
-			case out <- ToSyncEvent(e):
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out, nil
 }

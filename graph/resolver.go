@@ -30,7 +30,8 @@ type Deps struct {
 	Sleep func(ctx context.Context, d time.Duration)
 	// Syncer runs syncs, connection tests and the vendor-backed queries.
 	Syncer *syncer.Engine
-	// Events is the bus subscriptions read from.
+	// Events is where subscriptions read events: the process's event.Bus (which the
+	// other replicas feed through event/pgnotify on PostgreSQL).
 	Events *event.Bus
 	// IntegrationChanged is told when an integration's settings or credentials
 	// change or it is deleted, so cached vendor clients and breakers are rebuilt.

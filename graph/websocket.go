@@ -1,34 +1,389 @@
 package graph
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"net"
+	"net/http"
+	"reflect"
+	"slices"
+	"sync"
+	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/coder/websocket"
 
 	"github.com/sallyhq/sally/auth"
 )
 
-// CloseForbidden is graphql-transport-ws's close code for a refused connection_init;
-// graphql-ws clients stop retrying on it (gqlgen's default 1000 makes them reconnect
-// forever).
-const CloseForbidden = 4403
+// Close codes of subscription sockets (graphql-transport-ws and RFC 6455).
+const (
+	// CloseForbidden answers a missing, bad or expired token in connection_init, as
+	// the contract and graphql-transport-ws say; gqlgen's default (1000) would make
+	// graphql-ws clients reconnect at once, forever.
+	CloseForbidden = 4403
+	// CloseBadRequest answers a connection_init whose payload is not an object.
+	CloseBadRequest = 4400
+	// CloseInitTimeout closes a socket that sent no connection_init within
+	// InitTimeout (gqlgen says 1002 there).
+	CloseInitTimeout = 4408
+	// CloseTooSlow closes the socket of a client that fell more than
+	// event.DefaultBuffer events behind: "try again later", which graphql-ws clients
+	// retry (with backoff).
+	CloseTooSlow = 1013
+)
+
+// Close reasons sent with those codes.
+const (
+	ReasonForbidden = "Forbidden"
+	ReasonTooSlow   = "subscriber too slow: events were dropped"
+)
+
+// InitTimeout is how long a new socket may take to send connection_init.
+const InitTimeout = 10 * time.Second
+
+// SocketWriteBuffer caps the kernel's send buffer of a subscription socket (Linux
+// doubles it). Without a cap the kernel grows it to megabytes for a client that
+// stopped reading, so that the events' own bound (event.DefaultBuffer) would trip
+// only thousands of events later, and the close frame that says why would sit
+// behind megabytes the client may never read.
+const SocketWriteBuffer = 64 << 10
 
 // websocketInit authenticates a subscription socket from connection_init's
-// {"Authorization": "Bearer <token>"}; anything else closes it with 4403.
+// {"Authorization": "Bearer <token>"}; anything else closes it with 4403 before any
+// message is sent to it.
 func (r *Resolver) websocketInit(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	header := p.Authorization()
-	if header == "" {
-		// Some clients send the key in lower case.
-		if s, ok := p["authorization"].(string); ok {
-			header = s
-		}
+	v, err := r.Tokens.ParseAuthorization(p.Authorization())
+	if err == nil && !v.ExpiresAt.IsZero() && !r.now().Before(v.ExpiresAt) {
+		err = auth.ErrExpiredToken // the tokens' clock may be another than ours
 	}
-	v, err := r.Tokens.ParseAuthorization(header)
 	if err != nil {
-		ctx = transport.AppendCloseReason(ctx, "Forbidden")
+		r.logger().Debug("websocket refused", "err", err)
+		ctx = transport.AppendCloseReason(ctx, ReasonForbidden)
 		ctx = transport.WithWebsocketCloseCode(ctx, CloseForbidden)
-		return ctx, nil, errors.New("Forbidden")
+		return ctx, nil, errors.New(ReasonForbidden)
+	}
+	if s, ok := ctx.Value(clientKey{}).(*wsClient); ok {
+		s.authenticated()
 	}
 	return auth.NewContext(ctx, v), nil, nil
 }
+
+// client is a subscriber's connection, as far as dropping it goes.
+type client interface {
+	// drop ends the connection of a subscriber that fell too far behind. It must not
+	// block: it is called from the publisher's goroutine.
+	drop()
+	// websocket tells the socket apart from an SSE response.
+	websocket() bool
+}
+
+// clientKey holds the client of a subscription request in its context.
+type clientKey struct{}
+
+func clientFrom(ctx context.Context) client {
+	c, _ := ctx.Value(clientKey{}).(client)
+	return c
+}
+
+// websocketTransport is gqlgen's websocket transport on a connection adapter of our
+// own (websocketAccepter): each socket is known to its subscriptions, which can close
+// it with a code of their own (gqlgen only closes with 1000 from inside), no socket
+// outlives a connection_init that gqlgen gave up on without closing it, and messages
+// are written without encoding their payload twice.
+type websocketTransport struct{ transport.Websocket }
+
+func newWebsocketTransport(r *Resolver, origins []string, ping time.Duration) websocketTransport {
+	return websocketTransport{transport.Websocket{
+		Implementation:   websocketAccepter{websocket.AcceptOptions{OriginPatterns: origins}},
+		PingPongInterval: ping,
+		InitFunc:         r.websocketInit,
+		InitTimeout:      InitTimeout,
+	}}
+}
+
+// Do serves one socket.
+func (t websocketTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	c := &wsClient{}
+	t.Websocket.Do(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, c)), exec)
+	c.mu.Lock()
+	conn, abandoned := c.conn, c.conn != nil && !c.initialized && !c.closing
+	c.mu.Unlock()
+	if abandoned {
+		// gqlgen returns without a close when connection_init's payload is not a
+		// JSON object; the socket would stay open with nobody reading it.
+		c.close(CloseBadRequest, "connection_init payload must be an object")
+		_ = conn.Close()
+	}
+}
+
+// websocketAccepter upgrades requests to sockets (coder/websocket, as gqlgen's own
+// adapter, which this one follows) and records each in its request's wsClient.
+type websocketAccepter struct{ opts websocket.AcceptOptions }
+
+// Accept upgrades the request.
+func (a websocketAccepter) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+	for k, vs := range opts.ResponseHeader {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	ao := a.opts
+	ao.Subprotocols = slices.Clone(ao.Subprotocols)
+	for _, p := range opts.Subprotocols {
+		if !slices.Contains(ao.Subprotocols, p) {
+			ao.Subprotocols = append(ao.Subprotocols, p)
+		}
+	}
+	ws, err := websocket.Accept(hijacker{w}, r, &ao)
+	if err != nil {
+		return nil, err
+	}
+	c, ok := r.Context().Value(clientKey{}).(*wsClient)
+	if !ok {
+		c = &wsClient{}
+	}
+	conn := &wsConn{ws: ws, client: c}
+	c.mu.Lock()
+	c.conn = conn
+	c.mu.Unlock()
+	return conn, nil
+}
+
+// hijacker caps the send buffer of the connection it hands to the websocket.
+type hijacker struct{ http.ResponseWriter }
+
+// Hijack takes the connection over from net/http.
+func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if b, ok := c.(interface{ SetWriteBuffer(int) error }); ok && err == nil {
+		_ = b.SetWriteBuffer(SocketWriteBuffer)
+	}
+	return c, brw, err
+}
+
+// wsClient is one socket, as its subscriptions see it.
+type wsClient struct {
+	mu          sync.Mutex
+	conn        *wsConn
+	initialized bool // connection_init was accepted
+	closing     bool // a close frame was sent (or is being sent)
+}
+
+var _ client = (*wsClient)(nil)
+
+func (c *wsClient) authenticated() {
+	c.mu.Lock()
+	c.initialized = true
+	c.mu.Unlock()
+}
+
+func (c *wsClient) websocket() bool { return true }
+
+// drop closes the socket with CloseTooSlow. The close handshake runs in the
+// background; a client that stopped reading altogether is cut off within seconds.
+func (c *wsClient) drop() { c.close(CloseTooSlow, ReasonTooSlow) }
+
+// close starts the close handshake, the first time only.
+func (c *wsClient) close(code int, reason string) {
+	c.mu.Lock()
+	conn, first := c.conn, !c.closing
+	c.closing = true
+	c.mu.Unlock()
+	if conn != nil && first {
+		conn.startClose(code, reason)
+	}
+}
+
+// wsConn is gqlgen's view of a socket.
+type wsConn struct {
+	ws     *websocket.Conn
+	client *wsClient
+
+	mu           sync.Mutex
+	readDeadline *time.Timer
+	handshake    bool // a close handshake is running: it closes the connection
+}
+
+var (
+	_ transport.WebsocketConn          = (*wsConn)(nil)
+	_ transport.WebsocketReadLimiter   = (*wsConn)(nil)
+	_ transport.WebsocketReadDeadliner = (*wsConn)(nil)
+)
+
+// NextReader reads the next message.
+func (c *wsConn) NextReader() (int, io.Reader, error) {
+	typ, data, err := c.ws.Read(context.Background())
+	if err != nil {
+		switch websocket.CloseStatus(err) {
+		case websocket.StatusNormalClosure, websocket.StatusNoStatusRcvd:
+			return int(typ), nil, transport.ErrWebsocketClosed
+		}
+		return int(typ), nil, err
+	}
+	return int(typ), bytes.NewReader(data), nil
+}
+
+// WriteJSON writes one message. gqlgen's protocol messages have a payload that it
+// encoded already: they are framed as they are, without a second encoding.
+func (c *wsConn) WriteJSON(v any) error {
+	b, ok := frame(v)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			return err
+		}
+	}
+	return c.ws.Write(context.Background(), websocket.MessageText, b)
+}
+
+// WriteClose sends a close frame (the first time only) and closes the connection
+// once the client answered or after a few seconds. It does not wait.
+func (c *wsConn) WriteClose(code int, reason string) error {
+	if code == transport.WebsocketCloseProtocolError && reason == "connection initialisation timeout" {
+		code = CloseInitTimeout
+	}
+	c.client.close(code, reason)
+	return nil
+}
+
+func (c *wsConn) startClose(code int, reason string) {
+	c.mu.Lock()
+	c.stopReadDeadline()
+	c.handshake = true
+	c.mu.Unlock()
+	go func() { _ = c.ws.Close(websocket.StatusCode(code), reason) }()
+}
+
+// Close closes the connection, unless a close handshake will.
+func (c *wsConn) Close() error {
+	c.mu.Lock()
+	c.stopReadDeadline()
+	handshake := c.handshake
+	c.mu.Unlock()
+	if handshake {
+		return nil
+	}
+	return c.ws.CloseNow()
+}
+
+// Subprotocol is the protocol the client chose.
+func (c *wsConn) Subprotocol() string { return c.ws.Subprotocol() }
+
+// SetReadLimit bounds the size of a client's message.
+func (c *wsConn) SetReadLimit(n int64) { c.ws.SetReadLimit(n) }
+
+// SetReadDeadline is how gqlgen drops a client that stops answering pings: the
+// connection closes at t unless the deadline moves first.
+func (c *wsConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopReadDeadline()
+	if !t.IsZero() {
+		c.readDeadline = time.AfterFunc(time.Until(t), func() { _ = c.ws.CloseNow() })
+	}
+	return nil
+}
+
+func (c *wsConn) stopReadDeadline() {
+	if c.readDeadline != nil {
+		c.readDeadline.Stop()
+		c.readDeadline = nil
+	}
+}
+
+// frame encodes gqlgen's protocol messages ({payload, id, type}, the payload being
+// JSON that gqlgen produced or decoded) without encoding the payload again; ok is
+// false for any other value.
+func frame(v any) (b []byte, ok bool) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
+		return nil, false
+	}
+	rv = rv.Elem()
+	if !isProtocolMessage(rv.Type()) {
+		return nil, false
+	}
+	payload := rv.FieldByName("Payload").Bytes()
+	id := rv.FieldByName("ID").String()
+	typ := rv.FieldByName("Type").String()
+	b = make([]byte, 0, len(payload)+len(id)+len(typ)+32)
+	b = append(b, '{')
+	if len(payload) > 0 {
+		b = append(b, `"payload":`...)
+		b = append(b, payload...)
+		b = append(b, ',')
+	}
+	if id != "" {
+		b = append(b, `"id":`...)
+		b = appendString(b, id)
+		b = append(b, ',')
+	}
+	b = append(b, `"type":`...)
+	b = appendString(b, typ)
+	return append(b, '}'), true
+}
+
+// isProtocolMessage tells gqlgen's message structs: Payload json.RawMessage
+// `json:"payload,omitempty"`, ID string `json:"id,omitempty"`, Type (a string kind
+// without a MarshalJSON of its own) `json:"type"`.
+var isProtocolMessage = func() func(reflect.Type) bool {
+	var known sync.Map // reflect.Type -> bool
+	raw := reflect.TypeFor[json.RawMessage]()
+	return func(t reflect.Type) bool {
+		if v, ok := known.Load(t); ok {
+			return v.(bool)
+		}
+		p, okP := t.FieldByName("Payload")
+		id, okID := t.FieldByName("ID")
+		typ, okT := t.FieldByName("Type")
+		ok := okP && okID && okT && p.Type == raw && p.Tag.Get("json") == "payload,omitempty" &&
+			id.Type.Kind() == reflect.String && id.Tag.Get("json") == "id,omitempty" &&
+			typ.Type.Kind() == reflect.String && typ.Tag.Get("json") == "type" &&
+			!typ.Type.Implements(reflect.TypeFor[json.Marshaler]())
+		for i := range t.NumField() {
+			if f := t.Field(i); f.IsExported() && f.Name != "Payload" && f.Name != "ID" && f.Name != "Type" {
+				ok = false // a field this encoder would leave out
+			}
+		}
+		known.Store(t, ok)
+		return ok
+	}
+}()
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// sseTransport is gqlgen's SSE transport with a handle on each response, so that a
+// subscriber that fell behind is cut off even while a write to it is blocked.
+type sseTransport struct{ transport.SSE }
+
+// Do serves one SSE request.
+func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	c := &sseClient{rc: http.NewResponseController(w)}
+	t.SSE.Do(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, c)), exec)
+}
+
+type sseClient struct{ rc *http.ResponseController }
+
+var _ client = (*sseClient)(nil)
+
+func (c *sseClient) websocket() bool { return false }
+
+// drop makes every further write fail at once, which ends the response.
+func (c *sseClient) drop() { _ = c.rc.SetWriteDeadline(time.Now()) }

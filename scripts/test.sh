@@ -19,6 +19,17 @@ apt_install() {
   fi
 }
 
+# Chromium (Debian's package) for the web UI's end-to-end test, which fails without it.
+[ -n "${CHROMIUM_PATH:-}" ] || [ -x /usr/bin/chromium ] || apt_install chromium
+
+# The desktop monitor (./desktop, Fyne) builds with cgo against the OpenGL and X11
+# headers; build it here so that a broken desktop build fails the run (its tests run
+# headless with Fyne's test driver, below).
+apt_install gcc libc6-dev libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
+  libxinerama-dev libxi-dev libxxf86vm-dev
+log "go build ./desktop"
+CGO_ENABLED=1 go build -o /dev/null ./desktop
+
 # PostgreSQL: use TEST_DATABASE_URL if given, else a local server (installed and
 # started here when missing).
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
@@ -51,5 +62,21 @@ fi
 log "go vet"
 go vet ./...
 
+# The npm graphql-ws client that graph's subscription tests drive (Node >= 20).
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+log "npm ci (graphql-ws test client)"
+(cd internal/wsclient/node && npm ci --no-audit --no-fund --loglevel=error)
+
 log "go test -race"
 go test -race -count=1 -timeout 30m ./... 2>&1 | tee /tmp/sally-test.log
+
+# Live events across replicas after a PostgreSQL restart. Restarting the cluster
+# breaks whatever else uses it, so this test runs alone, after the others, and only
+# against the local cluster.
+case "$TEST_DATABASE_URL" in
+  *@127.0.0.1:5432/* | *@localhost:5432/*)
+    log "go test: live events across replicas after a PostgreSQL restart"
+    SALLY_PG_RESTART_TEST=1 go test -race -count=1 -timeout 10m \
+      -run '^TestReplicasShareLiveEventsAfterPostgresRestart$' ./server 2>&1 | tee -a /tmp/sally-test.log
+    ;;
+esac

@@ -5,16 +5,20 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/sallyhq/sally/alert"
 	"github.com/sallyhq/sally/auth"
 	"github.com/sallyhq/sally/config"
 	"github.com/sallyhq/sally/event"
+	"github.com/sallyhq/sally/event/pgnotify"
 	"github.com/sallyhq/sally/graph"
+	"github.com/sallyhq/sally/mail"
 	"github.com/sallyhq/sally/resilience"
 	"github.com/sallyhq/sally/sandbox"
 	"github.com/sallyhq/sally/store"
@@ -25,12 +29,18 @@ import (
 // app is the composition root: every long-lived dependency, built once with explicit
 // constructor arguments.
 type app struct {
-	cfg      config.Config
-	logger   *slog.Logger
-	store    *store.Store
-	tokens   *auth.Tokens
-	bus      *event.Bus
+	cfg    config.Config
+	logger *slog.Logger
+	store  *store.Store
+	tokens *auth.Tokens
+	bus    *event.Bus
+	// events is what the engine (and alerts) publish to: the bus itself on SQLite; on
+	// PostgreSQL the bridge, which also reaches the other replicas' buses.
+	events   event.Publisher
+	bridge   *pgnotify.Bridge // nil on SQLite
 	engine   *syncer.Engine
+	alerts   *alert.Manager   // the engine's Observer; its Run catches up and checks staleness
+	mailer   *alert.Worker    // delivers stored alerts (the outbox)
 	sandbox  *sandbox.Sandbox // nil unless SANDBOX=true
 	registry *prometheus.Registry
 	resolver *graph.Resolver
@@ -48,6 +58,20 @@ func newApp(cfg config.Config, st *store.Store, logger *slog.Logger, selfURL str
 	a := &app{cfg: cfg, logger: logger, store: st, tokens: tokensFor(cfg), bus: event.NewBus(0)}
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.events = a.bus
+	if cfg.Driver == config.DriverPostgres {
+		a.bridge, err = pgnotify.New(pgnotify.Options{
+			DSN: cfg.DSN, DB: st.DB, Local: a.bus, Logger: logger.With("component", "events"),
+		})
+		if err != nil {
+			return nil, err
+		}
+		a.events = a.bridge
+	}
+	a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "sally_event_subscribers",
+		Help: "Live event subscriptions (syncEvents) open on this server.",
+	}, func() float64 { return float64(a.bus.Subscribers()) }))
 
 	urls := syncer.VendorURLs{
 		Samsara: cfg.SamsaraAPIURL, Truckbase: cfg.TruckbaseAPIURL,
@@ -68,13 +92,17 @@ func newApp(cfg config.Config, st *store.Store, logger *slog.Logger, selfURL str
 	policy.FailureThreshold = cfg.CircuitFailureThreshold
 	policy.OpenDelay = cfg.CircuitOpenDuration()
 
+	if err := a.buildAlerts(); err != nil {
+		return nil, err
+	}
 	a.engine = syncer.New(syncer.Options{
 		Store:         st,
 		Sealer:        sealer,
 		URLs:          urls,
 		HTTPClient:    vendors.NewHTTPClient(),
 		Settings:      resilience.Settings{Default: policy},
-		Publisher:     a.bus,
+		Publisher:     a.events,
+		Observer:      a.alerts,
 		Metrics:       syncer.NewMetrics(a.registry),
 		Logger:        logger.With("component", "syncer"),
 		RetentionDays: cfg.SyncLogRetentionDays,
@@ -101,6 +129,47 @@ func (a *app) start(ctx context.Context) {
 		defer a.wg.Done()
 		a.engine.Run(ctx, syncer.SchedulerOptions{})
 	}()
+	a.wg.Go(func() { a.mailer.Run(ctx) })
+	a.wg.Go(func() { a.alerts.Run(ctx, alert.DefaultSweepEvery) })
+	if a.bridge != nil {
+		a.wg.Go(func() {
+			if err := a.bridge.Run(ctx); err != nil {
+				a.logger.Error("live events will not reach the other servers", "err", err)
+			}
+		})
+	}
+}
+
+// buildAlerts makes the alert rules and their delivery worker; with SMTP_HOST unset,
+// alerts are recorded and logged, and marked as not delivered.
+func (a *app) buildAlerts() error {
+	var sender alert.Sender
+	if a.cfg.SMTPHost != "" {
+		m, err := mail.New(mail.Options{
+			Host: a.cfg.SMTPHost, Port: a.cfg.SMTPPort, Username: a.cfg.SMTPUser, Password: a.cfg.SMTPPass,
+			TLS: a.cfg.SMTPTLS, From: a.cfg.AlertFromEmail,
+		})
+		if err != nil {
+			return fmt.Errorf("SMTP settings: %w", err)
+		}
+		sender = alert.SenderFunc(func(ctx context.Context, msg alert.Message) error {
+			return m.Send(ctx, mail.Message(msg))
+		})
+	} else {
+		a.logger.Warn("SMTP_HOST is not set: alerts are recorded but not emailed")
+	}
+	a.mailer = alert.NewWorker(alert.WorkerOptions{
+		Client: a.store.Client, Sender: sender, Logger: a.logger.With("component", "alert-mail"),
+	})
+	domain := alert.DefaultMessageDomain
+	if at := strings.LastIndex(a.cfg.AlertFromEmail, "@"); at >= 0 {
+		domain = strings.Trim(a.cfg.AlertFromEmail[at+1:], "> ")
+	}
+	a.alerts = alert.NewManager(alert.Options{
+		Client: a.store.Client, Publisher: a.events, Logger: a.logger.With("component", "alert"),
+		Notify: a.mailer.Kick, MessageDomain: domain,
+	})
+	return nil
 }
 
 // wait blocks until the background workers have stopped.

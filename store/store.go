@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -60,9 +61,16 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: d}, nil
 }
 
+// migrateMu serializes migrations within the process: ent's migration fills in the
+// package-level table descriptions it shares between clients (a data race when two
+// stores migrate at once, as parallel tests do).
+var migrateMu sync.Mutex
+
 // Migrate creates or updates the schema. Concurrent starts of several replicas on one
 // PostgreSQL are serialized with an advisory lock.
 func (s *Store) Migrate(ctx context.Context) error {
+	migrateMu.Lock()
+	defer migrateMu.Unlock()
 	if s.Dialect == dialect.Postgres {
 		conn, err := s.DB.Conn(ctx)
 		if err != nil {

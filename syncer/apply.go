@@ -16,6 +16,7 @@ import (
 	"github.com/sallyhq/sally/ent/integration"
 	"github.com/sallyhq/sally/ent/load"
 	"github.com/sallyhq/sally/ent/weatherreport"
+	"github.com/sallyhq/sally/resilience"
 	"github.com/sallyhq/sally/vendors"
 )
 
@@ -99,69 +100,113 @@ func (e *Engine) syncHOS(ctx context.Context, in *ent.Integration, c clients) (r
 		for _, d := range existing {
 			byID[d.DriverID] = d
 		}
-		var creates []*ent.FleetDriverCreate
+		// The new and changed drivers go in a few multi-row upserts rather than one
+		// statement each (a 1000-driver fleet moves hundreds of clocks per sync).
+		// Rows are grouped by which columns they set, so that an upsert never
+		// clears what the vendor did not send (a clock, an external id) and never
+		// touches the dispatcher's override.
+		type shape struct{ clock, external bool }
+		groups := map[shape][]*ent.FleetDriverCreate{}
+		var order []shape
+		noClock := 0
 		for _, d := range drivers {
 			res.processed++
 			h, hasClock := clocks[d.ID]
+			if !hasClock {
+				noClock++
+			}
 			cur := byID[d.ID]
-			if cur == nil {
-				cr := tx.FleetDriver.Create().SetTenantID(in.TenantID).SetIntegrationID(in.ID).
-					SetDriverID(d.ID).SetName(d.Name).SetActive(true).SetLastSyncedAt(now)
-				if d.ExternalID != "" {
-					cr.SetExternalDriverID(d.ExternalID)
-				}
-				if hasClock {
-					cr.SetDutyStatus(h.DutyStatus).SetHoursDriven(h.HoursDriven).
-						SetDriveRemainingHours(h.DriveRemainingHours).SetShiftRemainingHours(h.ShiftRemainingHours).
-						SetCycleRemainingHours(h.CycleRemainingHours).SetTimeUntilBreakHours(h.TimeUntilBreakHours).
-						SetHosSyncedAt(now)
-				}
-				creates = append(creates, cr)
+			switch {
+			case cur == nil:
+				res.created++
+			case hosUnchanged(cur, d, h, hasClock):
 				continue
+			default:
+				res.updated++
 			}
-			if hosUnchanged(cur, d, h, hasClock) {
-				continue
-			}
-			res.updated++
-			u := tx.FleetDriver.UpdateOne(cur).SetName(d.Name).SetActive(true).SetLastSyncedAt(now)
+			cr := tx.FleetDriver.Create().SetTenantID(in.TenantID).SetIntegrationID(in.ID).
+				SetDriverID(d.ID).SetName(d.Name).SetActive(true).SetLastSyncedAt(now)
 			if d.ExternalID != "" {
-				u.SetExternalDriverID(d.ExternalID)
+				cr.SetExternalDriverID(d.ExternalID)
 			}
 			if hasClock {
-				u.SetDutyStatus(h.DutyStatus).SetHoursDriven(h.HoursDriven).
+				cr.SetDutyStatus(h.DutyStatus).SetHoursDriven(h.HoursDriven).
 					SetDriveRemainingHours(h.DriveRemainingHours).SetShiftRemainingHours(h.ShiftRemainingHours).
 					SetCycleRemainingHours(h.CycleRemainingHours).SetTimeUntilBreakHours(h.TimeUntilBreakHours).
 					SetHosSyncedAt(now)
 			}
-			if err := u.Exec(ctx); err != nil {
-				return err
+			k := shape{clock: hasClock, external: d.ExternalID != ""}
+			if _, ok := groups[k]; !ok {
+				order = append(order, k)
+			}
+			groups[k] = append(groups[k], cr)
+		}
+		for _, k := range order {
+			for chunk := range slices.Chunk(groups[k], upsertChunk) {
+				err := tx.FleetDriver.CreateBulk(chunk...).
+					OnConflictColumns(fleetdriver.FieldIntegrationID, fleetdriver.FieldDriverID).
+					Update(func(u *ent.FleetDriverUpsert) {
+						u.UpdateName().UpdateActive().UpdateLastSyncedAt().UpdateUpdatedAt()
+						if k.external {
+							u.UpdateExternalDriverID()
+						}
+						if k.clock {
+							u.UpdateDutyStatus().UpdateHoursDriven().UpdateDriveRemainingHours().
+								UpdateShiftRemainingHours().UpdateCycleRemainingHours().
+								UpdateTimeUntilBreakHours().UpdateHosSyncedAt()
+						}
+					}).Exec(ctx)
+				if err != nil {
+					return err
+				}
 			}
 		}
-		for chunk := range slices.Chunk(creates, 500) {
-			if err := tx.FleetDriver.CreateBulk(chunk...).Exec(ctx); err != nil {
-				return err
-			}
-		}
-		res.created = len(creates)
-		// Drivers the ELD no longer lists as active.
-		seen := make([]string, 0, len(drivers))
+		// Drivers the ELD no longer lists as active (found here rather than with a
+		// NOT IN of every listed id, which a large fleet would push past the
+		// databases' limits on bind parameters).
+		listed := make(map[string]bool, len(drivers))
 		for _, d := range drivers {
-			seen = append(seen, d.ID)
+			listed[d.ID] = true
 		}
-		n, err := tx.FleetDriver.Update().
-			Where(fleetdriver.IntegrationID(in.ID), fleetdriver.Active(true), fleetdriver.DriverIDNotIn(seen...)).
-			SetActive(false).Save(ctx)
-		res.updated += n
-		if err != nil {
-			return err
+		var gone []uuid.UUID
+		for _, d := range existing {
+			if d.Active && !listed[d.DriverID] {
+				gone = append(gone, d.ID)
+			}
 		}
-		// The cache was confirmed now even where nothing changed.
-		return tx.FleetDriver.Update().
-			Where(fleetdriver.IntegrationID(in.ID), fleetdriver.Active(true), fleetdriver.DutyStatusNotNil()).
-			SetHosSyncedAt(now).Exec(ctx)
+		for chunk := range slices.Chunk(gone, upsertChunk) {
+			n, err := tx.FleetDriver.Update().Where(fleetdriver.IDIn(chunk...)).SetActive(false).Save(ctx)
+			res.updated += n
+			if err != nil {
+				return err
+			}
+		}
+		// The cache was confirmed now even where nothing changed, but only where the
+		// vendor sent a clock this time.
+		if noClock == 0 {
+			return tx.FleetDriver.Update().
+				Where(fleetdriver.IntegrationID(in.ID), fleetdriver.Active(true), fleetdriver.DutyStatusNotNil()).
+				SetHosSyncedAt(now).Exec(ctx)
+		}
+		var confirmed []uuid.UUID
+		for _, d := range existing {
+			if _, ok := clocks[d.DriverID]; ok && listed[d.DriverID] && d.DutyStatus != nil {
+				confirmed = append(confirmed, d.ID)
+			}
+		}
+		for chunk := range slices.Chunk(confirmed, upsertChunk) {
+			if err := tx.FleetDriver.Update().Where(fleetdriver.IDIn(chunk...)).SetHosSyncedAt(now).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return res, err
 }
+
+// upsertChunk bounds the rows of one multi-row statement: about 20 columns each
+// stays well under SQLite's and PostgreSQL's limits on bind parameters.
+const upsertChunk = 500
 
 func hosUnchanged(cur *ent.FleetDriver, d vendors.Driver, h vendors.HOS, hasClock bool) bool {
 	if !cur.Active || !eqPtr(cur.Name, &d.Name) {
@@ -340,27 +385,73 @@ func (e *Engine) stops(ctx context.Context, tenantID uuid.UUID) ([]stop, error) 
 	return out, nil
 }
 
-// each runs fn for every stop, four at a time, and returns the first error.
+// each runs fn for every stop, four at a time. The first failure stops the calls
+// not yet started (every stop must succeed for the sync to, so the rest would only
+// load a vendor that is failing) and is the error returned: the root cause, not the
+// open-breaker or canceled errors of the calls it took down with it. Calls under way
+// are canceled only by a root cause, so that one still retrying is not cut short
+// before it can report what really failed.
 func each[T any](ctx context.Context, stops []stop, fn func(ctx context.Context, s stop) (T, error)) ([]T, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	out := make([]T, len(stops))
-	errs := make([]error, len(stops))
-	sem := make(chan struct{}, 4)
-	var wg sync.WaitGroup
-	for i, s := range stops {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			out[i], errs[i] = fn(ctx, s)
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if firstErr == nil || (consequential(firstErr) && !consequential(err)) {
+			firstErr = err
+		}
+		if !consequential(err) {
+			cancel()
 		}
 	}
+	failed := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return firstErr != nil
+	}
+	sem := make(chan struct{}, 4)
+	for i, s := range stops {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil || failed() {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			v, err := fn(ctx, s)
+			if err != nil {
+				fail(err)
+				return
+			}
+			out[i] = v
+		})
+	}
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err() // the sync's own deadline passed before every stop started
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
 	return out, nil
+}
+
+// consequential reports whether err only follows from another failure: a call refused
+// by the breaker another call opened, or stopped because another call failed.
+func consequential(err error) bool {
+	switch resilience.Classify(err) {
+	case resilience.ClassCircuitOpen, resilience.ClassCanceled:
+		return true
+	}
+	return false
 }
 
 // syncFuel refreshes the stations near the active loads' stops.

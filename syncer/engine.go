@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/privacy"
@@ -82,6 +83,11 @@ type Engine struct {
 	policies  resilience.Registry
 	bulkheads *resilience.Bulkheads
 	slots     chan struct{}
+
+	// syncs counts the sync goroutines of this process, so Run can wait for them.
+	syncs sync.WaitGroup
+	// abandonedAfter is Run's SchedulerOptions.AbandonedAfter (0 before Run).
+	abandonedAfter atomic.Int64
 
 	mu       sync.Mutex
 	inflight map[uuid.UUID]*flight
@@ -171,7 +177,9 @@ func (e *Engine) sync(ctx context.Context, id uuid.UUID, trigger synclog.Trigger
 	e.mu.Unlock()
 
 	// The sync outlives a caller who goes away: it is recorded either way.
+	e.syncs.Add(1)
 	go func() {
+		defer e.syncs.Done()
 		defer func() {
 			e.mu.Lock()
 			delete(e.inflight, id)
@@ -194,28 +202,38 @@ func waitFlight(ctx context.Context, f *flight) (*ent.SyncLog, error) {
 
 // runExclusive starts the sync unless another replica runs one of this integration
 // (the partial unique index on RUNNING rows says so), in which case it waits for
-// that one.
+// that one. A RUNNING row whose runner has stopped sending heartbeats belongs to a
+// dead process: it is closed as interrupted and this sync starts instead, rather
+// than waiting for the reaper.
 func (e *Engine) runExclusive(ctx context.Context, in *ent.Integration, trigger synclog.Trigger) (*ent.SyncLog, error) {
 	e.slots <- struct{}{}
 	defer func() { <-e.slots }()
-	started := e.now()
-	lg, err := e.client.SyncLog.Create().
-		SetTenantID(in.TenantID).SetIntegrationID(in.ID).
-		SetSyncType(syncTypeOf(in.IntegrationType)).SetTrigger(trigger).
-		SetStatus(synclog.StatusRUNNING).SetStartedAt(started).
-		SetRunner(e.opts.Instance).SetHeartbeatAt(started).
-		Save(ctx)
-	if ent.IsConstraintError(err) {
-		return e.joinRunning(ctx, in.ID)
+	for try := 0; ; try++ {
+		started := e.now()
+		lg, err := e.client.SyncLog.Create().
+			SetTenantID(in.TenantID).SetIntegrationID(in.ID).
+			SetSyncType(syncTypeOf(in.IntegrationType)).SetTrigger(trigger).
+			SetStatus(synclog.StatusRUNNING).SetStartedAt(started).
+			SetRunner(e.opts.Instance).SetHeartbeatAt(started).
+			Save(ctx)
+		if ent.IsConstraintError(err) {
+			lg, took, err := e.joinRunning(ctx, in.ID, try == 0)
+			if took {
+				continue
+			}
+			return lg, err
+		}
+		if err != nil {
+			return nil, fmt.Errorf("record sync start: %w", err)
+		}
+		return e.execute(ctx, in, lg)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("record sync start: %w", err)
-	}
-	return e.execute(ctx, in, lg)
 }
 
 // joinRunning waits for the RUNNING sync of the integration (started elsewhere).
-func (e *Engine) joinRunning(ctx context.Context, id uuid.UUID) (*ent.SyncLog, error) {
+// With takeOver, an abandoned one is closed instead and took is true: the caller
+// may start its own.
+func (e *Engine) joinRunning(ctx context.Context, id uuid.UUID, takeOver bool) (lg *ent.SyncLog, took bool, err error) {
 	var runningID uuid.UUID
 	t := time.NewTicker(DefaultJoinPoll)
 	defer t.Stop()
@@ -231,22 +249,46 @@ func (e *Engine) joinRunning(ctx context.Context, id uuid.UUID) (*ent.SyncLog, e
 		switch {
 		case ent.IsNotFound(err) && runningID == uuid.Nil:
 			// It finished between our insert and this look: take the newest.
-			return e.client.SyncLog.Query().Where(synclog.IntegrationID(id)).
+			lg, err := e.client.SyncLog.Query().Where(synclog.IntegrationID(id)).
 				Order(ent.Desc(synclog.FieldStartedAt)).First(ctx)
+			return lg, false, err
 		case err != nil:
-			return nil, err
+			return nil, false, err
 		case lg.Status != synclog.StatusRUNNING:
-			return lg, nil
+			return lg, false, nil
+		case takeOver && abandoned(lg, e.now(), e.abandonAfter()):
+			if err := e.closeAbandoned(ctx, lg, e.now()); err != nil {
+				return nil, false, err
+			}
+			return nil, true, nil
 		}
 		runningID = lg.ID
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, false, ctx.Err()
 		case <-deadline:
-			return lg, nil
+			return lg, false, nil
 		case <-t.C:
 		}
 	}
+}
+
+// abandonAfter is how long a RUNNING sync's runner may be silent before the sync
+// counts as abandoned.
+func (e *Engine) abandonAfter() time.Duration {
+	if d := time.Duration(e.abandonedAfter.Load()); d > 0 {
+		return d
+	}
+	return DefaultAbandonedAfter
+}
+
+// abandoned reports whether a RUNNING sync's runner has been silent for longer than after.
+func abandoned(lg *ent.SyncLog, now time.Time, after time.Duration) bool {
+	hb := lg.StartedAt
+	if lg.HeartbeatAt != nil {
+		hb = *lg.HeartbeatAt
+	}
+	return hb.Before(now.Add(-after))
 }
 
 func syncTypeOf(t integration.IntegrationType) synclog.SyncType {

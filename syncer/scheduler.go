@@ -36,6 +36,7 @@ func (e *Engine) Run(ctx context.Context, o SchedulerOptions) {
 	if o.RetentionEvery <= 0 {
 		o.RetentionEvery = DefaultRetentionEvery
 	}
+	e.abandonedAfter.Store(int64(o.AbandonedAfter))
 	ctx = System(ctx)
 	done := make(chan struct{}, 3)
 	go func() { e.every(ctx, o.Tick, e.scheduleDue); done <- struct{}{} }()
@@ -47,13 +48,8 @@ func (e *Engine) Run(ctx context.Context, o SchedulerOptions) {
 	for range 3 {
 		<-done
 	}
-	// Let running syncs of this process finish recording (they are bounded).
-	for range cap(e.slots) {
-		e.slots <- struct{}{}
-	}
-	for range cap(e.slots) {
-		<-e.slots
-	}
+	// Let the syncs of this process finish recording (they are bounded by SyncTimeout).
+	e.syncs.Wait()
 }
 
 // every runs fn now and then every d until ctx ends.
@@ -72,7 +68,10 @@ func (e *Engine) every(ctx context.Context, d time.Duration, fn func(context.Con
 
 // scheduleDue claims due integrations and starts their syncs. The claim is a
 // compare-and-set of next_sync_at in the database, so among replicas exactly one
-// wins each due run.
+// wins each due run. An integration whose sync is still running (on any replica) is
+// not claimed: claiming it would only join the running sync and lose the due run;
+// left due, it is claimed at the first tick after that sync ends. A RUNNING row
+// whose runner went silent does not hold it back: the claimed sync takes it over.
 func (e *Engine) scheduleDue(ctx context.Context) {
 	free := cap(e.slots) - len(e.slots)
 	if free <= 0 || ctx.Err() != nil {
@@ -80,7 +79,10 @@ func (e *Engine) scheduleDue(ctx context.Context) {
 	}
 	now := e.now()
 	due, err := e.client.Integration.Query().
-		Where(integration.Enabled(true), integration.NextSyncAtLTE(now)).
+		Where(integration.Enabled(true), integration.NextSyncAtLTE(now),
+			integration.Not(integration.HasSyncLogsWith(
+				synclog.StatusEQ(synclog.StatusRUNNING),
+				synclog.HeartbeatAtGTE(now.Add(-e.abandonAfter()))))).
 		Order(ent.Asc(integration.FieldNextSyncAt)).Limit(free).All(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -96,7 +98,9 @@ func (e *Engine) scheduleDue(ctx context.Context) {
 		if err != nil || n != 1 {
 			continue // another replica claimed it, or it changed
 		}
+		e.syncs.Add(1) // before Run can stop waiting
 		go func(id uuid.UUID) {
+			defer e.syncs.Done()
 			if _, err := e.sync(context.WithoutCancel(ctx), id, synclog.TriggerSCHEDULED); err != nil && !ent.IsNotFound(err) {
 				e.log.Error("scheduled sync", "integration", id, "err", err)
 			}
@@ -118,30 +122,39 @@ func (e *Engine) reapAbandoned(ctx context.Context, after time.Duration) {
 		return
 	}
 	for _, lg := range stale {
-		msg := "interrupted: the server running this sync stopped before it finished"
-		n, err := e.client.SyncLog.Update().
-			Where(synclog.ID(lg.ID), synclog.StatusEQ(synclog.StatusRUNNING)).
-			SetStatus(synclog.StatusFAILED).SetCompletedAt(now).
-			SetDurationMs(now.Sub(lg.StartedAt).Milliseconds()).
-			SetError(msg).SetErrorClass(string(ClassInterrupted)).Save(ctx)
-		if err != nil || n != 1 {
-			continue
-		}
-		e.log.Warn("closed an abandoned sync", "sync", lg.ID, "integration", lg.IntegrationID, "runner", lg.Runner)
-		e.markIntegration(ctx, lg.IntegrationID, now, synclog.StatusFAILED)
-		in, err := e.client.Integration.Get(ctx, lg.IntegrationID)
-		if err != nil {
-			continue
-		}
-		closed, err := e.client.SyncLog.Get(ctx, lg.ID)
-		if err != nil {
-			continue
-		}
-		e.publishSync(ctx, in, event.SyncFailed, closed, nil)
-		if e.opts.Observer != nil {
-			e.opts.Observer.AfterSync(ctx, in, closed)
+		if err := e.closeAbandoned(ctx, lg, now); err != nil && ctx.Err() == nil {
+			e.log.Error("reaper: close abandoned sync", "sync", lg.ID, "err", err)
 		}
 	}
+}
+
+// closeAbandoned closes a RUNNING sync whose runner died as FAILED, "interrupted",
+// unless it has finished meanwhile, and tells subscribers and the observer.
+func (e *Engine) closeAbandoned(ctx context.Context, lg *ent.SyncLog, now time.Time) error {
+	const msg = "interrupted: the server running this sync stopped before it finished"
+	n, err := e.client.SyncLog.Update().
+		Where(synclog.ID(lg.ID), synclog.StatusEQ(synclog.StatusRUNNING)).
+		SetStatus(synclog.StatusFAILED).SetCompletedAt(now).
+		SetDurationMs(max(now.Sub(lg.StartedAt).Milliseconds(), 0)).
+		SetError(msg).SetErrorClass(string(ClassInterrupted)).Save(ctx)
+	if err != nil || n != 1 {
+		return err
+	}
+	e.log.Warn("closed an abandoned sync", "sync", lg.ID, "integration", lg.IntegrationID, "runner", lg.Runner)
+	e.markIntegration(ctx, lg.IntegrationID, now, synclog.StatusFAILED)
+	in, err := e.client.Integration.Get(ctx, lg.IntegrationID)
+	if err != nil {
+		return nil // deleted meanwhile: nobody to tell
+	}
+	finished, err := e.client.SyncLog.Get(ctx, lg.ID)
+	if err != nil {
+		return nil
+	}
+	e.publishSync(ctx, in, event.SyncFailed, finished, nil)
+	if e.opts.Observer != nil {
+		e.opts.Observer.AfterSync(ctx, in, finished)
+	}
+	return nil
 }
 
 // purgeOld deletes sync logs older than the retention in small batches, so history

@@ -53,6 +53,8 @@ const (
 	FieldResolvesAlertID = "resolves_alert_id"
 	// FieldMessageID holds the string denoting the message_id field in the database.
 	FieldMessageID = "message_id"
+	// FieldDetails holds the string denoting the details field in the database.
+	FieldDetails = "details"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// EdgeIntegration holds the string denoting the integration edge name in mutations.
@@ -96,6 +98,7 @@ var Columns = []string{
 	FieldResolvedAt,
 	FieldResolvesAlertID,
 	FieldMessageID,
+	FieldDetails,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

@@ -896,6 +896,16 @@ func MessageIDContainsFold(v string) predicate.Alert {
 	return predicate.Alert(sql.FieldContainsFold(FieldMessageID, v))
 }
 
+// DetailsIsNil applies the IsNil predicate on the "details" field.
+func DetailsIsNil() predicate.Alert {
+	return predicate.Alert(sql.FieldIsNull(FieldDetails))
+}
+
+// DetailsNotNil applies the NotNil predicate on the "details" field.
+func DetailsNotNil() predicate.Alert {
+	return predicate.Alert(sql.FieldNotNull(FieldDetails))
+}
+
 // HasTenant applies the HasEdge predicate on the "tenant" edge.
 func HasTenant() predicate.Alert {
 	return predicate.Alert(func(s *sql.Selector) {

@@ -28,6 +28,7 @@ var (
 		{Name: "resolved_at", Type: field.TypeTime, Nullable: true},
 		{Name: "resolves_alert_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "message_id", Type: field.TypeString, Nullable: true},
+		{Name: "details", Type: field.TypeJSON, Nullable: true},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "integration_id", Type: field.TypeUUID, Nullable: true},
 	}
@@ -39,13 +40,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "alerts_tenants_tenant",
-				Columns:    []*schema.Column{AlertsColumns[17]},
+				Columns:    []*schema.Column{AlertsColumns[18]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "alerts_integrations_alerts",
-				Columns:    []*schema.Column{AlertsColumns[18]},
+				Columns:    []*schema.Column{AlertsColumns[19]},
 				RefColumns: []*schema.Column{IntegrationsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -54,12 +55,12 @@ var (
 			{
 				Name:    "alert_tenant_id",
 				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[17]},
+				Columns: []*schema.Column{AlertsColumns[18]},
 			},
 			{
 				Name:    "alert_tenant_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[17], AlertsColumns[1]},
+				Columns: []*schema.Column{AlertsColumns[18], AlertsColumns[1]},
 			},
 			{
 				Name:    "alert_status_next_attempt_at",
@@ -69,7 +70,15 @@ var (
 			{
 				Name:    "alert_integration_id_firing_resolved_at",
 				Unique:  false,
-				Columns: []*schema.Column{AlertsColumns[18], AlertsColumns[7], AlertsColumns[14]},
+				Columns: []*schema.Column{AlertsColumns[19], AlertsColumns[7], AlertsColumns[14]},
+			},
+			{
+				Name:    "alert_one_open",
+				Unique:  true,
+				Columns: []*schema.Column{AlertsColumns[19]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "firing AND resolved_at IS NULL",
+				},
 			},
 		},
 	}
@@ -360,6 +369,15 @@ var (
 				Name:    "synclog_integration_id_status_started_at",
 				Unique:  false,
 				Columns: []*schema.Column{SyncLogsColumns[15], SyncLogsColumns[2], SyncLogsColumns[4]},
+				Annotation: &entsql.IndexAnnotation{
+					IncludeColumns: []string{
+						SyncLogsColumns[16].Name,
+
+						SyncLogsColumns[6].Name,
+
+						SyncLogsColumns[5].Name,
+					},
+				},
 			},
 			{
 				Name:    "synclog_status_heartbeat_at",

@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"time"
+
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema/edge"
@@ -36,7 +38,35 @@ func (Alert) Fields() []ent.Field {
 		// The firing alert a recovery notice closes.
 		field.UUID("resolves_alert_id", uuidType()).Optional().Nillable(),
 		field.String("message_id").Optional(),
+		// What the email says beyond title and message, as it stood when raised.
+		field.JSON("details", AlertDetails{}).Optional(),
 	}
+}
+
+// AlertDetails is the snapshot an alert email is rendered from: kept with the alert,
+// so that the email a worker delivers hours later (or after a restart) says what was
+// true when the alert was raised, even if the integration was renamed or deleted.
+type AlertDetails struct {
+	TenantName      string `json:"tenantName,omitempty"`
+	IntegrationName string `json:"integrationName"`
+	Vendor          string `json:"vendor"`
+	IntegrationType string `json:"integrationType,omitempty"`
+	// Failed syncs counted by the rule, its threshold and window (failure alerts).
+	Failures      int `json:"failures,omitempty"`
+	Threshold     int `json:"threshold,omitempty"`
+	WindowMinutes int `json:"windowMinutes,omitempty"`
+	// The newest failure's message and resilience class.
+	LastError    string `json:"lastError,omitempty"`
+	ErrorClass   string `json:"errorClass,omitempty"`
+	CircuitState string `json:"circuitState,omitempty"`
+	// The last successful sync (nil: never), and the interval it should recur at.
+	LastSuccessAt   *time.Time `json:"lastSuccessAt,omitempty"`
+	IntervalSeconds int        `json:"intervalSeconds,omitempty"`
+	// When the condition was detected (for a recovery notice: when it recovered).
+	OccurredAt time.Time `json:"occurredAt"`
+	// Recovery notices: the alert they close and when it was raised.
+	ResolvesTitle    string     `json:"resolvesTitle,omitempty"`
+	ResolvesRaisedAt *time.Time `json:"resolvesRaisedAt,omitempty"`
 }
 
 // Edges of the Alert.
@@ -53,5 +83,9 @@ func (Alert) Indexes() []ent.Index {
 		index.Fields("tenant_id", "created_at"),
 		index.Fields("status", "next_attempt_at"),
 		index.Fields("integration_id", "firing", "resolved_at"),
+		// At most one open incident per integration, across every replica: a second
+		// raise fails on this index, so an incident is mailed once.
+		index.Fields("integration_id").Unique().StorageKey("alert_one_open").
+			Annotations(entsql.IndexWhere("firing AND resolved_at IS NULL")),
 	}
 }

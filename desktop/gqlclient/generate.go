@@ -1,0 +1,3 @@
+package gqlclient
+
+//go:generate go tool genqlient genqlient.yaml

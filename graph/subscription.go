@@ -1,0 +1,290 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/sallyhq/sally/auth"
+	"github.com/sallyhq/sally/event"
+	"github.com/sallyhq/sally/graph/generated"
+	"github.com/sallyhq/sally/graph/model"
+)
+
+// Subscriptions: how syncEvents reaches thousands of clients cheaply.
+//
+// The resolver opens an event.Stream (no goroutine, no buffer until events wait)
+// and returns a channel that gqlgen reads. The operation interceptor renderLive sits
+// between gqlgen's response loop and that channel: for each event it asks the
+// event's Delivery (shared by every subscriber) for the rendering of this
+// subscription's selection, which the first subscriber with that selection computes
+// through gqlgen and the others reuse. So an event is rendered once per distinct
+// selection (query text, operation name and variables; plus the viewer when the
+// selection reaches fields that query the database, which differ by viewer), not once
+// per subscriber.
+//
+// A subscription ends when the client stops it or goes away; when the token expires
+// (websocket: an "error" message with UNAUTHENTICATED, the socket stays open and
+// further subscriptions on it are refused until the client reconnects with a new
+// token; SSE: a last event with that error); or when the subscriber falls more than
+// event.DefaultBuffer events behind (websocket: the socket is closed with
+// CloseTooSlow "subscriber too slow: events were dropped"; SSE: the response ends).
+
+// live ties one subscription's resolver to renderLive, through the operation's
+// context.
+type live struct {
+	stream *event.Stream
+	events chan *model.SyncEvent // what gqlgen reads, fed one event at a time
+	cancel context.CancelFunc    // ends the stream's deadline (token expiry)
+	key    renderKey
+	ws     bool
+	done   bool
+}
+
+type liveKey struct{}
+
+// renderKey identifies what a rendering of an event depends on.
+type renderKey struct {
+	query, operation, variables string
+	viewer                      string // empty when no field of the selection depends on the viewer
+}
+
+// modelKey memoizes an event's GraphQL model in its Delivery.
+type modelKey struct{}
+
+// syncEvents opens the caller's tenant's stream of events (one integration's when
+// integrationID is given) until the subscription ends or the token expires.
+func (r *Resolver) syncEvents(ctx context.Context, integrationID *string) (<-chan *model.SyncEvent, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !v.ExpiresAt.IsZero() && !r.now().Before(v.ExpiresAt) {
+		return nil, unauthenticated(auth.ErrExpiredToken)
+	}
+	if r.Events == nil {
+		return nil, Errorf(CodeInternal, "live events are not available on this server")
+	}
+	f := event.Filter{TenantID: v.TenantID}
+	if integrationID != nil && *integrationID != "" {
+		in, err := r.getIntegration(ctx, *integrationID)
+		if err != nil {
+			return nil, err
+		}
+		f.IntegrationID = in.ID.String()
+	}
+	lv, intercepted := ctx.Value(liveKey{}).(*live)
+	if !intercepted {
+		lv = &live{}
+	}
+	sctx, cancel := ctx, context.CancelFunc(func() {})
+	if !v.ExpiresAt.IsZero() {
+		sctx, cancel = context.WithDeadline(ctx, v.ExpiresAt)
+	}
+	var onDrop func(error)
+	if c := clientFrom(ctx); c != nil {
+		lv.ws = c.websocket()
+		onDrop = func(error) { c.drop() }
+	}
+	lv.stream, lv.cancel = r.Events.Stream(sctx, f, onDrop), cancel
+	lv.events = make(chan *model.SyncEvent, 1)
+	if !intercepted {
+		// Not served by NewHandler: feed gqlgen from a goroutine of our own.
+		go func() {
+			defer cancel()
+			defer close(lv.events)
+			for {
+				d, err := lv.stream.Next(ctx)
+				if err != nil {
+					return
+				}
+				select {
+				case lv.events <- modelOf(d):
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	return lv.events, nil
+}
+
+// renderLive serves subscriptions through their live stream, rendering each event
+// once per distinct selection (see the comment at the top of this file).
+func (r *Resolver) renderLive(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	if oc == nil || oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
+		return next(ctx)
+	}
+	lv := &live{}
+	rh := next(context.WithValue(ctx, liveKey{}, lv)) // runs the resolver
+	if lv.stream == nil {
+		return rh // refused: rh answers why
+	}
+	lv.key = keyOf(ctx, oc)
+	return func(ctx context.Context) *graphql.Response { return lv.next(ctx, rh) }
+}
+
+func (lv *live) next(ctx context.Context, rh graphql.ResponseHandler) *graphql.Response {
+	if lv.done {
+		return nil
+	}
+	d, err := lv.stream.Next(ctx)
+	if err != nil {
+		lv.done = true
+		lv.cancel()
+		lv.stream.Close()
+		return lv.end(ctx, err)
+	}
+	var mine *graphql.Response
+	shared, _ := d.Memo(lv.key, func() any {
+		mine = lv.render(ctx, rh, d)
+		if mine == nil || len(mine.Errors) > 0 || len(mine.Extensions) > 0 {
+			return (*graphql.Response)(nil) // not shareable: each renders its own
+		}
+		return &graphql.Response{Data: bytes.Clone(mine.Data)}
+	}).(*graphql.Response)
+	switch {
+	case mine != nil:
+		return mine
+	case shared != nil:
+		return &graphql.Response{Data: shared.Data} // Data is only read
+	default:
+		return lv.render(ctx, rh, d)
+	}
+}
+
+// render has gqlgen render d for this subscription.
+func (lv *live) render(ctx context.Context, rh graphql.ResponseHandler, d *event.Delivery) *graphql.Response {
+	select {
+	case lv.events <- modelOf(d):
+	case <-ctx.Done():
+		return nil
+	}
+	return rh(ctx)
+}
+
+// end finishes a subscription whose stream ended with err.
+func (lv *live) end(ctx context.Context, err error) *graphql.Response {
+	var gerr *gqlerror.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		gerr = &gqlerror.Error{Message: "your session has expired: log in again",
+			Extensions: map[string]any{"code": CodeUnauthenticated}}
+	case errors.Is(err, event.ErrSlowSubscriber) && !lv.ws:
+		gerr = &gqlerror.Error{Message: ReasonTooSlow + ": subscribe again",
+			Extensions: map[string]any{"code": CodeInternal}}
+	default:
+		return nil // the client left, or its socket is being closed with a reason
+	}
+	if lv.ws {
+		transport.AddSubscriptionError(ctx, gerr) // sent as the operation's "error"
+		return nil
+	}
+	return &graphql.Response{Errors: gqlerror.List{gerr}}
+}
+
+// modelOf is d's GraphQL model, built once per event.
+func modelOf(d *event.Delivery) *model.SyncEvent {
+	return d.Memo(modelKey{}, func() any { return ToSyncEvent(d.Event) }).(*model.SyncEvent)
+}
+
+// keyOf is what renderings of the operation's events depend on.
+func keyOf(ctx context.Context, oc *graphql.OperationContext) renderKey {
+	k := renderKey{query: oc.RawQuery, operation: oc.OperationName}
+	if len(oc.Variables) > 0 {
+		b, err := json.Marshal(oc.Variables) // maps marshal with sorted keys
+		if err != nil {
+			b = []byte(oc.RawQuery) // unshareable in practice: keyed by the viewer below
+			k.viewer = "?"
+		}
+		k.variables = string(b)
+	}
+	if !viewerFree(oc.Operation.SelectionSet, oc.Doc.Fragments, true) || k.viewer != "" {
+		if v, ok := auth.FromContext(ctx); ok {
+			k.viewer = v.UserID + "/" + string(v.Role)
+		}
+	}
+	return k
+}
+
+// viewerFree tells whether a selection reads only the event itself: no field with
+// a resolver of its own (those query the database as the viewer). root skips the
+// subscription field, which has one.
+func viewerFree(set ast.SelectionSet, frags ast.FragmentDefinitionList, root bool) bool {
+	for _, s := range set {
+		switch s := s.(type) {
+		case *ast.Field:
+			if !root && s.ObjectDefinition != nil && resolverFields()[strings.ToLower(s.ObjectDefinition.Name+"."+s.Name)] {
+				return false
+			}
+			if !viewerFree(s.SelectionSet, frags, false) {
+				return false
+			}
+		case *ast.InlineFragment:
+			if !viewerFree(s.SelectionSet, frags, root) {
+				return false
+			}
+		case *ast.FragmentSpread:
+			f := s.Definition
+			if f == nil {
+				f = frags.ForName(s.Name)
+			}
+			if f == nil || !viewerFree(f.SelectionSet, frags, root) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// resolverFields are the fields with resolvers of their own, "type.field" in lower
+// case, read from the generated ResolverRoot (e.g. SyncLog() SyncLogResolver with
+// Integration(...) gives "synclog.integration").
+var resolverFields = sync.OnceValue(func() map[string]bool {
+	out := map[string]bool{}
+	root := reflect.TypeFor[generated.ResolverRoot]()
+	for i := range root.NumMethod() {
+		m := root.Method(i)
+		if m.Type.NumOut() != 1 || m.Type.Out(0).Kind() != reflect.Interface {
+			continue
+		}
+		t := m.Type.Out(0)
+		for j := range t.NumMethod() {
+			out[strings.ToLower(m.Name+"."+t.Method(j).Name)] = true
+		}
+	}
+	return out
+})
+
+// ToSyncEvent converts a bus event to its GraphQL form.
+func ToSyncEvent(e event.Event) *model.SyncEvent {
+	m := &model.SyncEvent{
+		Type: model.SyncEventType(e.Type), At: e.At.UTC(), IntegrationID: e.IntegrationID,
+		IntegrationName: e.IntegrationName, Vendor: model.Vendor(e.Vendor), Attempt: e.Attempt,
+		RetryInMs: e.RetryInMs, CircuitState: model.CircuitState(e.CircuitState), Message: e.Message,
+	}
+	if l := e.SyncLog; l != nil {
+		sl := &model.SyncLog{
+			ID: l.ID, IntegrationID: l.IntegrationID, SyncType: model.SyncType(l.SyncType),
+			Status: model.SyncStatus(l.Status), Trigger: model.SyncTrigger(l.Trigger), StartedAt: l.StartedAt.UTC(),
+			CompletedAt: utcPtr(l.CompletedAt), Attempts: l.Attempts, RecordsProcessed: l.RecordsProcessed,
+			RecordsCreated: l.RecordsCreated, RecordsUpdated: l.RecordsUpdated, Error: l.Error, ErrorClass: l.ErrorClass,
+		}
+		if l.DurationMs != nil {
+			d := int(*l.DurationMs)
+			sl.DurationMs = &d
+		}
+		m.SyncLog = sl
+	}
+	return m
+}

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"entgo.io/ent/privacy"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sallyhq/sally/auth"
+	"github.com/sallyhq/sally/config"
+	"github.com/sallyhq/sally/ent/user"
+	"github.com/sallyhq/sally/internal/testdb"
+	"github.com/sallyhq/sally/store"
+)
+
+const (
+	testAdminEmail    = "admin@example.com"
+	testAdminPassword = "run-test admin password"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's writes and the test's reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// process is one run of the program in this test process.
+type process struct {
+	base           string // http://127.0.0.1:port
+	cancel         context.CancelFunc
+	done           chan struct{} // closed when run returns
+	err            error         // what run returned, once done is closed
+	stdout, stderr *syncBuffer
+}
+
+// baseEnv is the environment of every run: no sandbox, no demo tenant.
+func baseEnv(t *testing.T) map[string]string {
+	return map[string]string{
+		"PORT":           "0",
+		"DATA_DIR":       t.TempDir(),
+		"ADMIN_EMAIL":    testAdminEmail,
+		"ADMIN_PASSWORD": testAdminPassword,
+		"SANDBOX":        "false",
+		"DEMO":           "false",
+		"LOG_LEVEL":      "info",
+	}
+}
+
+var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
+
+// start runs the program with env and waits until it listens. It is stopped (and must
+// exit cleanly) when the test ends, unless the test stops it first.
+func start(t *testing.T, env map[string]string) *process {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &process{cancel: cancel, done: make(chan struct{}), stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	getenv := func(k string) string { return env[k] }
+	go func() {
+		defer close(p.done)
+		p.err = run(ctx, nil, getenv, p.stdout, p.stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-p.done
+		if p.err != nil {
+			t.Errorf("run: %v", p.err)
+		}
+	})
+
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(2 * time.Minute) // a hang, not a slow start
+	for {
+		select {
+		case <-p.done:
+			t.Fatalf("run returned before listening: %v\nstderr:\n%s", p.err, p.stderr)
+		case <-deadline:
+			t.Fatalf("run never logged \"listening\"; stderr:\n%s", p.stderr)
+		case <-tick.C:
+		}
+		if m := listening.FindStringSubmatch(p.stderr.String()); m != nil {
+			_, port, err := net.SplitHostPort(m[1])
+			require.NoError(t, err)
+			p.base = "http://127.0.0.1:" + port
+			return p
+		}
+	}
+}
+
+// stop cancels the run's context and requires a clean exit.
+func (p *process) stop(t *testing.T) {
+	t.Helper()
+	p.cancel()
+	<-p.done
+	require.NoError(t, p.err, "stderr:\n%s", p.stderr)
+	require.Contains(t, p.stderr.String(), "msg=stopped")
+}
+
+// get polls path until it answers 200 and returns the body.
+func (p *process) get(t *testing.T, path string) string {
+	t.Helper()
+	for i := 0; ; i++ {
+		res, err := http.Get(p.base + path)
+		if err == nil {
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return string(b)
+			}
+			err = &statusError{res.StatusCode, string(b)}
+		}
+		if i == 200 {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type statusError struct {
+	status int
+	body   string
+}
+
+func (e *statusError) Error() string { return http.StatusText(e.status) + ": " + e.body }
+
+// gql posts one GraphQL operation and decodes its data into out, failing on any error.
+func (p *process) gql(t *testing.T, token, query string, vars map[string]any, out any) {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, p.base+"/graphql", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode, "%s", raw)
+	var r struct {
+		Data   json.RawMessage
+		Errors []json.RawMessage
+	}
+	require.NoError(t, json.Unmarshal(raw, &r), "%s", raw)
+	require.Empty(t, r.Errors, "%s", raw)
+	require.NoError(t, json.Unmarshal(r.Data, out))
+}
+
+func (p *process) login(t *testing.T, email, password string) string {
+	t.Helper()
+	var out struct{ Login struct{ Token string } }
+	p.gql(t, "", `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }`,
+		map[string]any{"e": email, "p": password}, &out)
+	require.NotEmpty(t, out.Login.Token)
+	return out.Login.Token
+}
+
+// exercise checks health, readiness, a login and two queries; it returns the token.
+func (p *process) exercise(t *testing.T, email, password string) string {
+	t.Helper()
+	require.Equal(t, "ok\n", p.get(t, "/healthz"))
+	require.Equal(t, "ready\n", p.get(t, "/readyz"))
+	token := p.login(t, email, password)
+	var out struct {
+		Me struct {
+			Email, Role string
+			Tenant      struct{ Name string }
+		}
+		Integrations []struct{ ID string }
+	}
+	p.gql(t, token, `{ me { email role tenant { name } } integrations { id } }`, nil, &out)
+	require.Equal(t, email, out.Me.Email)
+	require.Equal(t, "SUPER_ADMIN", out.Me.Role)
+	require.Equal(t, "Sally", out.Me.Tenant.Name)
+	require.NotNil(t, out.Integrations)
+	require.Empty(t, out.Integrations, "DEMO=false: no integrations")
+	return token
+}
+
+// seedAdmin creates the database of env with its first SUPER_ADMIN already in it,
+// hashed at bcrypt's lowest cost: the server then skips its bootstrap, and the test
+// skips two bcrypt runs at the production cost (seconds each under -race).
+// TestRunGeneratedAdminPassword covers the bootstrap itself.
+func seedAdmin(t *testing.T, env map[string]string) {
+	t.Helper()
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	require.NoError(t, err)
+	ctx := privacy.DecisionContext(context.Background(), privacy.Allow)
+	st, err := store.Open(ctx, cfg.Driver, cfg.DSN)
+	require.NoError(t, err)
+	defer st.Close()
+	require.NoError(t, st.Migrate(ctx))
+	hash, err := auth.Hasher{Cost: 4}.Hash(testAdminPassword)
+	require.NoError(t, err)
+	tenant, err := st.Client.Tenant.Create().SetName("Sally").Save(ctx)
+	require.NoError(t, err)
+	require.NoError(t, st.Client.User.Create().SetTenantID(tenant.ID).SetEmail(testAdminEmail).
+		SetPasswordHash(hash).SetRole(user.RoleSUPER_ADMIN).Exec(ctx))
+}
+
+func TestRunSQLite(t *testing.T) {
+	t.Parallel()
+	env := baseEnv(t)
+	seedAdmin(t, env)
+	p := start(t, env)
+	token := p.exercise(t, testAdminEmail, testAdminPassword)
+	p.stop(t)
+
+	// The embedded default generated its secrets once, privately, in DATA_DIR.
+	fi, err := os.Stat(filepath.Join(env["DATA_DIR"], config.SecretsFile))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	require.NotContains(t, p.stderr.String(), testAdminPassword, "the admin password must never be logged")
+
+	t.Run("RestartKeepsDataAndSecrets", func(t *testing.T) {
+		p := start(t, env)
+		// A token of the first run still works: the JWT secret was reused.
+		var out struct{ Users []struct{ Email string } }
+		p.gql(t, token, `{ users { email } }`, nil, &out)
+		require.Len(t, out.Users, 1, "the bootstrap admin is created once")
+		p.stop(t)
+	})
+}
+
+// TestRunGeneratedAdminPassword runs the real bootstrap: without ADMIN_PASSWORD the
+// first SUPER_ADMIN gets a random password, printed once on stdout.
+func TestRunGeneratedAdminPassword(t *testing.T) {
+	t.Parallel()
+	env := baseEnv(t)
+	delete(env, "ADMIN_PASSWORD")
+	p := start(t, env)
+	m := regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(p.stdout.String())
+	require.NotNil(t, m, "stdout: %s", p.stdout)
+	require.NotContains(t, p.stderr.String(), m[1], "printed once on stdout, never logged")
+	p.exercise(t, testAdminEmail, m[1])
+	p.stop(t)
+}
+
+func TestRunPostgres(t *testing.T) {
+	t.Parallel()
+	env := baseEnv(t)
+	env["DATABASE_URL"] = testdb.PostgresURL(t)
+	env["JWT_SECRET"] = "run-test-jwt-secret-of-more-than-32-bytes"
+	env["CREDENTIALS_KEY"] = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	seedAdmin(t, env)
+	p := start(t, env)
+	p.exercise(t, testAdminEmail, testAdminPassword)
+	p.stop(t)
+	require.NotContains(t, p.stderr.String(), env["JWT_SECRET"])
+	require.NoFileExists(t, filepath.Join(env["DATA_DIR"], config.SecretsFile), "PostgreSQL never generates secrets")
+}
+
+func TestRunPostgresRequiresSecrets(t *testing.T) {
+	t.Parallel()
+	env := baseEnv(t)
+	env["DATABASE_URL"] = testdb.BaseURL()
+	env["CREDENTIALS_KEY"] = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	var stdout, stderr syncBuffer
+	err := run(context.Background(), nil, func(k string) string { return env[k] }, &stdout, &stderr)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "JWT_SECRET")
+	require.NotContains(t, err.Error(), "CREDENTIALS_KEY is", "only the missing one is named")
+	require.False(t, strings.Contains(stderr.String(), "listening"))
+}
