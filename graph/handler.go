@@ -65,6 +65,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	// same few operations over and over, and parsing was a third of a history page's CPU.
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	srv.Use(operationIDs{}) // after the mutators that may refuse an operation
 	srv.SetErrorPresenter(presentError(logger))
 	srv.SetRecoverFunc(recoverPanic(logger))
 	srv.AroundOperations(limitDepth)

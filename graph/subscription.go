@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,7 +29,10 @@ import (
 // through gqlgen and the others reuse. So an event is rendered once per distinct
 // selection (query text, operation name and variables; plus the viewer when the
 // selection reaches fields that query the database, which differ by viewer), not once
-// per subscriber.
+// per subscriber. On graphql-transport-ws sockets renderLive also writes the next
+// messages itself (it learns each operation's id through operationIDs): the shared
+// payload goes out as it is, where gqlgen would encode it again for every socket.
+// Errors, completion and every other message still go through gqlgen.
 //
 // A subscription ends when the client stops it or goes away; when the token expires
 // (websocket: an "error" message with UNAUTHENTICATED, the socket stays open and
@@ -47,6 +49,10 @@ type live struct {
 	cancel context.CancelFunc    // ends the stream's deadline (token expiry)
 	key    renderKey
 	ws     bool
+	// direct, when set, is the graphql-transport-ws socket that renderLive writes
+	// the subscription's next messages to itself, as operation id.
+	direct *wsClient
+	id     string
 	done   bool
 }
 
@@ -56,6 +62,38 @@ type liveKey struct{}
 type renderKey struct {
 	query, operation, variables string
 	viewer                      string // empty when no field of the selection depends on the viewer
+}
+
+// rendering is an event rendered for one selection, as gqlgen would send it.
+type rendering struct {
+	data    []byte // the response's data
+	payload []byte // {"data":…}: the payload of a next message
+}
+
+func newRendering(data []byte) *rendering {
+	payload := make([]byte, 0, len(data)+len(`{"data":}`))
+	payload = append(append(append(payload, `{"data":`...), data...), '}')
+	return &rendering{data: payload[len(`{"data":`) : len(payload)-1], payload: payload}
+}
+
+// messageBuffers hold next messages while they are written: one per subscriber and
+// event would be most of the fan-out's garbage.
+var messageBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// write sends r to operation id of socket c as a next message.
+func (r *rendering) write(c *wsClient, id string) error {
+	bp := messageBuffers.Get().(*[]byte)
+	b := append((*bp)[:0], `{"payload":`...)
+	b = append(b, r.payload...)
+	b = append(b, `,"id":`...)
+	b = appendString(b, id)
+	b = append(b, `,"type":"next"}`...)
+	err := c.write(b) // copies b before it returns
+	if cap(b) <= 64<<10 {
+		*bp = b
+		messageBuffers.Put(bp)
+	}
+	return err
 }
 
 // modelKey memoizes an event's GraphQL model in its Delivery.
@@ -122,6 +160,11 @@ func (r *Resolver) syncEvents(ctx context.Context, integrationID *string) (<-cha
 // once per distinct selection (see the comment at the top of this file).
 func (r *Resolver) renderLive(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	oc := graphql.GetOperationContext(ctx)
+	ws, _ := ctx.Value(clientKey{}).(*wsClient)
+	var id string
+	if ws != nil && oc != nil {
+		id = ws.takeID(oc)
+	}
 	if oc == nil || oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
 		return next(ctx)
 	}
@@ -131,36 +174,50 @@ func (r *Resolver) renderLive(ctx context.Context, next graphql.OperationHandler
 		return rh // refused: rh answers why
 	}
 	lv.key = keyOf(ctx, oc)
+	if ws != nil && id != "" && ws.transportWS() {
+		lv.direct, lv.id = ws, id
+	}
 	return func(ctx context.Context) *graphql.Response { return lv.next(ctx, rh) }
 }
 
+// next returns the subscription's next response for gqlgen to send; in direct mode
+// it writes the shared renderings itself and returns only at the end (or with a
+// response that is not shared).
 func (lv *live) next(ctx context.Context, rh graphql.ResponseHandler) *graphql.Response {
-	if lv.done {
-		return nil
-	}
-	d, err := lv.stream.Next(ctx)
-	if err != nil {
-		lv.done = true
-		lv.cancel()
-		lv.stream.Close()
-		return lv.end(ctx, err)
-	}
-	var mine *graphql.Response
-	shared, _ := d.Memo(lv.key, func() any {
-		mine = lv.render(ctx, rh, d)
-		if mine == nil || len(mine.Errors) > 0 || len(mine.Extensions) > 0 {
-			return (*graphql.Response)(nil) // not shareable: each renders its own
+	for !lv.done {
+		d, err := lv.stream.Next(ctx)
+		if err != nil {
+			lv.stop()
+			return lv.end(ctx, err)
 		}
-		return &graphql.Response{Data: bytes.Clone(mine.Data)}
-	}).(*graphql.Response)
-	switch {
-	case mine != nil:
-		return mine
-	case shared != nil:
-		return &graphql.Response{Data: shared.Data} // Data is only read
-	default:
-		return lv.render(ctx, rh, d)
+		var mine *graphql.Response
+		shared, _ := d.Memo(lv.key, func() any {
+			mine = lv.render(ctx, rh, d)
+			if mine == nil || len(mine.Errors) > 0 || len(mine.Extensions) > 0 {
+				return (*rendering)(nil) // not shareable: each renders its own
+			}
+			return newRendering(mine.Data)
+		}).(*rendering)
+		switch {
+		case shared == nil && mine != nil:
+			return mine
+		case shared == nil:
+			return lv.render(ctx, rh, d)
+		case lv.direct == nil:
+			return &graphql.Response{Data: shared.data} // only read from here on
+		}
+		if err := shared.write(lv.direct, lv.id); err != nil {
+			lv.stop() // the socket is closing
+			return nil
+		}
 	}
+	return nil
+}
+
+func (lv *live) stop() {
+	lv.done = true
+	lv.cancel()
+	lv.stream.Close()
 }
 
 // render has gqlgen render d for this subscription.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/client"
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 
@@ -608,4 +609,51 @@ func (r *nodeRun) wait(t *testing.T) []nodeLine {
 		lines = append(lines, nl)
 	}
 	return lines
+}
+
+func TestSyncEventsTwoSubscriptionsOnOneSocket(t *testing.T) {
+	t.Parallel()
+	f := subSetup(t, testdb.Open(t, testdb.SQLite))
+	c := dial(t, f.api.URL, f.token, wsclient.Options{})
+	types, err := c.Subscribe(context.Background(), `subscription { syncEvents { type } }`, nil)
+	require.NoError(t, err)
+	vendors, err := c.Subscribe(context.Background(), `subscription { syncEvents { vendor } }`, nil)
+	require.NoError(t, err)
+	waitSubscribers(t, f.api.Bus, 2)
+	syncNow(t, f.api, f.token, f.integrationID)
+	for _, want := range []string{"SYNC_STARTED", "SYNC_SUCCEEDED"} {
+		m := next(t, types)
+		require.Equal(t, types.ID, m.ID)
+		require.JSONEq(t, `{"data":{"syncEvents":{"type":"`+want+`"}}}`, string(m.Payload))
+		m = next(t, vendors)
+		require.Equal(t, vendors.ID, m.ID)
+		require.JSONEq(t, `{"data":{"syncEvents":{"vendor":"SAMSARA_ELD"}}}`, string(m.Payload))
+	}
+	// Stopping one leaves the other.
+	require.NoError(t, types.Stop(context.Background()))
+	waitSubscribers(t, f.api.Bus, 1)
+	syncNow(t, f.api, f.token, f.integrationID)
+	require.Equal(t, vendors.ID, next(t, vendors).ID)
+}
+
+// TestSyncEventsOverLegacyProtocol: clients of the older graphql-ws protocol
+// (subprotocol "graphql-ws", gqlgen's test client among them) still get events.
+func TestSyncEventsOverLegacyProtocol(t *testing.T) {
+	t.Parallel()
+	f := subSetup(t, testdb.Open(t, testdb.SQLite))
+	sub := client.New(f.api.Handler).WebsocketWithPayload(`subscription { syncEvents { type syncLog { status } } }`,
+		map[string]any{"Authorization": "Bearer " + f.token})
+	defer sub.Close()
+	waitSubscribers(t, f.api.Bus, 1)
+	syncNow(t, f.api, f.token, f.integrationID)
+	for _, want := range []string{"RUNNING", "SUCCESS"} {
+		var got struct {
+			SyncEvents struct {
+				Type    string
+				SyncLog struct{ Status string }
+			}
+		}
+		require.NoError(t, sub.Next(&got))
+		require.Equal(t, want, got.SyncEvents.SyncLog.Status)
+	}
 }

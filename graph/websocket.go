@@ -17,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/sallyhq/sally/auth"
 )
@@ -173,6 +174,82 @@ type wsClient struct {
 	conn        *wsConn
 	initialized bool // connection_init was accepted
 	closing     bool // a close frame was sent (or is being sent)
+	// The protocol ids of operations: the last subscribe message read, then each
+	// operation's (see operationIDs).
+	pendingID string
+	ids       map[*graphql.OperationContext]string
+}
+
+// maxPendingIDs bounds the ids of operations that never reached renderLive (refused
+// by a later OperationContextMutator).
+const maxPendingIDs = 64
+
+func (c *wsClient) subscribeRead(id string) {
+	c.mu.Lock()
+	c.pendingID = id
+	c.mu.Unlock()
+}
+
+// bind gives oc the id of the subscribe message being handled.
+func (c *wsClient) bind(oc *graphql.OperationContext) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ids == nil || len(c.ids) >= maxPendingIDs {
+		c.ids = map[*graphql.OperationContext]string{}
+	}
+	c.ids[oc] = c.pendingID
+}
+
+// takeID returns (and forgets) the protocol id of oc, "" when unknown.
+func (c *wsClient) takeID(oc *graphql.OperationContext) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := c.ids[oc]
+	delete(c.ids, oc)
+	return id
+}
+
+// transportWS tells a graphql-transport-ws socket from a legacy graphql-ws one.
+func (c *wsClient) transportWS() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conn != nil && c.conn.ws.Subprotocol() == "graphql-transport-ws"
+}
+
+// write sends one message as it is (a frame of a subscription's operation).
+func (c *wsClient) write(b []byte) error {
+	c.mu.Lock()
+	conn := c.conn
+	c.mu.Unlock()
+	if conn == nil {
+		return net.ErrClosed
+	}
+	return conn.ws.Write(context.Background(), websocket.MessageText, b)
+}
+
+// operationIDs tells each operation on a socket its protocol id, which gqlgen keeps
+// to itself, so that renderLive can write a subscription's messages itself. gqlgen
+// reads a subscribe message and creates its operation context on one goroutine, in
+// that order: the id read last is the one of the operation being created.
+type operationIDs struct{}
+
+var (
+	_ graphql.HandlerExtension        = operationIDs{}
+	_ graphql.OperationContextMutator = operationIDs{}
+)
+
+// ExtensionName names the extension.
+func (operationIDs) ExtensionName() string { return "OperationIDs" }
+
+// Validate accepts any schema.
+func (operationIDs) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext records the operation's id.
+func (operationIDs) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if c, ok := ctx.Value(clientKey{}).(*wsClient); ok {
+		c.bind(oc)
+	}
+	return nil
 }
 
 var _ client = (*wsClient)(nil)
@@ -225,6 +302,12 @@ func (c *wsConn) NextReader() (int, io.Reader, error) {
 			return int(typ), nil, transport.ErrWebsocketClosed
 		}
 		return int(typ), nil, err
+	}
+	if c.client != nil && bytes.Contains(data, []byte(`"subscribe"`)) {
+		var m struct{ ID, Type string }
+		if json.Unmarshal(data, &m) == nil && m.Type == "subscribe" {
+			c.client.subscribeRead(m.ID)
+		}
 	}
 	return int(typ), bytes.NewReader(data), nil
 }

@@ -168,9 +168,21 @@ func (e *Engine) sync(ctx context.Context, id uuid.UUID, trigger synclog.Trigger
 		return nil, ErrDisabled
 	}
 	e.mu.Lock()
-	if f, ok := e.inflight[id]; ok {
+	for {
+		f, ok := e.inflight[id]
+		if !ok {
+			break
+		}
 		e.mu.Unlock()
-		return waitFlight(ctx, f)
+		if trigger == synclog.TriggerMANUAL {
+			return waitFlight(ctx, f) // a manual request joins the running sync
+		}
+		// A claimed scheduled run is a run of its own: the previous sync may still be
+		// finishing its bookkeeping here after its row already says it is done.
+		if _, err := waitFlight(ctx, f); err != nil && ctx.Err() != nil {
+			return nil, err
+		}
+		e.mu.Lock()
 	}
 	f := &flight{done: make(chan struct{})}
 	e.inflight[id] = f

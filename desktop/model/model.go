@@ -114,6 +114,10 @@ type Model struct {
 	closed bool
 	wg     sync.WaitGroup
 
+	// offlineWhy and retryAt describe the lost connection; touched only inside do.
+	offlineWhy string
+	retryAt    time.Time
+
 	seq     atomic.Uint64
 	rowSeq  map[string]uint64 // touched only inside do: the seq of each row's newest data
 	histSeq atomic.Uint64
@@ -347,7 +351,12 @@ func (m *Model) tick(s *session) {
 			return
 		case <-t.C:
 			now := m.opts.Now()
-			m.do(func() { _ = m.Now.Set(now) })
+			m.do(func() {
+				_ = m.Now.Set(now)
+				if online, _ := m.Online.Get(); !online && s.ctx.Err() == nil && !m.retryAt.IsZero() {
+					_ = m.Connection.Set(m.offlineText(now)) // the countdown
+				}
+			})
 		}
 	}
 }
@@ -387,6 +396,7 @@ func (m *Model) onConnState(s *session, st gqlclient.ConnState) {
 	}
 	if st.Online {
 		m.do(func() {
+			m.offlineWhy, m.retryAt = "", time.Time{}
 			_ = m.Online.Set(true)
 			_ = m.Connection.Set("Online")
 		})
@@ -394,18 +404,35 @@ func (m *Model) onConnState(s *session, st gqlclient.ConnState) {
 		m.goSession(func() { m.refresh(s) })
 		return
 	}
-	text := "Offline"
-	if st.RetryIn > 0 {
-		text = fmt.Sprintf("Offline — reconnecting in %s", roundUp(st.RetryIn))
-	}
+	why := ""
 	if st.Err != nil {
-		text += " (" + connMessage(st.Err) + ")"
+		why = connMessage(st.Err)
+	}
+	retryAt := time.Time{}
+	if st.RetryIn > 0 {
+		retryAt = m.opts.Now().Add(st.RetryIn)
 	}
 	m.logger.Info("live feed offline", "attempt", st.Attempt, "retryIn", st.RetryIn, "err", st.Err)
 	m.do(func() {
+		m.offlineWhy, m.retryAt = why, retryAt
 		_ = m.Online.Set(false)
-		_ = m.Connection.Set(text)
+		_ = m.Connection.Set(m.offlineText(m.opts.Now()))
 	})
+}
+
+// offlineText says that the feed is offline, why, and when it tries again; it runs
+// inside do.
+func (m *Model) offlineText(now time.Time) string {
+	text := "Offline"
+	if d := m.retryAt.Sub(now); !m.retryAt.IsZero() && d > 0 {
+		text = fmt.Sprintf("Offline — reconnecting in %s", roundUp(d))
+	} else if !m.retryAt.IsZero() {
+		text = "Offline — reconnecting…"
+	}
+	if m.offlineWhy != "" {
+		text += " (" + m.offlineWhy + ")"
+	}
+	return text
 }
 
 func roundUp(d time.Duration) time.Duration {
@@ -428,6 +455,9 @@ func (m *Model) onEvent(s *session, ge gqlclient.Event) {
 	e := eventFrom(ge)
 	seq := m.seq.Add(1) // before the reloads below take theirs
 	m.do(func() {
+		if s.ctx.Err() != nil {
+			return // logged out meanwhile
+		}
 		feed, _ := m.Events.Get()
 		feed = append([]Event{e}, feed...)
 		if len(feed) > m.opts.FeedSize {

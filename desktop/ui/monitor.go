@@ -37,7 +37,7 @@ func (u *UI) buildHeader() fyne.CanvasObject {
 
 	circle, dotObj := dot(colorDisabled)
 	u.ConnectionDot = circle
-	u.Connection = widget.NewLabelWithData(m.Connection)
+	u.Connection = widget.NewLabel("")
 	u.User = widget.NewLabelWithData(m.User)
 	u.LogoutButton = widget.NewButtonWithIcon("Log out", theme.LogoutIcon(), m.Logout)
 
@@ -54,9 +54,11 @@ func (u *UI) buildHeader() fyne.CanvasObject {
 		online, _ := m.Online.Get()
 		in, _ := m.LoggedIn.Get()
 		if online {
+			u.Connection.SetText("Online")
 			circle.FillColor = colorHealthy
 			u.OfflineBanner.Hide()
 		} else {
+			u.Connection.SetText("Offline")
 			circle.FillColor = colorFailing
 			if in {
 				u.OfflineBanner.Show()
