@@ -120,7 +120,7 @@ func TestE2E(t *testing.T) {
 	require.Equal(t, true, b.eval(`document.querySelector('#integrations img, #integrations b') === null && window.__pwned === undefined`))
 
 	t.Log("open an integration: stat cards and history")
-	b.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[data-id=%q]`, truckbaseID))))
+	b.click(fmt.Sprintf(`a[data-id=%q]`, truckbaseID))
 	b.waitFor(`document.getElementById('detail-title').textContent === 'Truckbase loads'`, waitShort)
 	require.Contains(t, b.eval(`location.hash`).(string), truckbaseID)
 	for _, label := range []string{"Total Syncs", "Success Rate", "Successful", "Failed"} {
@@ -140,7 +140,7 @@ func TestE2E(t *testing.T) {
 	t.Log("Sync now adds a row and changes the counts without a reload")
 	before := b.counts()
 	b.eval(`window.__notReloaded = true`)
-	b.do(chromedp.Click(chromedp.CSS("#sync-now")))
+	b.click("#sync-now")
 	b.waitFor(fmt.Sprintf(`(() => {
 		const ids = new Set(%s);
 		const added = [...document.querySelectorAll('#history-rows tr[data-status=SUCCESS]')].some((tr) => !ids.has(tr.dataset.id));
@@ -162,7 +162,7 @@ func TestE2E(t *testing.T) {
 	require.Equal(t, true, b.eval(`window.__notReloaded === true`))
 
 	t.Log("Test connection")
-	b.do(chromedp.Click(chromedp.CSS("#test-connection")))
+	b.click("#test-connection")
 	b.waitFor(`document.getElementById('action-result').textContent.startsWith('Connection OK')`, waitShort)
 
 	t.Log("a failed sync, and the status filter")
@@ -185,13 +185,13 @@ func TestE2E(t *testing.T) {
 	}
 	b.waitFor(`!document.getElementById('next-page').disabled && document.querySelectorAll('#history-rows tr').length === 10`, waitShort)
 	firstPage := b.eval(`[...document.querySelectorAll('#history-rows tr')].map((tr) => tr.dataset.id)`).([]any)
-	b.do(chromedp.Click(chromedp.CSS("#next-page")))
+	b.click("#next-page")
 	b.waitFor(`document.getElementById('page-label').textContent === 'Page 2' && document.querySelectorAll('#history-rows tr').length >= 1`, waitShort)
 	secondPage := b.eval(`[...document.querySelectorAll('#history-rows tr')].map((tr) => tr.dataset.id)`).([]any)
 	for _, id := range secondPage {
 		require.NotContains(t, firstPage, id)
 	}
-	b.do(chromedp.Click(chromedp.CSS("#prev-page")))
+	b.click("#prev-page")
 	b.waitFor(`document.getElementById('page-label').textContent === 'Page 1' && document.getElementById('prev-page').disabled`, waitShort)
 
 	t.Log("an error state with Retry")
@@ -206,18 +206,18 @@ func TestE2E(t *testing.T) {
 	require.Contains(t, b.text("#history-state"), "Cannot reach the server")
 	_, err = chromedp.Call(ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: []*network.BlockPattern{}})
 	require.NoError(t, err)
-	b.do(chromedp.Click(chromedp.CSS("#history-state button.retry")))
+	b.click("#history-state button.retry")
 	b.waitFor(`document.getElementById('history-state').hidden && document.querySelectorAll('#history-rows tr[data-status=SUCCESS]').length >= 1`, waitShort)
 	b.selectStatus("")
 
 	t.Log("an integration without syncs: the empty state")
-	b.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[data-id=%q]`, htmlID))))
+	b.click(fmt.Sprintf(`a[data-id=%q]`, htmlID))
 	b.waitFor(`document.getElementById('history-state').textContent.includes('No sync history yet.')`, waitShort)
 	require.Equal(t, htmlName, b.text("#detail-title"))
 	require.Equal(t, "0", b.text("[data-stat=total]"))
 
 	t.Log("phone width: no horizontal scrolling, history rows as cards")
-	b.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[data-id=%q]`, truckbaseID))))
+	b.click(fmt.Sprintf(`a[data-id=%q]`, truckbaseID))
 	b.waitFor(`document.querySelectorAll('#history-rows tr').length >= 1`, waitShort)
 	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	b.waitFor(`getComputedStyle(document.querySelector('#history-rows tr')).display === 'block'`, waitShort)
@@ -233,7 +233,7 @@ func TestE2E(t *testing.T) {
 	require.Empty(t, unnamed)
 
 	t.Log("log out")
-	b.do(chromedp.Click(chromedp.CSS("#logout")))
+	b.click("#logout")
 	b.waitFor(`!document.getElementById('login-view').hidden && sessionStorage.getItem('sally.session') === null`, waitShort)
 
 	require.Equal(t, []any{}, b.eval(`window.__e2e.errors`), "uncaught errors in the page")
@@ -249,6 +249,15 @@ type tab struct {
 func (b *tab) do(actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
 	require.NoError(b.t, chromedp.Do(b.ctx, actions...))
+}
+
+// click clicks what the selector finds at the moment of the click: the page
+// re-renders live (scheduled syncs arrive through the subscription), so a node that
+// chromedp looked up a moment earlier may be gone when its click lands.
+func (b *tab) click(sel string) {
+	b.t.Helper()
+	b.waitFor(fmt.Sprintf(`document.querySelector(%q) !== null`, sel), waitShort)
+	b.eval(fmt.Sprintf(`(document.querySelector(%q).click(), true)`, sel))
 }
 
 func (b *tab) eval(expr string) any {
