@@ -70,7 +70,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	srv.SetRecoverFunc(recoverPanic(logger))
 	srv.AroundOperations(limitDepth)
 	srv.AroundOperations(r.renderLive)
-	srv.AroundRootFields(requireViewer)
+	srv.AroundRootFields(r.requireViewer)
 	srv.AroundResponses(contractCodes)
 
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -110,16 +110,28 @@ var publicRootFields = map[string]bool{"login": true, "__schema": true, "__type"
 
 // requireViewer answers UNAUTHENTICATED for every root field but the public ones when
 // the request has no valid token, in one place rather than in each resolver.
-func requireViewer(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+func (r *Resolver) requireViewer(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 	fc := graphql.GetRootFieldContext(ctx)
 	if fc != nil && !publicRootFields[fc.Field.Name] {
-		if _, err := auth.Require(ctx); err != nil {
-			e := unauthenticated(err)
-			// The path names the field, as for any field error (there is no field
-			// context yet to take it from).
+		// Errors name the field in their path, as any field error does (there is no
+		// field context yet to take it from).
+		fail := func(e *Error) graphql.Marshaler {
 			graphql.AddError(ctx, &gqlerror.Error{Err: e, Message: e.Message, Path: ast.Path{ast.PathName(fc.Field.Alias)}})
 			return graphql.Null
 		}
+		v, err := auth.Require(ctx)
+		if err != nil {
+			return fail(unauthenticated(err))
+		}
+		cur, err := r.current(ctx, v)
+		var e *Error
+		if errors.As(err, &e) {
+			return fail(e)
+		}
+		if err != nil {
+			return fail(&Error{Code: CodeInternal, Message: "internal error"})
+		}
+		ctx = auth.NewContext(ctx, cur)
 	}
 	return next(ctx)
 }

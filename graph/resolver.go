@@ -15,6 +15,7 @@ import (
 // server/ with explicit constructors.
 type Resolver struct {
 	Deps
+	viewers viewerCache
 }
 
 // Deps lists the resolvers' dependencies.
@@ -33,6 +34,9 @@ type Deps struct {
 	// Events is where subscriptions read events: the process's event.Bus (which the
 	// other replicas feed through event/pgnotify on PostgreSQL).
 	Events *event.Bus
+	// ViewerTTL is how long a user's active flag and role are cached (0 =
+	// DefaultViewerTTL, negative = ask the database on every request).
+	ViewerTTL time.Duration
 	// IntegrationChanged is told when an integration's settings or credentials
 	// change or it is deleted, so cached vendor clients and breakers are rebuilt.
 	IntegrationChanged func(id string)
