@@ -1,12 +1,7 @@
 package resilience
 
 import (
-	"errors"
-	"fmt"
-	"math"
 	"math/rand/v2"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sallyhq/sally/vendors"
@@ -151,80 +146,4 @@ func (s Settings) For(vendor string) Config {
 		return c.over(base)
 	}
 	return base
-}
-
-// ConfigFromEnv reads the settings runtime.md documents (RETRY_MAX_ATTEMPTS,
-// RETRY_BASE_DELAY, RETRY_MAX_DELAY, CIRCUIT_FAILURE_THRESHOLD,
-// CIRCUIT_OPEN_SECONDS) over DefaultConfig. It takes getenv so that only
-// config.Load touches the environment. Every bad value is reported, each naming
-// its variable.
-func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := DefaultConfig()
-	var errs []error
-	get := func(name string) (string, bool) {
-		v := strings.TrimSpace(getenv(name))
-		return v, v != ""
-	}
-	if v, ok := get("RETRY_MAX_ATTEMPTS"); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			errs = append(errs, fmt.Errorf("RETRY_MAX_ATTEMPTS: %q is not a whole number of at least 1", v))
-		} else {
-			c.MaxAttempts = n
-		}
-	}
-	if v, ok := get("RETRY_BASE_DELAY"); ok {
-		if d, err := parseDuration("RETRY_BASE_DELAY", v); err != nil {
-			errs = append(errs, err)
-		} else {
-			c.BaseDelay = d
-		}
-	}
-	if v, ok := get("RETRY_MAX_DELAY"); ok {
-		if d, err := parseDuration("RETRY_MAX_DELAY", v); err != nil {
-			errs = append(errs, err)
-		} else {
-			c.MaxDelay = d
-		}
-	}
-	if len(errs) == 0 && c.BaseDelay > c.MaxDelay {
-		errs = append(errs, fmt.Errorf("RETRY_BASE_DELAY (%s) is longer than RETRY_MAX_DELAY (%s)", c.BaseDelay, c.MaxDelay))
-	}
-	if v, ok := get("CIRCUIT_FAILURE_THRESHOLD"); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			errs = append(errs, fmt.Errorf("CIRCUIT_FAILURE_THRESHOLD: %q is not a whole number of at least 1", v))
-		} else {
-			c.FailureThreshold = n
-		}
-	}
-	if v, ok := get("CIRCUIT_OPEN_SECONDS"); ok {
-		s, err := strconv.ParseFloat(v, 64)
-		if err != nil || !(s > 0) || s > (1<<31) {
-			errs = append(errs, fmt.Errorf("CIRCUIT_OPEN_SECONDS: %q is not a positive number of seconds such as 60", v))
-		} else {
-			c.OpenDelay = time.Duration(s * float64(time.Second))
-		}
-	}
-	if len(errs) > 0 {
-		return Config{}, errors.Join(errs...)
-	}
-	return c, nil
-}
-
-// parseDuration accepts Go durations ("1s", "500ms") and, because operators often
-// write them, bare numbers of seconds ("2", "0.5").
-func parseDuration(name, v string) (time.Duration, error) {
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		s, ferr := strconv.ParseFloat(v, 64)
-		if ferr != nil || math.IsNaN(s) || s > (1<<31) {
-			return 0, fmt.Errorf("%s: %q is not a duration such as 1s or 500ms", name, v)
-		}
-		d = time.Duration(s * float64(time.Second))
-	}
-	if d <= 0 {
-		return 0, fmt.Errorf("%s: %q must be longer than zero", name, v)
-	}
-	return d, nil
 }

@@ -23,64 +23,6 @@ func TestDefaultConfig(t *testing.T) {
 	require.Equal(t, 2*time.Minute, c.MaxTotal)
 }
 
-func TestConfigFromEnv(t *testing.T) {
-	t.Parallel()
-	env := func(m map[string]string) func(string) string {
-		return func(k string) string { return m[k] }
-	}
-
-	t.Run("EmptyMeansDefaults", func(t *testing.T) {
-		t.Parallel()
-		c, err := resilience.ConfigFromEnv(env(nil))
-		require.NoError(t, err)
-		require.Equal(t, resilience.DefaultConfig(), c)
-	})
-
-	t.Run("OK", func(t *testing.T) {
-		t.Parallel()
-		c, err := resilience.ConfigFromEnv(env(map[string]string{
-			"RETRY_MAX_ATTEMPTS":        "5",
-			"RETRY_BASE_DELAY":          "250ms",
-			"RETRY_MAX_DELAY":           "30", // bare seconds
-			"CIRCUIT_FAILURE_THRESHOLD": "10",
-			"CIRCUIT_OPEN_SECONDS":      "90",
-		}))
-		require.NoError(t, err)
-		want := resilience.DefaultConfig()
-		want.MaxAttempts = 5
-		want.BaseDelay = 250 * time.Millisecond
-		want.MaxDelay = 30 * time.Second
-		want.FailureThreshold = 10
-		want.OpenDelay = 90 * time.Second
-		require.Equal(t, want, c)
-	})
-
-	bad := []struct {
-		name string
-		env  map[string]string
-		want []string
-	}{
-		{"MaxAttemptsNotANumber", map[string]string{"RETRY_MAX_ATTEMPTS": "three"}, []string{`RETRY_MAX_ATTEMPTS: "three"`}},
-		{"MaxAttemptsZero", map[string]string{"RETRY_MAX_ATTEMPTS": "0"}, []string{"RETRY_MAX_ATTEMPTS"}},
-		{"BaseDelayGarbage", map[string]string{"RETRY_BASE_DELAY": "1 sec"}, []string{`RETRY_BASE_DELAY: "1 sec" is not a duration`}},
-		{"MaxDelayNegative", map[string]string{"RETRY_MAX_DELAY": "-5s"}, []string{"RETRY_MAX_DELAY", "longer than zero"}},
-		{"BaseLongerThanMax", map[string]string{"RETRY_BASE_DELAY": "20s"}, []string{"RETRY_BASE_DELAY (20s) is longer than RETRY_MAX_DELAY (10s)"}},
-		{"ThresholdNegative", map[string]string{"CIRCUIT_FAILURE_THRESHOLD": "-1"}, []string{"CIRCUIT_FAILURE_THRESHOLD"}},
-		{"OpenSecondsGarbage", map[string]string{"CIRCUIT_OPEN_SECONDS": "a minute"}, []string{"CIRCUIT_OPEN_SECONDS", "seconds"}},
-		{"EveryErrorReported", map[string]string{"RETRY_MAX_ATTEMPTS": "x", "CIRCUIT_OPEN_SECONDS": "0"}, []string{"RETRY_MAX_ATTEMPTS", "CIRCUIT_OPEN_SECONDS"}},
-	}
-	for _, tt := range bad {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := resilience.ConfigFromEnv(env(tt.env))
-			require.Error(t, err)
-			for _, w := range tt.want {
-				require.Contains(t, err.Error(), w)
-			}
-		})
-	}
-}
-
 func TestSettingsFor(t *testing.T) {
 	t.Parallel()
 	s := resilience.Settings{

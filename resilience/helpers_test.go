@@ -180,7 +180,7 @@ func (s *flakyServer) call() func(ctx context.Context) error {
 		default:
 			e.Kind = vendors.KindBadRequest
 		}
-		if d, ok := resilience.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+		if d, ok := vendors.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 			e.RetryAfter = d
 		}
 		return e
