@@ -71,7 +71,6 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	srv.AroundOperations(limitDepth)
 	srv.AroundOperations(r.renderLive)
 	srv.AroundRootFields(r.requireViewer)
-	srv.AroundResponses(contractCodes)
 
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Body != nil {
@@ -145,22 +144,6 @@ func unauthenticated(err error) *Error {
 	default:
 		return errUnauthenticated("authentication required: send Authorization: Bearer <token> (from the login mutation)")
 	}
-}
-
-// contractCodes gives request-level errors (parse, validation, variable coercion) the
-// contract's BAD_USER_INPUT instead of gqlgen's own codes.
-func contractCodes(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	resp := next(ctx)
-	if resp == nil {
-		return resp
-	}
-	for _, e := range resp.Errors {
-		c, _ := e.Extensions["code"].(string)
-		if !isContractCode(c) {
-			setCode(e, CodeBadUserInput)
-		}
-	}
-	return resp
 }
 
 // limitDepth refuses operations nested deeper than MaxDepth before they run.
