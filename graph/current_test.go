@@ -44,3 +44,13 @@ func TestTokenFollowsItsUser(t *testing.T) {
 		})
 	})
 }
+
+// A body that is not a GraphQL request is the client's mistake, not ours.
+func TestMalformedBody(t *testing.T) {
+	t.Parallel()
+	api := testserver.New(t, testdb.Open(t, "sqlite"))
+	for _, body := range []string{`notjson`, `{"query": 5}`, `[]`} {
+		r := api.Post(t, "", []byte(body))
+		requireCode(t, r, graph.CodeBadUserInput)
+	}
+}

@@ -87,7 +87,9 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 				}
 				return gerr
 			}
-			if ge != nil && ge.Rule != "" {
+			if ge != nil && (ge.Rule != "" || len(ge.Path) == 0) {
+				// Request-level (no field path): a body that is not a GraphQL
+				// request, a parse or validation failure. The client sent it.
 				setCode(gerr, CodeBadUserInput)
 				return gerr
 			}
