@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -44,7 +45,22 @@ type Tokens struct {
 	ttl    time.Duration
 	now    func() time.Time
 	parser *jwt.Parser
+
+	// verified remembers the tokens whose signature and claims were checked, so that a
+	// client's every request does not decode and verify its token again: the time
+	// checks (exp, nbf, iat) are still made on every use.
+	mu       sync.RWMutex
+	verified map[string]verifiedToken
 }
+
+type verifiedToken struct {
+	viewer        Viewer
+	notBefore     time.Time // the later of nbf and iat
+	expiresAtSkew time.Time // exp + ClockSkew
+}
+
+// maxVerified bounds the cache of verified tokens; it starts afresh when full.
+const maxVerified = 10_000
 
 // NewTokens returns a Tokens signing with secret (config.JWTSecret; every replica must
 // share it), issuing tokens valid for ttl. now is the clock (time.Now when nil), so
@@ -105,6 +121,20 @@ func (t *Tokens) Parse(token string) (*Viewer, error) {
 	if token == "" || len(token) > MaxTokenLen {
 		return nil, ErrInvalidToken
 	}
+	t.mu.RLock()
+	vt, ok := t.verified[token]
+	t.mu.RUnlock()
+	if ok {
+		now := t.now()
+		if !now.Before(vt.expiresAtSkew) {
+			return nil, ErrExpiredToken
+		}
+		if !now.Add(ClockSkew).Before(vt.notBefore) {
+			v := vt.viewer
+			return &v, nil
+		}
+		// Not valid yet by this clock: let the parser say why.
+	}
 	var c claims
 	if _, err := t.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil }); err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
@@ -119,7 +149,27 @@ func (t *Tokens) Parse(token string) (*Viewer, error) {
 	if c.ExpiresAt != nil {
 		v.ExpiresAt = c.ExpiresAt.UTC()
 	}
+	t.remember(token, v, &c)
 	return v, nil
+}
+
+// remember caches a token that Parse has verified.
+func (t *Tokens) remember(token string, v *Viewer, c *claims) {
+	if c.ExpiresAt == nil {
+		return // WithExpirationRequired makes this impossible; never cache forever
+	}
+	vt := verifiedToken{viewer: *v, expiresAtSkew: c.ExpiresAt.Add(ClockSkew)}
+	for _, d := range []*jwt.NumericDate{c.NotBefore, c.IssuedAt} {
+		if d != nil && d.After(vt.notBefore) {
+			vt.notBefore = d.Time
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.verified == nil || len(t.verified) >= maxVerified {
+		t.verified = make(map[string]verifiedToken)
+	}
+	t.verified[token] = vt
 }
 
 // ParseAuthorization verifies an Authorization header value ("Bearer <token>"), for

@@ -187,11 +187,25 @@ func TestTokensExpireWithFakeClock(t *testing.T) {
 	tokens := auth.NewTokens(secret, time.Hour, clk.Now)
 	tok, _, err := tokens.Issue(alice)
 	require.NoError(t, err)
+	fresh, _, err := tokens.Issue(alice)
+	require.NoError(t, err)
+	// Verified once (and so remembered), then used until it expires.
+	v, err := tokens.Parse(tok)
+	require.NoError(t, err)
+	require.Equal(t, alice.UserID, v.UserID)
+	v.Role = auth.RoleSuperAdmin // a caller's change stays its own
 
-	clk.Add(time.Hour + auth.ClockSkew + time.Second)
-	_, err = tokens.Parse(tok)
-	require.ErrorIs(t, err, auth.ErrExpiredToken)
-	require.NotErrorIs(t, err, auth.ErrInvalidToken)
+	clk.Add(time.Hour + auth.ClockSkew - time.Second)
+	v, err = tokens.Parse(tok)
+	require.NoError(t, err, "still within the clock skew")
+	require.Equal(t, alice.Role, v.Role)
+
+	clk.Add(2 * time.Second)
+	for _, tk := range []string{tok, fresh} { // remembered, and never seen before
+		_, err = tokens.Parse(tk)
+		require.ErrorIs(t, err, auth.ErrExpiredToken)
+		require.NotErrorIs(t, err, auth.ErrInvalidToken)
+	}
 }
 
 func TestBearerToken(t *testing.T) {

@@ -58,7 +58,8 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	srv.AddTransport(sseTransport{transport.SSE{KeepAlivePingInterval: ping}})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(jsonPOST{})
+	srv.AddTransport(transport.POST{}) // what asks for application/graphql-response+json
 	// The schema is the public contract: clients and code generators may introspect it.
 	srv.Use(extension.Introspection{})
 	// Parsed and validated documents are kept, keyed by query text: clients send the
@@ -71,6 +72,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	srv.AroundOperations(limitDepth)
 	srv.AroundOperations(r.renderLive)
 	srv.AroundRootFields(r.requireViewer)
+	srv.AroundRootFields(r.flatHistory) // inside requireViewer: it needs the viewer
 
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Body != nil {

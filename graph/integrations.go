@@ -209,6 +209,29 @@ func (r *Resolver) deleteIntegration(ctx context.Context, id string) (bool, erro
 }
 
 func (r *Resolver) history(ctx context.Context, integrationID string, limit, offset *int, status *model.SyncStatus) ([]*model.SyncLog, error) {
+	q, err := r.historyQuery(integrationID, limit, offset, status)
+	if err != nil {
+		return nil, err
+	}
+	logs, err := q.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(logs) == 0 {
+		if err := r.noHistory(ctx, integrationID); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]*model.SyncLog, len(logs))
+	for i, lg := range logs {
+		out[i] = ToSyncLog(lg)
+	}
+	return out, nil
+}
+
+// historyQuery validates a history page's arguments and returns its query: newest
+// first, the tenant's rows only (privacy).
+func (r *Resolver) historyQuery(integrationID string, limit, offset *int, status *model.SyncStatus) (*ent.SyncLogQuery, error) {
 	l, o, err := validatePage(limit, offset)
 	if err != nil {
 		return nil, err
@@ -224,22 +247,14 @@ func (r *Resolver) history(ctx context.Context, integrationID string, limit, off
 	if status != nil {
 		q.Where(synclog.StatusEQ(synclog.Status(*status)))
 	}
-	logs, err := q.Order(ent.Desc(synclog.FieldStartedAt), ent.Desc(synclog.FieldID)).
-		Limit(l).Offset(o).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if len(logs) == 0 {
-		// Only an empty page needs to tell "no history" from "no such integration".
-		if _, err := r.getIntegration(ctx, integrationID); err != nil {
-			return nil, err
-		}
-	}
-	out := make([]*model.SyncLog, len(logs))
-	for i, lg := range logs {
-		out[i] = ToSyncLog(lg)
-	}
-	return out, nil
+	return q.Order(ent.Desc(synclog.FieldStartedAt), ent.Desc(synclog.FieldID)).Limit(l).Offset(o), nil
+}
+
+// noHistory is what an empty history page needs to check: that it is "no history"
+// and not "no such integration" (NOT_FOUND).
+func (r *Resolver) noHistory(ctx context.Context, integrationID string) error {
+	_, err := r.getIntegration(ctx, integrationID)
+	return err
 }
 
 func (r *Resolver) stats(ctx context.Context, integrationID string, since *time.Time) (*model.SyncStats, error) {

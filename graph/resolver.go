@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/sallyhq/sally/auth"
@@ -15,7 +16,8 @@ import (
 // server/ with explicit constructors.
 type Resolver struct {
 	Deps
-	viewers viewerCache
+	viewers    viewerCache
+	flatServed atomic.Int64 // syncHistory fields served by flatHistory
 }
 
 // Deps lists the resolvers' dependencies.
@@ -40,6 +42,8 @@ type Deps struct {
 	// IntegrationChanged is told when an integration's settings or credentials
 	// change or it is deleted, so cached vendor clients and breakers are rebuilt.
 	IntegrationChanged func(id string)
+	// NoFlatHistory turns off flatHistory, so that tests can compare it with gqlgen.
+	NoFlatHistory bool
 }
 
 func (r *Resolver) now() time.Time {
