@@ -21,6 +21,7 @@ import (
 	"github.com/sallyhq/sally/ent/fuelstation"
 	"github.com/sallyhq/sally/ent/integration"
 	"github.com/sallyhq/sally/ent/load"
+	"github.com/sallyhq/sally/ent/loginfailure"
 	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/ent/tenant"
 	"github.com/sallyhq/sally/ent/user"
@@ -44,6 +45,8 @@ type Client struct {
 	Integration *IntegrationClient
 	// Load is the client for interacting with the Load builders.
 	Load *LoadClient
+	// LoginFailure is the client for interacting with the LoginFailure builders.
+	LoginFailure *LoginFailureClient
 	// SyncLog is the client for interacting with the SyncLog builders.
 	SyncLog *SyncLogClient
 	// Tenant is the client for interacting with the Tenant builders.
@@ -68,6 +71,7 @@ func (c *Client) init() {
 	c.FuelStation = NewFuelStationClient(c.config)
 	c.Integration = NewIntegrationClient(c.config)
 	c.Load = NewLoadClient(c.config)
+	c.LoginFailure = NewLoginFailureClient(c.config)
 	c.SyncLog = NewSyncLogClient(c.config)
 	c.Tenant = NewTenantClient(c.config)
 	c.User = NewUserClient(c.config)
@@ -169,6 +173,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		FuelStation:   NewFuelStationClient(cfg),
 		Integration:   NewIntegrationClient(cfg),
 		Load:          NewLoadClient(cfg),
+		LoginFailure:  NewLoginFailureClient(cfg),
 		SyncLog:       NewSyncLogClient(cfg),
 		Tenant:        NewTenantClient(cfg),
 		User:          NewUserClient(cfg),
@@ -197,6 +202,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		FuelStation:   NewFuelStationClient(cfg),
 		Integration:   NewIntegrationClient(cfg),
 		Load:          NewLoadClient(cfg),
+		LoginFailure:  NewLoginFailureClient(cfg),
 		SyncLog:       NewSyncLogClient(cfg),
 		Tenant:        NewTenantClient(cfg),
 		User:          NewUserClient(cfg),
@@ -230,8 +236,8 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Alert, c.FleetDriver, c.FuelStation, c.Integration, c.Load, c.SyncLog,
-		c.Tenant, c.User, c.WeatherReport,
+		c.Alert, c.FleetDriver, c.FuelStation, c.Integration, c.Load, c.LoginFailure,
+		c.SyncLog, c.Tenant, c.User, c.WeatherReport,
 	} {
 		n.Use(hooks...)
 	}
@@ -241,8 +247,8 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Alert, c.FleetDriver, c.FuelStation, c.Integration, c.Load, c.SyncLog,
-		c.Tenant, c.User, c.WeatherReport,
+		c.Alert, c.FleetDriver, c.FuelStation, c.Integration, c.Load, c.LoginFailure,
+		c.SyncLog, c.Tenant, c.User, c.WeatherReport,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -261,6 +267,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Integration.mutate(ctx, m)
 	case *LoadMutation:
 		return c.Load.mutate(ctx, m)
+	case *LoginFailureMutation:
+		return c.LoginFailure.mutate(ctx, m)
 	case *SyncLogMutation:
 		return c.SyncLog.mutate(ctx, m)
 	case *TenantMutation:
@@ -1184,6 +1192,139 @@ func (c *LoadClient) mutate(ctx context.Context, m *LoadMutation) (Value, error)
 	}
 }
 
+// LoginFailureClient is a client for the LoginFailure schema.
+type LoginFailureClient struct {
+	config
+}
+
+// NewLoginFailureClient returns a client for the LoginFailure from the given config.
+func NewLoginFailureClient(c config) *LoginFailureClient {
+	return &LoginFailureClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `loginfailure.Hooks(f(g(h())))`.
+func (c *LoginFailureClient) Use(hooks ...Hook) {
+	c.hooks.LoginFailure = append(c.hooks.LoginFailure, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `loginfailure.Intercept(f(g(h())))`.
+func (c *LoginFailureClient) Intercept(interceptors ...Interceptor) {
+	c.inters.LoginFailure = append(c.inters.LoginFailure, interceptors...)
+}
+
+// Create returns a builder for creating a LoginFailure entity.
+func (c *LoginFailureClient) Create() *LoginFailureCreate {
+	mutation := newLoginFailureMutation(c.config, OpCreate)
+	return &LoginFailureCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of LoginFailure entities.
+func (c *LoginFailureClient) CreateBulk(builders ...*LoginFailureCreate) *LoginFailureCreateBulk {
+	return &LoginFailureCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *LoginFailureClient) MapCreateBulk(slice any, setFunc func(*LoginFailureCreate, int)) *LoginFailureCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &LoginFailureCreateBulk{err: fmt.Errorf("calling to LoginFailureClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*LoginFailureCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &LoginFailureCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for LoginFailure.
+func (c *LoginFailureClient) Update() *LoginFailureUpdate {
+	mutation := newLoginFailureMutation(c.config, OpUpdate)
+	return &LoginFailureUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *LoginFailureClient) UpdateOne(_m *LoginFailure) *LoginFailureUpdateOne {
+	mutation := newLoginFailureMutation(c.config, OpUpdateOne, withLoginFailure(_m))
+	return &LoginFailureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *LoginFailureClient) UpdateOneID(id uuid.UUID) *LoginFailureUpdateOne {
+	mutation := newLoginFailureMutation(c.config, OpUpdateOne, withLoginFailureID(id))
+	return &LoginFailureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for LoginFailure.
+func (c *LoginFailureClient) Delete() *LoginFailureDelete {
+	mutation := newLoginFailureMutation(c.config, OpDelete)
+	return &LoginFailureDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *LoginFailureClient) DeleteOne(_m *LoginFailure) *LoginFailureDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *LoginFailureClient) DeleteOneID(id uuid.UUID) *LoginFailureDeleteOne {
+	builder := c.Delete().Where(loginfailure.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &LoginFailureDeleteOne{builder}
+}
+
+// Query returns a query builder for LoginFailure.
+func (c *LoginFailureClient) Query() *LoginFailureQuery {
+	return &LoginFailureQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeLoginFailure},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a LoginFailure entity by its id.
+func (c *LoginFailureClient) Get(ctx context.Context, id uuid.UUID) (*LoginFailure, error) {
+	return c.Query().Where(loginfailure.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *LoginFailureClient) GetX(ctx context.Context, id uuid.UUID) *LoginFailure {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *LoginFailureClient) Hooks() []Hook {
+	return c.hooks.LoginFailure
+}
+
+// Interceptors returns the client interceptors.
+func (c *LoginFailureClient) Interceptors() []Interceptor {
+	return c.inters.LoginFailure
+}
+
+func (c *LoginFailureClient) mutate(ctx context.Context, m *LoginFailureMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&LoginFailureCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&LoginFailureUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&LoginFailureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&LoginFailureDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown LoginFailure mutation op: %q", m.Op())
+	}
+}
+
 // SyncLogClient is a client for the SyncLog schema.
 type SyncLogClient struct {
 	config
@@ -1803,12 +1944,12 @@ func (c *WeatherReportClient) mutate(ctx context.Context, m *WeatherReportMutati
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Alert, FleetDriver, FuelStation, Integration, Load, SyncLog, Tenant, User,
-		WeatherReport []ent.Hook
+		Alert, FleetDriver, FuelStation, Integration, Load, LoginFailure, SyncLog,
+		Tenant, User, WeatherReport []ent.Hook
 	}
 	inters struct {
-		Alert, FleetDriver, FuelStation, Integration, Load, SyncLog, Tenant, User,
-		WeatherReport []ent.Interceptor
+		Alert, FleetDriver, FuelStation, Integration, Load, LoginFailure, SyncLog,
+		Tenant, User, WeatherReport []ent.Interceptor
 	}
 )
 

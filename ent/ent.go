@@ -17,6 +17,7 @@ import (
 	"github.com/sallyhq/sally/ent/fuelstation"
 	"github.com/sallyhq/sally/ent/integration"
 	"github.com/sallyhq/sally/ent/load"
+	"github.com/sallyhq/sally/ent/loginfailure"
 	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/ent/tenant"
 	"github.com/sallyhq/sally/ent/user"
@@ -86,6 +87,7 @@ func checkColumn(t, c string) error {
 			fuelstation.Table:   fuelstation.ValidColumn,
 			integration.Table:   integration.ValidColumn,
 			load.Table:          load.ValidColumn,
+			loginfailure.Table:  loginfailure.ValidColumn,
 			synclog.Table:       synclog.ValidColumn,
 			tenant.Table:        tenant.ValidColumn,
 			user.Table:          user.ValidColumn,

@@ -24,6 +24,8 @@ type Tx struct {
 	Integration *IntegrationClient
 	// Load is the client for interacting with the Load builders.
 	Load *LoadClient
+	// LoginFailure is the client for interacting with the LoginFailure builders.
+	LoginFailure *LoginFailureClient
 	// SyncLog is the client for interacting with the SyncLog builders.
 	SyncLog *SyncLogClient
 	// Tenant is the client for interacting with the Tenant builders.
@@ -168,6 +170,7 @@ func (tx *Tx) init() {
 	tx.FuelStation = NewFuelStationClient(tx.config)
 	tx.Integration = NewIntegrationClient(tx.config)
 	tx.Load = NewLoadClient(tx.config)
+	tx.LoginFailure = NewLoginFailureClient(tx.config)
 	tx.SyncLog = NewSyncLogClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)
 	tx.User = NewUserClient(tx.config)

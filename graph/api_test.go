@@ -141,20 +141,29 @@ func TestLoginThrottle(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, s *store.Store) {
 		f := setup(t, s)
-		login := func(email, password string) testserver.Response {
-			return f.do(t, testserver.User{}, loginMutation, map[string]any{"e": email, "p": password})
+		// A second replica over the same database: the guesses are spread over both.
+		replica := testserver.New(t, s)
+		login := func(api *testserver.API, email, password string) testserver.Response {
+			return api.Do(t, "", loginMutation, map[string]any{"e": email, "p": password})
 		}
-		wrong := login(f.dispatcher.Email, "wrong password 1")
+		wrong := login(f.api, f.dispatcher.Email, "wrong password 1")
 		requireCode(t, wrong, graph.CodeUnauthenticated)
 		for i := 2; i <= auth.DefaultMaxFailures; i++ {
-			r := login(f.dispatcher.Email, fmt.Sprintf("wrong password %d", i))
+			api := f.api
+			if i%2 == 0 {
+				api = replica
+			}
+			r := login(api, f.dispatcher.Email, fmt.Sprintf("wrong password %d", i))
 			require.Equal(t, wrong.Errors, r.Errors, "attempt %d", i)
 		}
 
-		// The 11th attempt is refused even with the right password, with the same answer.
-		r := login(f.dispatcher.Email, testserver.Password)
-		require.Equal(t, wrong.Errors, r.Errors, "body: %s", r.Body)
-		r = login(strings.ToUpper(f.dispatcher.Email), testserver.Password)
+		// The 11th attempt is refused even with the right password, with the same
+		// answer, on either replica.
+		for _, api := range []*testserver.API{f.api, replica} {
+			r := login(api, f.dispatcher.Email, testserver.Password)
+			require.Equal(t, wrong.Errors, r.Errors, "body: %s", r.Body)
+		}
+		r := login(replica, strings.ToUpper(f.dispatcher.Email), testserver.Password)
 		require.Equal(t, wrong.Errors, r.Errors, "the throttle must not depend on the email's case")
 
 		// Other emails are not affected.

@@ -25,7 +25,7 @@ type Deps struct {
 	Store    *store.Store
 	Tokens   *auth.Tokens
 	Hasher   auth.Hasher
-	Throttle *auth.Throttle
+	Throttle *store.Throttle
 	Sealer   *auth.Sealer
 	Logger   *slog.Logger
 	Now      func() time.Time

@@ -19,14 +19,31 @@ func loginFailed() *Error { return errUnauthenticated("invalid email or password
 
 func (r *Resolver) login(ctx context.Context, email, password string) (*model.AuthPayload, error) {
 	key := strings.ToLower(strings.TrimSpace(email))
+	// delay slows the answer to a failed login by the email's failures so far.
+	delay := func() {
+		n, err := r.Throttle.Failures(ctx, key)
+		if err != nil {
+			r.logger().WarnContext(ctx, "login throttle unavailable", "err", err)
+			n = auth.DefaultMaxFailures
+		}
+		r.sleep(ctx, auth.FailureDelay(n))
+	}
 	fail := func() (*model.AuthPayload, error) {
-		r.Throttle.Fail(key)
-		r.sleep(ctx, auth.FailureDelay(r.Throttle.Failures(key)))
+		if err := r.Throttle.Fail(ctx, key); err != nil {
+			return nil, err
+		}
+		delay()
 		return nil, loginFailed()
 	}
-	if !r.Throttle.Allowed(key) {
+	// A throttle that cannot be read refuses (INTERNAL): guessing must not get easier
+	// when the database is in trouble.
+	allowed, err := r.Throttle.Allowed(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if !allowed {
 		r.Hasher.DummyCheck()
-		r.sleep(ctx, auth.FailureDelay(r.Throttle.Failures(key)))
+		delay()
 		return nil, loginFailed()
 	}
 	if key == "" || len(password) > 1024 {
@@ -44,7 +61,9 @@ func (r *Resolver) login(ctx context.Context, email, password string) (*model.Au
 	if !r.Hasher.Check(u.PasswordHash, password) || !u.IsActive {
 		return fail()
 	}
-	r.Throttle.Succeed(key)
+	if err := r.Throttle.Succeed(ctx, key); err != nil {
+		return nil, err
+	}
 	v := auth.Viewer{UserID: u.ID.String(), TenantID: u.TenantID.String(), Email: u.Email, Role: auth.Role(u.Role)}
 	token, exp, err := r.Tokens.Issue(v)
 	if err != nil {

@@ -111,7 +111,7 @@ func newApp(cfg config.Config, st *store.Store, logger *slog.Logger, selfURL str
 		Store:              st,
 		Tokens:             a.tokens,
 		Hasher:             auth.DefaultHasher,
-		Throttle:           auth.NewThrottle(auth.DefaultMaxFailures, auth.DefaultWindow, time.Now),
+		Throttle:           st.NewThrottle(auth.DefaultMaxFailures, auth.DefaultWindow, time.Now),
 		Sealer:             sealer,
 		Logger:             logger,
 		Now:                time.Now,

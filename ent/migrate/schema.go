@@ -315,6 +315,30 @@ var (
 			},
 		},
 	}
+	// LoginFailuresColumns holds the columns for the "login_failures" table.
+	LoginFailuresColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "email_hash", Type: field.TypeString},
+		{Name: "failed_at", Type: field.TypeTime},
+	}
+	// LoginFailuresTable holds the schema information for the "login_failures" table.
+	LoginFailuresTable = &schema.Table{
+		Name:       "login_failures",
+		Columns:    LoginFailuresColumns,
+		PrimaryKey: []*schema.Column{LoginFailuresColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "loginfailure_email_hash_failed_at",
+				Unique:  false,
+				Columns: []*schema.Column{LoginFailuresColumns[1], LoginFailuresColumns[2]},
+			},
+			{
+				Name:    "loginfailure_failed_at",
+				Unique:  false,
+				Columns: []*schema.Column{LoginFailuresColumns[2]},
+			},
+		},
+	}
 	// SyncLogsColumns holds the columns for the "sync_logs" table.
 	SyncLogsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -503,6 +527,7 @@ var (
 		FuelStationsTable,
 		IntegrationsTable,
 		LoadsTable,
+		LoginFailuresTable,
 		SyncLogsTable,
 		TenantsTable,
 		UsersTable,

@@ -21,6 +21,9 @@ type Integration func(*sql.Selector)
 // Load is the predicate function for load builders.
 type Load func(*sql.Selector)
 
+// LoginFailure is the predicate function for loginfailure builders.
+type LoginFailure func(*sql.Selector)
+
 // SyncLog is the predicate function for synclog builders.
 type SyncLog func(*sql.Selector)
 

@@ -230,6 +230,30 @@ func (f LoadMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LoadMutation", m)
 }
 
+// The LoginFailureQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type LoginFailureQueryRuleFunc func(context.Context, *ent.LoginFailureQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f LoginFailureQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.LoginFailureQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.LoginFailureQuery", q)
+}
+
+// The LoginFailureMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type LoginFailureMutationRuleFunc func(context.Context, *ent.LoginFailureMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f LoginFailureMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.LoginFailureMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LoginFailureMutation", m)
+}
+
 // The SyncLogQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type SyncLogQueryRuleFunc func(context.Context, *ent.SyncLogQuery) error

@@ -12,6 +12,7 @@ import (
 	"github.com/sallyhq/sally/ent/fuelstation"
 	"github.com/sallyhq/sally/ent/integration"
 	"github.com/sallyhq/sally/ent/load"
+	"github.com/sallyhq/sally/ent/loginfailure"
 	"github.com/sallyhq/sally/ent/schema"
 	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/ent/tenant"
@@ -250,6 +251,15 @@ func init() {
 	loadDescID := loadMixinFields0[0].Descriptor()
 	// load.DefaultID holds the default value on creation for the id field.
 	load.DefaultID = loadDescID.Default.(func() uuid.UUID)
+	loginfailureMixin := schema.LoginFailure{}.Mixin()
+	loginfailureMixinFields0 := loginfailureMixin[0].Fields()
+	_ = loginfailureMixinFields0
+	loginfailureFields := schema.LoginFailure{}.Fields()
+	_ = loginfailureFields
+	// loginfailureDescID is the schema descriptor for id field.
+	loginfailureDescID := loginfailureMixinFields0[0].Descriptor()
+	// loginfailure.DefaultID holds the default value on creation for the id field.
+	loginfailure.DefaultID = loginfailureDescID.Default.(func() uuid.UUID)
 	synclogMixin := schema.SyncLog{}.Mixin()
 	synclog.Policy = privacy.NewPolicies(synclogMixin[1], schema.SyncLog{})
 	synclog.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -62,7 +62,7 @@ type API struct {
 	Resolver *graph.Resolver
 	Tokens   *auth.Tokens
 	Sealer   *auth.Sealer
-	Throttle *auth.Throttle
+	Throttle *store.Throttle
 	Engine   *syncer.Engine
 	Bus      *event.Bus
 	// Sandbox is the fake vendor APIs the engine calls (at SandboxURL).
@@ -128,7 +128,7 @@ func New(tb testing.TB, s *store.Store, opts ...Option) *API {
 		Store:              s,
 		Tokens:             tokens,
 		Hasher:             Hasher,
-		Throttle:           auth.NewThrottle(auth.DefaultMaxFailures, auth.DefaultWindow, time.Now),
+		Throttle:           s.NewThrottle(auth.DefaultMaxFailures, auth.DefaultWindow, time.Now),
 		Sealer:             sealer,
 		Logger:             logger,
 		Now:                time.Now,
