@@ -60,7 +60,9 @@ dispatcher who just fixed a key must be able to check it while the breaker is op
 Options.InitialState and Options.OpenedAt restore what OnStateChange and
 [Policy.OpenedAt] reported before a restart: an OPEN breaker stays open until
 OpenDelay after OpenedAt has passed, then goes half-open on the next call. Restoring
-does not call OnStateChange.
+does not call OnStateChange. [Policy.Follow] does the same for a running breaker
+when another replica has opened the integration's since this one last changed, so
+that one replica's open breaker pauses the vendor calls of all of them.
 
 # Errors
 

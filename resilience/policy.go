@@ -73,8 +73,9 @@ type Policy struct {
 
 	restoring atomic.Bool // suppresses callbacks while New restores a persisted state
 
-	mu       sync.Mutex
-	openedAt time.Time // guarded by mu
+	mu         sync.Mutex
+	openedAt   time.Time // guarded by mu
+	lastChange time.Time // the breaker's own last transition (or restore); guarded by mu
 }
 
 // restoreError drives a fresh breaker open with the remaining delay of a persisted
@@ -122,6 +123,11 @@ func New(opts Options) *Policy {
 func (p *Policy) restore(state State, openedAt time.Time) {
 	p.restoring.Store(true)
 	defer p.restoring.Store(false)
+	if state == StateOpen || state == StateHalfOpen {
+		p.mu.Lock()
+		p.lastChange = time.Now()
+		p.mu.Unlock()
+	}
 	switch state {
 	case StateOpen:
 		now := time.Now()
@@ -133,10 +139,35 @@ func (p *Policy) restore(state State, openedAt time.Time) {
 		for range p.cfg.FailureThreshold {
 			_ = exec.Run(func() error { return restoreError{remaining} })
 		}
-		p.openedAt = openedAt
+		p.setOpenedAt(openedAt)
 	case StateHalfOpen:
 		p.breaker.HalfOpen()
-		p.openedAt = openedAt
+		p.setOpenedAt(openedAt)
+	}
+}
+
+func (p *Policy) setOpenedAt(t time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.openedAt = t
+}
+
+// Follow adopts a breaker that another replica opened: given the state persisted on
+// the integration, a CLOSED breaker opens (for what remains of OpenDelay after
+// openedAt, without calling OnStateChange: the other replica has reported it) when
+// that state is OPEN and was set after this breaker's own last change. Anything else
+// is left to this breaker: an older OPEN is one it has since recovered from, and a
+// breaker that is open here finds out for itself, with its probe, that the vendor
+// is back.
+func (p *Policy) Follow(state State, openedAt time.Time) {
+	if State(strings.ToUpper(string(state))) != StateOpen || openedAt.IsZero() || p.State() != StateClosed {
+		return
+	}
+	p.mu.Lock()
+	newer := openedAt.After(p.lastChange)
+	p.mu.Unlock()
+	if newer && time.Since(openedAt) < p.cfg.OpenDelay {
+		p.restore(StateOpen, openedAt)
 	}
 }
 
@@ -146,9 +177,10 @@ func (p *Policy) stateChanged(e circuitbreaker.StateChangedEvent) {
 	}
 	from, to := stateOf(e.OldState), stateOf(e.NewState)
 	p.mu.Lock()
+	p.lastChange = time.Now()
 	switch to {
 	case StateOpen:
-		p.openedAt = time.Now()
+		p.openedAt = p.lastChange
 	case StateClosed:
 		p.openedAt = time.Time{}
 	}

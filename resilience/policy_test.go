@@ -624,3 +624,61 @@ func TestPolicyConcurrentUse(t *testing.T) {
 	wg.Wait()
 	require.Contains(t, []resilience.State{resilience.StateClosed, resilience.StateOpen, resilience.StateHalfOpen}, s.policy.State())
 }
+
+// TestFollow: a breaker adopts one that another replica opened (the state persisted
+// on the integration), and nothing older than its own last change.
+func TestFollow(t *testing.T) {
+	t.Parallel()
+	cfg := fastConfig()
+	cfg.MaxAttempts = 1
+	cfg.OpenDelay = time.Minute
+
+	t.Run("AdoptsAnOpenBreaker", func(t *testing.T) {
+		t.Parallel()
+		server := newFlakyServer(t, step{status: 200})
+		trans := &transitions{}
+		policy := resilience.New(resilience.Options{Vendor: "samsara", Config: cfg, OnStateChange: trans.record})
+		openedAt := time.Now().Add(-10 * time.Second)
+		policy.Follow(resilience.StateOpen, openedAt)
+
+		require.Equal(t, resilience.StateOpen, policy.State())
+		attempts, err := policy.Do(context.Background(), server.call())
+		requireClass(t, err, resilience.ClassCircuitOpen)
+		require.Equal(t, 0, attempts)
+		require.Equal(t, 0, server.requests(), "the vendor is left alone")
+		var re *resilience.Error
+		require.ErrorAs(t, err, &re)
+		require.WithinDuration(t, openedAt.Add(time.Minute), re.RetryAt, 5*time.Second, "what remains of the other replica's delay")
+		require.Empty(t, trans.get(), "the replica that opened it reported it")
+	})
+
+	t.Run("IgnoresWhatItRecoveredFrom", func(t *testing.T) {
+		t.Parallel()
+		c := cfg
+		c.FailureThreshold = 1
+		c.OpenDelay = 50 * time.Millisecond
+		server := newFlakyServer(t, step{status: 503}, step{status: 200}, step{status: 200})
+		policy := resilience.New(resilience.Options{Vendor: "samsara", Config: c})
+		_, err := policy.Do(context.Background(), server.call())
+		requireClass(t, err, resilience.ClassUnavailable)
+		openedAt := policy.OpenedAt()
+		require.Eventually(t, func() bool {
+			_, err := policy.Do(context.Background(), server.call())
+			return err == nil
+		}, 5*time.Second, 10*time.Millisecond)
+		require.Equal(t, resilience.StateClosed, policy.State(), "the probe closed it")
+
+		policy.Follow(resilience.StateOpen, openedAt) // a snapshot read before the recovery
+		require.Equal(t, resilience.StateClosed, policy.State())
+	})
+
+	t.Run("IgnoresOtherStates", func(t *testing.T) {
+		t.Parallel()
+		policy := resilience.New(resilience.Options{Vendor: "samsara", Config: cfg})
+		policy.Follow(resilience.StateHalfOpen, time.Now())
+		policy.Follow(resilience.StateClosed, time.Time{})
+		policy.Follow(resilience.StateOpen, time.Time{})
+		policy.Follow(resilience.StateOpen, time.Now().Add(-2*time.Minute)) // its delay is over
+		require.Equal(t, resilience.StateClosed, policy.State())
+	})
+}

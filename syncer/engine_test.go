@@ -254,6 +254,39 @@ func TestCircuitBreaker(t *testing.T) {
 		})
 	})
 
+	t.Run("OpenOnOneReplicaPausesTheOthers", func(t *testing.T) {
+		t.Parallel()
+		p := fastPolicy()
+		p.FailureThreshold = 3
+		// Two replicas: each its own engine (and breakers) and connection pool.
+		dsn := testdb.PostgresURL(t)
+		stores := make([]*store.Store, 2)
+		for i := range stores {
+			st, err := store.Open(context.Background(), "postgres", dsn)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = st.Close() })
+			stores[i] = st
+		}
+		require.NoError(t, stores[0].Migrate(context.Background()))
+		f := setup(t, stores[0], withPolicy(p))
+		other := f.newEngine(t, stores[1], nil)
+		in := f.integration(t, integration.VendorSAMSARA_ELD, "replica-breaker")
+		// The other replica has synced it before: its breaker exists, closed.
+		lg := f.syncNow(t, other, in.ID)
+		require.Equal(t, synclog.StatusSUCCESS, lg.Status, "error: %s", str(lg.Error))
+
+		f.setFault(t, sandbox.Samsara, sandbox.Fault{Status: 503})
+		lg = f.syncNow(t, f.engine, in.ID)
+		require.Equal(t, string(resilience.ClassUnavailable), str(lg.ErrorClass))
+		require.Equal(t, integration.CircuitStateOPEN, f.integrationNow(t, in.ID).CircuitState)
+		before := f.requests(sandbox.Samsara)
+
+		lg = f.syncNow(t, other, in.ID)
+		require.Equal(t, synclog.StatusFAILED, lg.Status)
+		require.Equal(t, string(resilience.ClassCircuitOpen), str(lg.ErrorClass), "error: %s", str(lg.Error))
+		require.Equal(t, before, f.requests(sandbox.Samsara), "the other replica must leave the vendor alone too")
+	})
+
 	t.Run("FailedProbeReopens", func(t *testing.T) {
 		t.Parallel()
 		p := fastPolicy()

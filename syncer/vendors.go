@@ -98,6 +98,10 @@ type clients struct {
 // doFunc runs every request through the policy and tells tr how many tries it took.
 func (e *Engine) doFunc(in *ent.Integration, tr *tracker) vendors.DoFunc {
 	p := e.policy(in)
+	if in.CircuitOpenedAt != nil {
+		// in was just read: a breaker another replica opened pauses this one too.
+		p.Follow(resilience.State(in.CircuitState), *in.CircuitOpenedAt)
+	}
 	vendor := vendorName(in.Vendor)
 	return func(ctx context.Context, call func(ctx context.Context) error) error {
 		start := time.Now()
