@@ -7,7 +7,7 @@
 //	server/      composition root: config, store, handlers, background workers
 //	graph/       gqlgen schema (a superset of graph/contract) and thin resolvers
 //	ent/         storage schema; tenant isolation by privacy rules (ent/schema/rule)
-//	store/       opening SQLite or PostgreSQL, migrations, hand-written aggregates
+//	store/       opening SQLite or PostgreSQL, migrations, aggregates, login throttle
 //	auth/        viewer in context, JWT, password hashing, credentials sealing
 //	config/      the environment, read in one place
 //	vendors/     the four adapters (real wire formats) and their typed errors
