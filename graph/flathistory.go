@@ -131,6 +131,36 @@ func flatPlan(oc *graphql.OperationContext, sel ast.SelectionSet) ([]flatColumn,
 	return plan, len(plan) > 0
 }
 
+// flatPlans remembers each syncHistory field's plan: the query cache hands every
+// request of a query the same parsed document, so its fields are the keys.
+type flatPlans struct {
+	mu    sync.Mutex
+	plans map[*ast.Field]flatPlanResult
+}
+
+type flatPlanResult struct {
+	plan []flatColumn
+	ok   bool
+}
+
+// maxFlatPlans bounds the cache, like the query cache it follows; it starts afresh
+// when full.
+const maxFlatPlans = 1000
+
+func (c *flatPlans) get(oc *graphql.OperationContext, f graphql.CollectedField) ([]flatColumn, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.plans[f.Field]; ok {
+		return p.plan, p.ok
+	}
+	if c.plans == nil || len(c.plans) >= maxFlatPlans {
+		c.plans = make(map[*ast.Field]flatPlanResult)
+	}
+	plan, ok := flatPlan(oc, f.Selections)
+	c.plans[f.Field] = flatPlanResult{plan, ok}
+	return plan, ok
+}
+
 // flatHistory serves a root syncHistory field with a flat selection (see above); it
 // hands everything else, and every failure, to gqlgen.
 func (r *Resolver) flatHistory(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
@@ -141,7 +171,7 @@ func (r *Resolver) flatHistory(ctx context.Context, next graphql.RootResolver) g
 		oc.Operation.Operation != ast.Query || fc.Field.Name != "syncHistory" {
 		return next(ctx)
 	}
-	plan, ok := flatPlan(oc, fc.Field.Selections)
+	plan, ok := r.flatPlans.get(oc, fc.Field)
 	if !ok {
 		return next(ctx)
 	}

@@ -72,6 +72,7 @@ func TestFlatHistoryMatchesGqlgen(t *testing.T) {
 			{"running sync", admin, `query($id: ID!) { syncHistory(integrationId: $id, status: RUNNING) { id status completedAt durationMs error } }`, map[string]any{"id": id}, true},
 			{"past the end", admin, `query($id: ID!) { syncHistory(integrationId: $id, offset: 1000) { id } }`, map[string]any{"id": id}, true},
 			{"no history", admin, `query($id: ID!) { syncHistory(integrationId: $id) { id } }`, map[string]any{"id": empty}, true},
+			{"merged fields", admin, `query($id: ID!) { syncHistory(integrationId: $id, limit: 2) { id } syncHistory(integrationId: $id, limit: 2) { status id } }`, map[string]any{"id": id}, true},
 			{"with other root fields", admin, `query($id: ID!) { me { email } syncHistory(integrationId: $id, limit: 2) { id } integrations { id } }`, map[string]any{"id": id}, true},
 			{"other tenant", admin, `query($id: ID!) { syncHistory(integrationId: $id) { id } }`, map[string]any{"id": foreign}, false},
 			{"unknown integration", admin, `query($id: ID!) { syncHistory(integrationId: $id) { id } }`, map[string]any{"id": uuid.NewString()}, false},

@@ -17,6 +17,7 @@ import (
 type Resolver struct {
 	Deps
 	viewers    viewerCache
+	flatPlans  flatPlans
 	flatServed atomic.Int64 // syncHistory fields served by flatHistory
 }
 
