@@ -30,6 +30,7 @@ import (
 const (
 	DefaultMaxConcurrent   = 8                // syncs of different integrations at once, per process
 	DefaultSyncTimeout     = 5 * time.Minute  // bound on one whole sync
+	DefaultShutdownGrace   = 20 * time.Second // how long Run's end waits for running syncs
 	DefaultHeartbeat       = 10 * time.Second // how often a running sync says it is alive
 	DefaultAbandonedAfter  = 40 * time.Second // a RUNNING row this quiet belongs to a dead process
 	DefaultJoinPoll        = 200 * time.Millisecond
@@ -70,6 +71,11 @@ type Options struct {
 	Instance      string // this process's name in sync logs; random when empty
 	MaxConcurrent int
 	SyncTimeout   time.Duration
+	// ShutdownGrace is how long Run, once its context ends, lets running syncs
+	// finish; then they are cancelled and recorded as FAILED, interrupted
+	// (DefaultShutdownGrace when 0). Orchestrators kill a process that takes much
+	// longer than 30 s to stop.
+	ShutdownGrace time.Duration
 	Now           func() time.Time
 	// RetentionDays purges older sync logs (0 = keep forever).
 	RetentionDays int
@@ -86,6 +92,9 @@ type Engine struct {
 
 	// syncs counts the sync goroutines of this process, so Run can wait for them.
 	syncs sync.WaitGroup
+	// halt ends the vendor work of running syncs once Run's grace has passed.
+	halt     context.Context
+	haltSync context.CancelFunc
 	// abandonedAfter is Run's SchedulerOptions.AbandonedAfter (0 before Run).
 	abandonedAfter atomic.Int64
 
@@ -115,6 +124,9 @@ func New(opts Options) *Engine {
 	if opts.SyncTimeout <= 0 {
 		opts.SyncTimeout = DefaultSyncTimeout
 	}
+	if opts.ShutdownGrace <= 0 {
+		opts.ShutdownGrace = DefaultShutdownGrace
+	}
 	if opts.Instance == "" {
 		opts.Instance = "sally-" + uuid.NewString()[:8]
 	}
@@ -124,7 +136,10 @@ func New(opts Options) *Engine {
 	if opts.Publisher == nil {
 		opts.Publisher = event.NewBus(0)
 	}
+	halt, haltSync := context.WithCancel(context.Background())
 	return &Engine{
+		halt:      halt,
+		haltSync:  haltSync,
 		opts:      opts,
 		client:    opts.Store.Client,
 		log:       opts.Logger,
@@ -356,8 +371,13 @@ func (e *Engine) execute(ctx context.Context, in *ent.Integration, lg *ent.SyncL
 		e.publishSync(ctx, in, event.SyncRetrying, &snap, &retryInfo{attempt: attempt, wait: wait, msg: msg})
 	})
 	runCtx, cancel := context.WithTimeout(ctx, e.opts.SyncTimeout)
+	stopHalt := context.AfterFunc(e.halt, cancel)
 	res, err := e.run(runCtx, in, tr)
+	stopHalt()
 	cancel()
+	if err != nil && e.halt.Err() != nil {
+		err = errStopped
+	}
 	e.setRetryListener(in.ID, nil)
 	stopHB()
 

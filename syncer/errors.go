@@ -9,12 +9,16 @@ import (
 
 // Classes the engine adds to resilience's for failures that are not the vendor's.
 const (
-	ClassInterrupted resilience.Class = "interrupted" // the server running it died
+	ClassInterrupted resilience.Class = "interrupted" // the server running it died or stopped
 	ClassInternal    resilience.Class = "internal"    // our database or code failed
 )
 
 // errCredentials: the sealed credentials cannot be opened (CREDENTIALS_KEY changed).
 var errCredentials = errors.New("the stored credentials cannot be read (was CREDENTIALS_KEY changed?): enter the API key again")
+
+// errStopped: the server stopped, and its grace for running syncs ran out, while
+// the sync ran. It runs again at its next schedule (or on any replica still up).
+var errStopped = errors.New("interrupted: the server stopped while this sync ran; it runs again at its next schedule")
 
 // internalError wraps a failure of ours (database, code) so that its details stay in
 // the logs and the sync log says only what a dispatcher can use.
@@ -25,6 +29,8 @@ func (e internalError) Unwrap() error { return e.err }
 
 func classOf(err error) resilience.Class {
 	switch {
+	case errors.Is(err, errStopped):
+		return ClassInterrupted
 	case errors.Is(err, errCredentials):
 		return resilience.ClassAuth
 	case errors.As(err, new(internalError)):
@@ -48,6 +54,8 @@ func describe(err error) string {
 		if errors.Is(err, errCredentials) {
 			return "auth: " + errCredentials.Error()
 		}
+	case ClassInterrupted:
+		return errStopped.Error()
 	}
 	return resilience.Describe(err)
 }

@@ -48,8 +48,19 @@ func (e *Engine) Run(ctx context.Context, o SchedulerOptions) {
 	for range 3 {
 		<-done
 	}
-	// Let the syncs of this process finish recording (they are bounded by SyncTimeout).
-	e.syncs.Wait()
+	// Let the syncs of this process finish, for ShutdownGrace; then cancel their
+	// vendor work, which they record as interrupted.
+	finished := make(chan struct{})
+	go func() { e.syncs.Wait(); close(finished) }()
+	grace := time.NewTimer(e.opts.ShutdownGrace)
+	defer grace.Stop()
+	select {
+	case <-finished:
+	case <-grace.C:
+		e.log.Warn("stopping: cancelling the syncs still running", "grace", e.opts.ShutdownGrace)
+		e.haltSync()
+		<-finished
+	}
 }
 
 // every runs fn now and then every d until ctx ends.

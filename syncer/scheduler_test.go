@@ -405,3 +405,44 @@ func finishedLog(s *store.Store, in *ent.Integration, started time.Time) *ent.Sy
 		SetSyncType(synclog.SyncTypeLOAD_SYNC).SetTrigger(synclog.TriggerSCHEDULED).
 		SetStatus(synclog.StatusSUCCESS).SetStartedAt(started).SetCompletedAt(done).SetDurationMs(1000)
 }
+
+// TestStopCancelsSyncsAfterGrace: when Run's context ends, running syncs get
+// ShutdownGrace to finish; a sync still waiting on its vendor then is cancelled and
+// recorded as FAILED, interrupted, instead of holding the process up to SyncTimeout.
+func TestStopCancelsSyncsAfterGrace(t *testing.T) {
+	t.Parallel()
+	f := setup(t, testdb.Open(t, testdb.SQLite), withEngine(func(o *syncer.Options) {
+		o.ShutdownGrace = 200 * time.Millisecond
+	}))
+	in := f.integration(t, integration.VendorSAMSARA_ELD, "stopping")
+	f.setFault(t, sandbox.Samsara, sandbox.Fault{LatencyMs: 60_000}) // a vendor that hangs
+
+	ctx, stop := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { defer close(ran); f.engine.Run(ctx, syncer.SchedulerOptions{Tick: time.Hour}) }()
+	synced := make(chan *ent.SyncLog, 1)
+	go func() {
+		lg, err := f.engine.SyncNow(context.Background(), in.ID)
+		if err != nil {
+			t.Errorf("SyncNow: %v", err)
+		}
+		synced <- lg
+	}()
+	require.Eventually(t, func() bool {
+		n, err := f.store.Client.SyncLog.Query().Where(synclog.IntegrationID(in.ID), synclog.StatusEQ(synclog.StatusRUNNING)).Count(sys())
+		return err == nil && n == 1 && f.requests(sandbox.Samsara) > 0
+	}, 10*time.Second, 10*time.Millisecond, "the sync is waiting on the vendor")
+
+	stop()
+	select {
+	case <-ran:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return after its grace: it is waiting for the hung sync")
+	}
+	lg := <-synced
+	require.NotNil(t, lg)
+	require.Equal(t, synclog.StatusFAILED, lg.Status)
+	require.Equal(t, string(syncer.ClassInterrupted), str(lg.ErrorClass))
+	require.Contains(t, str(lg.Error), "the server stopped while this sync ran")
+	require.NotNil(t, lg.CompletedAt)
+}
