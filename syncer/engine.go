@@ -364,7 +364,7 @@ func (e *Engine) execute(ctx context.Context, in *ent.Integration, lg *ent.SyncL
 	tr := &tracker{}
 	e.setRetryListener(in.ID, func(attempt int, err error, wait time.Duration) {
 		e.opts.Metrics.retry(vendorName(in.Vendor))
-		tr.observe(attempt + 1)
+		tr.observe(attempt) // the tries so far: the next one has not started
 		msg := fmt.Sprintf("try %d failed (%s); retrying in %s", attempt, resilience.Describe(err), wait.Round(time.Millisecond))
 		snap := *lg
 		snap.Attempts = max(tr.max(), attempt)

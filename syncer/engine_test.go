@@ -57,6 +57,7 @@ func TestSyncRetries(t *testing.T) {
 			require.Len(t, retries, 2)
 			for i, r := range retries {
 				require.Equal(t, i+1, *r.Attempt)
+				require.Equal(t, i+1, r.SyncLog.Attempts, "the sync as it stood: the failed try is the last one made")
 				require.NotNil(t, r.RetryInMs)
 				require.Contains(t, *r.Message, "vendor unavailable")
 				require.Equal(t, "RUNNING", r.SyncLog.Status)
