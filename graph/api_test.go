@@ -17,6 +17,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/sallyhq/sally/auth"
+	"github.com/sallyhq/sally/config"
 	_ "github.com/sallyhq/sally/ent/runtime" // privacy policies and defaults
 	"github.com/sallyhq/sally/graph"
 	"github.com/sallyhq/sally/graph/generated"
@@ -252,6 +253,10 @@ func TestTokens(t *testing.T) {
 		v := auth.Viewer{UserID: f.admin.ID, TenantID: f.tenantID, Email: f.admin.Email, Role: auth.RoleAdmin}
 		expired, _, err := testserver.NewTokens(func() time.Time { return time.Now().Add(-13 * time.Hour) }).Issue(v)
 		require.NoError(t, err)
+		// Expired a few seconds ago: within the replicas' clock skew, but past the
+		// expiresAt the login reported.
+		justExpired, _, err := testserver.NewTokens(func() time.Time { return time.Now().Add(-config.DefaultTokenTTL - 3*time.Second) }).Issue(v)
+		require.NoError(t, err)
 		otherKey, _, err := auth.NewTokens([]byte("not-the-server-secret-0123456789abcdef"), time.Hour, nil).Issue(v)
 		require.NoError(t, err)
 
@@ -261,6 +266,7 @@ func TestTokens(t *testing.T) {
 		}{
 			{"ErrMissing", "", "authentication required"},
 			{"ErrExpired", expired, "expired"},
+			{"ErrJustExpired", justExpired, "expired"},
 			{"ErrGarbage", "garbage.garbage.garbage", "invalid token"},
 			{"ErrSignedWithOtherKey", otherKey, "invalid token"},
 		}
@@ -960,6 +966,11 @@ func TestValidation(t *testing.T) {
 		{"ErrUnknownField", `{ integrations { id secret } }`, nil, graph.CodeBadUserInput},
 		{"ErrSyntax", `{ integrations { id `, nil, graph.CodeBadUserInput},
 		{"ErrMissingVariable", history, map[string]any{}, graph.CodeBadUserInput},
+		// Values that do not convert to the argument's scalar or enum.
+		{"syncStats/ErrSinceNotATime", `query($id: ID!) { syncStats(integrationId: $id, since: "yesterday") { totalSyncs } }`, nil, graph.CodeBadUserInput},
+		{"syncStats/ErrSinceVariable", `query($id: ID!, $s: Time) { syncStats(integrationId: $id, since: $s) { totalSyncs } }`, map[string]any{"s": "2026-13-45"}, graph.CodeBadUserInput},
+		{"stats/ErrSinceNumber", `query($id: ID!) { integration(id: $id) { stats(since: 12345) { totalSyncs } } }`, nil, graph.CodeBadUserInput},
+		{"syncHistory/ErrStatusVariable", `query($id: ID!, $s: SyncStatus) { syncHistory(integrationId: $id, status: $s) { id } }`, map[string]any{"s": "DONE"}, graph.CodeBadUserInput},
 	}
 	testdb.Each(t, func(t *testing.T, s *store.Store) {
 		f := setup(t, s)
@@ -995,6 +1006,8 @@ func TestValidation(t *testing.T) {
 			require.Contains(t, r.Message(), "60")
 			r = f.do(t, f.admin, history, map[string]any{"id": id, "limit": 501})
 			require.Contains(t, r.Message(), "limit")
+			r = f.do(t, f.admin, `query($id: ID!) { syncStats(integrationId: $id, since: "yesterday") { totalSyncs } }`, map[string]any{"id": id})
+			require.Contains(t, r.Message(), "RFC 3339")
 		})
 	})
 }
@@ -1185,4 +1198,15 @@ func TestRequestLimits(t *testing.T) {
 			require.Zero(t, testdb.Count(t, s, "SELECT count(*) FROM users WHERE email = ?", email))
 		})
 	})
+}
+
+// TestCodedErrorMessages: errors coded by other packages (the sync engine's) keep
+// their own words, without gqlgen's "input:line:col: path" prefix.
+func TestCodedErrorMessages(t *testing.T) {
+	t.Parallel()
+	f := setup(t, testdb.Open(t, testdb.SQLite))
+	f.api.CreateIntegration(t, f.admin.Token, nil) // a HOS integration: the lookup reaches the engine
+	r := f.do(t, f.dispatcher, `{ driverHOS(driverId: "nope") { driverId } }`, nil)
+	requireCode(t, r, graph.CodeNotFound)
+	require.True(t, strings.HasPrefix(r.Message(), "no HOS data for driver nope"), "message: %q", r.Message())
 }

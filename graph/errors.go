@@ -64,7 +64,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message = e.Message
 			setCode(gerr, e.Code)
 		case errors.As(err, &coder):
-			gerr.Message = err.Error()
+			gerr.Message = coder.(error).Error() // its own words, without gqlgen's position prefix
 			setCode(gerr, coder.ErrorCode())
 		case ent.IsNotFound(err):
 			gerr.Message = "not found"
@@ -87,9 +87,12 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 				}
 				return gerr
 			}
-			if ge != nil && (ge.Rule != "" || len(ge.Path) == 0) {
-				// Request-level (no field path): a body that is not a GraphQL
-				// request, a parse or validation failure. The client sent it.
+			if ge != nil {
+				// gqlgen's own errors: request-level ones (no field path: a body that is
+				// not a GraphQL request, a parse or validation failure), and an argument
+				// or input field that does not convert (a path: graphql.ErrorOnPath
+				// wraps the scalar's or enum's unmarshal error). The client sent both;
+				// resolvers return *Error or plain errors, never a *gqlerror.Error.
 				setCode(gerr, CodeBadUserInput)
 				return gerr
 			}
