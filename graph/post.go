@@ -117,3 +117,21 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 		}
 	}
 }
+
+// unsupported answers what no other transport takes (a POST that is not
+// application/json, a PUT…) as gqlgen would, 400 "transport not supported", but
+// with the contract's code and a hint. Registered last.
+type unsupported struct{}
+
+var _ graphql.Transport = unsupported{}
+
+func (unsupported) Supports(*http.Request) bool { return true }
+
+func (unsupported) Do(w http.ResponseWriter, _ *http.Request, _ graphql.GraphExecutor) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusBadRequest)
+	writeResponse(w, &graphql.Response{Errors: gqlerror.List{{
+		Message:    "transport not supported: send a POST with Content-Type application/json, a GET with a query parameter, or a graphql-transport-ws websocket",
+		Extensions: map[string]any{"code": CodeBadUserInput},
+	}}})
+}

@@ -74,3 +74,29 @@ func TestJSONPostMatchesGqlgen(t *testing.T) {
 		})
 	}
 }
+
+// TestUnsupportedTransport: a request no transport takes gets a coded error too.
+func TestUnsupportedTransport(t *testing.T) {
+	api := testserver.New(t, testdb.Open(t, testdb.SQLite))
+	for _, c := range []struct{ method, ctype string }{
+		{http.MethodPost, "text/plain"},
+		{http.MethodPost, ""},
+		{http.MethodPut, "application/json"},
+	} {
+		req, err := http.NewRequest(c.method, api.URL, bytes.NewReader([]byte(`{"query":"{ me { id } }"}`)))
+		require.NoError(t, err)
+		if c.ctype != "" {
+			req.Header.Set("Content-Type", c.ctype)
+		}
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		raw, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusBadRequest, res.StatusCode, "%s %q: %s", c.method, c.ctype, raw)
+		var r testserver.Response
+		require.NoError(t, json.Unmarshal(raw, &r), string(raw))
+		require.Equal(t, "BAD_USER_INPUT", r.Code(), "%s %q: %s", c.method, c.ctype, raw)
+		require.Contains(t, r.Message(), "transport not supported")
+	}
+}
