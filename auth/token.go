@@ -16,8 +16,10 @@ import (
 // that might share the key.
 const Issuer = "sally"
 
-// ClockSkew is how far the clocks of two replicas may disagree: a token is accepted
-// this long before its nbf and after its exp.
+// ClockSkew is how far the clocks of two replicas may disagree: a token minted by one
+// is accepted this long before its nbf and iat. Its exp is exact: the login told the
+// client expiresAt, and a token is refused from that moment on every replica whose
+// clock is right.
 const ClockSkew = 30 * time.Second
 
 // MaxTokenLen bounds what Parse looks at, so a huge header costs nothing to refuse.
@@ -54,9 +56,9 @@ type Tokens struct {
 }
 
 type verifiedToken struct {
-	viewer        Viewer
-	notBefore     time.Time // the later of nbf and iat
-	expiresAtSkew time.Time // exp + ClockSkew
+	viewer    Viewer
+	notBefore time.Time // the later of nbf and iat
+	expiresAt time.Time // exp
 }
 
 // maxVerified bounds the cache of verified tokens; it starts afresh when full.
@@ -126,7 +128,7 @@ func (t *Tokens) Parse(token string) (*Viewer, error) {
 	t.mu.RUnlock()
 	if ok {
 		now := t.now()
-		if !now.Before(vt.expiresAtSkew) {
+		if !now.Before(vt.expiresAt) {
 			return nil, ErrExpiredToken
 		}
 		if !now.Add(ClockSkew).Before(vt.notBefore) {
@@ -145,6 +147,10 @@ func (t *Tokens) Parse(token string) (*Viewer, error) {
 	if c.Subject == "" || c.TenantID == "" || !c.Role.Valid() {
 		return nil, fmt.Errorf("%w: missing or bad claims", ErrInvalidToken)
 	}
+	// The parser's leeway covers exp too; exp is exact here (see ClockSkew).
+	if c.ExpiresAt == nil || !t.now().Before(c.ExpiresAt.Time) {
+		return nil, ErrExpiredToken
+	}
 	v := &Viewer{UserID: c.Subject, TenantID: c.TenantID, Email: c.Email, Role: c.Role}
 	if c.ExpiresAt != nil {
 		v.ExpiresAt = c.ExpiresAt.UTC()
@@ -158,7 +164,7 @@ func (t *Tokens) remember(token string, v *Viewer, c *claims) {
 	if c.ExpiresAt == nil {
 		return // WithExpirationRequired makes this impossible; never cache forever
 	}
-	vt := verifiedToken{viewer: *v, expiresAtSkew: c.ExpiresAt.Add(ClockSkew)}
+	vt := verifiedToken{viewer: *v, expiresAt: c.ExpiresAt.Time}
 	for _, d := range []*jwt.NumericDate{c.NotBefore, c.IssuedAt} {
 		if d != nil && d.After(vt.notBefore) {
 			vt.notBefore = d.Time
