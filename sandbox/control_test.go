@@ -44,6 +44,7 @@ func TestControlValidation(t *testing.T) {
 		{"MalformedAndReset", "PUT", "/faults/openweather", `{"malformed":true,"reset":true}`, 400},
 		{"FaultOK", "PUT", "/faults/openweather", `{"status":503,"retryAfterSeconds":2,"latencyMs":10,"rate":0.5}`, 200},
 		{"LatencyOnlyOK", "PUT", "/faults/samsara", `{"latencyMs":50}`, 200},
+		{"RateZeroOK", "PUT", "/faults/truckbase", `{"status":500,"rate":0}`, 200},
 		{"FaultsWrongMethod", "POST", "/faults", `{}`, 405},
 		{"FaultWrongMethod", "POST", "/faults/samsara", `{"status":503}`, 405},
 		{"NoFaultToGet", "GET", "/faults/samsara", ``, 404},

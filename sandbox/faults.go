@@ -31,8 +31,9 @@ type Fault struct {
 	// 0 means until cleared.
 	Count int `json:"count,omitempty"`
 	// Rate applies the fault to this fraction (0..1) of requests instead of all of
-	// them, spread evenly and deterministically; 0 means every request.
-	Rate float64 `json:"rate,omitempty"`
+	// them, spread evenly and deterministically: 0 to none, 1 to all. Absent (nil),
+	// every request.
+	Rate *float64 `json:"rate,omitempty"`
 }
 
 // Fault bounds.
@@ -76,9 +77,9 @@ func (f Fault) validate() error {
 		return bad("latencyMs must be between 0 and %d", MaxLatencyMs)
 	case f.Count < 0:
 		return bad("count must not be negative")
-	case math.IsNaN(f.Rate) || f.Rate < 0 || f.Rate > 1:
+	case f.Rate != nil && (math.IsNaN(*f.Rate) || *f.Rate < 0 || *f.Rate > 1):
 		return bad("rate must be between 0 and 1")
-	case f.Count > 0 && f.Rate > 0:
+	case f.Count > 0 && f.Rate != nil:
 		return bad("set count or rate, not both")
 	}
 	n := 0
@@ -168,12 +169,12 @@ func (v *vendorAPI) takeFault() (Fault, bool) {
 	if fs == nil {
 		return Fault{}, false
 	}
-	if fs.Rate > 0 {
+	if fs.Rate != nil {
 		// Apply on the requests where the running total of rate crosses an integer:
-		// exactly rate of them, evenly spread.
-		n := fs.seen
+		// exactly rate of them, evenly spread (none with 0).
+		rate, n := *fs.Rate, fs.seen
 		fs.seen++
-		if math.Floor(float64(n+1)*fs.Rate) == math.Floor(float64(n)*fs.Rate) {
+		if math.Floor(float64(n+1)*rate) == math.Floor(float64(n)*rate) {
 			return Fault{}, false
 		}
 	}

@@ -227,12 +227,13 @@ func TestFaultRate(t *testing.T) {
 		{0.5, 10, 5},
 		{1, 7, 7},
 		{0.1, 30, 3},
+		{0, 10, 0}, // set to 0, unlike absent: none
 	}
 	for _, tt := range tests {
 		t.Run(strconv.FormatFloat(tt.rate, 'f', -1, 64), func(t *testing.T) {
 			t.Parallel()
 			e := setup(t)
-			require.NoError(t, e.sb.SetFault(sandbox.OpenWeather, sandbox.Fault{Status: 429, Rate: tt.rate}))
+			require.NoError(t, e.sb.SetFault(sandbox.OpenWeather, sandbox.Fault{Status: 429, Rate: &tt.rate}))
 			faulted, run, longest := 0, 0, 0
 			for range tt.requests {
 				if e.vendor(t, sandbox.OpenWeather, "acme", okPath[sandbox.OpenWeather]).status == 429 {
@@ -244,7 +245,7 @@ func TestFaultRate(t *testing.T) {
 				}
 			}
 			require.Equal(t, tt.want, faulted)
-			if tt.rate <= 0.5 {
+			if tt.rate > 0 && tt.rate <= 0.5 {
 				require.Equal(t, 1, longest, "faults should be spread out")
 			}
 			require.Equal(t, sandbox.VendorStats{Requests: int64(tt.requests), Faulted: int64(tt.want)}, e.sb.Stats()[sandbox.OpenWeather])
