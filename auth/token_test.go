@@ -200,7 +200,7 @@ func TestTokensExpireWithFakeClock(t *testing.T) {
 	require.NoError(t, err, "a second before its exp")
 	require.Equal(t, alice.Role, v.Role)
 
-	clk.Add(time.Second) // exp itself: the expiresAt the login reported
+	clk.Add(time.Second)                      // exp itself: the expiresAt the login reported
 	for _, tk := range []string{tok, fresh} { // remembered, and never seen before
 		_, err = tokens.Parse(tk)
 		require.ErrorIs(t, err, auth.ErrExpiredToken)
