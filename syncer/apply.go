@@ -460,6 +460,13 @@ func (e *Engine) syncFuel(ctx context.Context, in *ent.Integration, c clients) (
 	if err != nil {
 		return result{}, err
 	}
+	if len(stops) == 0 {
+		// Nothing to look up: check the key anyway, so that a wrong one fails this
+		// sync instead of the first one after a load arrives.
+		if err := c.fuelfinder.TestConnection(ctx); err != nil {
+			return result{}, err
+		}
+	}
 	lists, err := each(ctx, stops, func(ctx context.Context, s stop) ([]vendors.FuelStation, error) {
 		return c.fuelfinder.Stations(ctx, s.lat, s.lon, DefaultFuelRadiusMiles, DefaultFuelPerStop)
 	})
@@ -572,6 +579,12 @@ func (e *Engine) syncWeather(ctx context.Context, in *ent.Integration, c clients
 	stops, err := e.stops(ctx, in.TenantID)
 	if err != nil {
 		return result{}, err
+	}
+	if len(stops) == 0 {
+		// As in syncFuel: a sync with nothing to refresh still checks the key.
+		if err := c.openweather.TestConnection(ctx); err != nil {
+			return result{}, err
+		}
 	}
 	reports, err := each(ctx, stops, func(ctx context.Context, s stop) (vendors.Weather, error) {
 		return c.openweather.Current(ctx, s.lat, s.lon)

@@ -17,6 +17,7 @@ import (
 	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/ent/weatherreport"
 	"github.com/sallyhq/sally/internal/testdb"
+	"github.com/sallyhq/sally/resilience"
 	"github.com/sallyhq/sally/sandbox"
 	"github.com/sallyhq/sally/store"
 	"github.com/sallyhq/sally/syncer"
@@ -345,12 +346,24 @@ func TestFuelAndWeatherSync(t *testing.T) {
 		})
 	})
 
-	t.Run("NoActiveLoadsNoCalls", func(t *testing.T) {
+	t.Run("NoActiveLoadsChecksTheKey", func(t *testing.T) {
+		// With no stops to look up, a sync still makes one call, so that a wrong key
+		// fails it rather than passing unnoticed until the first load.
 		t.Parallel()
 		f := setup(t, testdb.Open(t, testdb.SQLite))
-		in := f.integration(t, integration.VendorFUELFINDER, "no-loads")
-		lg := requireSuccess(t, f.syncNow(t, f.engine, in.ID))
-		require.Zero(t, lg.RecordsProcessed)
-		require.Zero(t, f.requests(sandbox.FuelFinder))
+		for _, v := range []struct {
+			vendor integration.Vendor
+			name   string
+		}{{integration.VendorFUELFINDER, sandbox.FuelFinder}, {integration.VendorOPENWEATHER, sandbox.OpenWeather}} {
+			in := f.integration(t, v.vendor, "no-loads")
+			lg := requireSuccess(t, f.syncNow(t, f.engine, in.ID))
+			require.Zero(t, lg.RecordsProcessed)
+			require.Equal(t, int64(1), f.requests(v.name))
+
+			bad := f.integration(t, v.vendor, "invalid-key")
+			lg = f.syncNow(t, f.engine, bad.ID)
+			require.Equal(t, synclog.StatusFAILED, lg.Status, v.name)
+			require.Equal(t, string(resilience.ClassAuth), str(lg.ErrorClass), v.name)
+		}
 	})
 }
