@@ -21,6 +21,15 @@ where:
     shorten a vendor's Retry-After. Retrying stops early when the next wait would
     pass Config.MaxTotal or the caller's deadline, or when the breaker is open
     (the policy also aborts on circuitbreaker.ErrOpen).
+  - tries are counted in HTTP requests: net/http's Transport re-sends a GET by
+    itself, inside one try, when a reused keep-alive connection fails before the
+    answer. Each try runs under a vendors.RequestCounter (see
+    vendors.WithRequestCounter): a try that sent n requests counts as n tries (one
+    that sent none, a failed dial, as one), the Transport may not re-send past
+    what is left of MaxAttempts, and the try with one request left sends it on a
+    new connection, where the Transport never re-sends (with MaxAttempts 1, every
+    call). So a call sends at most MaxAttempts requests, and Do returns how many it
+    sent (SyncLog.attempts).
   - bulkhead: a [Bulkhead] shared by every integration of one vendor bounds the calls
     in flight. It is held for one try only, never during a retry wait. A call that
     finds it full after Config.MaxWait fails with [ClassBusy]: not retried (the wait

@@ -12,6 +12,8 @@ import (
 	"github.com/failsafe-go/failsafe-go/circuitbreaker"
 	"github.com/failsafe-go/failsafe-go/retrypolicy"
 	"github.com/failsafe-go/failsafe-go/timeout"
+
+	"github.com/sallyhq/sally/vendors"
 )
 
 // State is a breaker state, spelled as the GraphQL CircuitState enum spells it so
@@ -54,7 +56,8 @@ type Options struct {
 	// after OpenDelay). It may call State and OpenedAt; it must not block for long.
 	OnStateChange func(from, to State)
 	// OnRetry is called before each retry wait: attempt is the 1-based try that
-	// failed, err its error and wait the time until the next try.
+	// failed, counted as Do counts tries (in requests: the Transport's re-sends
+	// included), err its error and wait the time until the next try.
 	OnRetry func(attempt int, err error, wait time.Duration)
 }
 
@@ -204,8 +207,12 @@ func (p *Policy) OpenedAt() time.Time {
 
 // Do runs one vendor call with the per-try timeout, retries, breaker and bulkhead.
 // call must use the context it is given and return a vendors.Error (or any error
-// Classify understands). attempts is the number of tries that reached the vendor:
-// 0 when the open breaker, a full bulkhead or an ended ctx refused the first one.
+// Classify understands). attempts is the number of tries, in requests sent: a try
+// whose request net/http's Transport re-sent counts once per send, as
+// vendors.Requester counts them under the try's context, and a try that sent nothing
+// (a failed dial) or sends without a Requester counts as one. It never passes
+// Config.MaxAttempts, and is 0 when the open breaker, a full bulkhead or an ended
+// ctx refused the first try.
 // err is the last try's error as call returned it, or this package's *Error
 // (circuit open, busy, timeout), or ctx's error once the caller gave up.
 func (p *Policy) Do(ctx context.Context, call func(ctx context.Context) error) (attempts int, err error) {
@@ -230,16 +237,23 @@ func (p *Policy) Do(ctx context.Context, call func(ctx context.Context) error) (
 		}).
 		Build()
 	err = failsafe.With[any](retry).WithContext(ctx).RunWithExecution(func(exec failsafe.Execution[any]) error {
-		tried, err := p.attempt(exec.Context(), call, true)
+		// The try may send what is left of the budget, the Transport's re-sends
+		// included; a try that sent none (a failed dial) still costs one.
+		tryCtx, requests := vendors.WithRequestCounter(exec.Context(), p.cfg.MaxAttempts-attempts)
+		tried, err := p.attempt(tryCtx, call, true)
 		if tried {
-			attempts++
+			attempts += max(requests.Requests(), 1)
 		}
 		wait, stop = 0, false
-		if err != nil && Classify(err).Retryable() && attempts < p.cfg.MaxAttempts {
-			wait = p.cfg.Delay(attempts, err)
-			stop = p.breaker.IsOpen() || // the next try would be refused: keep the real error
-				time.Since(start)+wait > p.cfg.MaxTotal ||
-				pastDeadline(exec.Context(), wait)
+		if err != nil && Classify(err).Retryable() {
+			if attempts >= p.cfg.MaxAttempts {
+				stop = true // failsafe counts tries, not the requests they sent
+			} else {
+				wait = p.cfg.Delay(attempts, err)
+				stop = p.breaker.IsOpen() || // the next try would be refused: keep the real error
+					time.Since(start)+wait > p.cfg.MaxTotal ||
+					pastDeadline(exec.Context(), wait)
+			}
 		}
 		return err
 	})
@@ -253,11 +267,12 @@ func pastDeadline(ctx context.Context, wait time.Duration) bool {
 	return ok && time.Until(d) < wait
 }
 
-// TestOnce makes exactly one try, with the per-try timeout and the bulkhead but
-// without retries, and bypasses the breaker without recording into it: "test
-// connection" must work while the breaker is open (a dispatcher has just fixed the
-// key) and must not move the breaker that the syncs rely on.
+// TestOnce makes exactly one try of one request, with the per-try timeout and the
+// bulkhead but without retries, and bypasses the breaker without recording into it:
+// "test connection" must work while the breaker is open (a dispatcher has just fixed
+// the key) and must not move the breaker that the syncs rely on.
 func (p *Policy) TestOnce(ctx context.Context, call func(ctx context.Context) error) error {
+	ctx, _ = vendors.WithRequestCounter(ctx, 1)
 	_, err := p.attempt(ctx, call, false)
 	return err
 }

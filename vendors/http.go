@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
@@ -139,6 +140,13 @@ func (r *Requester) fetch(ctx context.Context, method, rawURL string) ([]byte, e
 	}
 	reqCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	counter := requestCounterFrom(ctx)
+	if counter != nil {
+		var stop context.CancelCauseFunc
+		reqCtx, stop = context.WithCancelCause(reqCtx)
+		defer stop(nil)
+		reqCtx = httptrace.WithClientTrace(reqCtx, counter.trace(stop))
+	}
 
 	req, err := http.NewRequestWithContext(reqCtx, method, rawURL, nil)
 	if err != nil {
@@ -155,6 +163,9 @@ func (r *Requester) fetch(ctx context.Context, method, rawURL string) ([]byte, e
 	client := r.Client
 	if client == nil {
 		client = SharedHTTPClient()
+	}
+	if counter != nil && counter.limit == 1 {
+		client = freshClient(client)
 	}
 
 	resp, err := client.Do(req)
@@ -242,6 +253,12 @@ func (r *Requester) transportError(ctx, reqCtx context.Context, err error) error
 	switch {
 	case ctx.Err() != nil:
 		e.Kind = ctxKind(ctx)
+	case errors.Is(context.Cause(reqCtx), errRequestLimit):
+		// A reused connection failed before any answer and the counter refused the
+		// Transport's re-send: its error is lost, but this is what happened.
+		e.Kind = KindNetwork
+		e.Message = "connection closed before an answer"
+		return e
 	case reqCtx.Err() != nil:
 		e.Kind = KindTimeout
 		e.Message = "no answer within the per-request timeout"
