@@ -178,6 +178,7 @@ func TestConcurrentRequests(t *testing.T) {
 				}
 				req.Header.Set("Authorization", "Bearer acme")
 				req.Header.Set("X-API-Key", "acme")
+				req.Header.Set("X-API-Secret", "acme-secret")
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
 					errs <- err

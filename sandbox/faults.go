@@ -15,7 +15,9 @@ import (
 type Fault struct {
 	// Status answers with this HTTP status (400..599) and the vendor's error body.
 	Status int `json:"status,omitempty"`
-	// RetryAfterSeconds adds a Retry-After header; only with Status 429 or 503.
+	// RetryAfterSeconds adds a Retry-After header; only with Status 429 or 503. A 429
+	// without it carries the vendor's usual Retry-After: 1 s for Samsara, Truckbase
+	// and Fuel Finder, none for OpenWeather (as vendors.md says of each).
 	// Samsara's keeps fractions ("0.40235"); the others round up to whole seconds.
 	RetryAfterSeconds float64 `json:"retryAfterSeconds,omitempty"`
 	// LatencyMs waits this long before answering (or until the client gives up).
@@ -210,8 +212,12 @@ func (s *Sandbox) applyFault(w http.ResponseWriter, r *http.Request, v *vendorAP
 		_, _ = w.Write([]byte(v.malformed))
 		return true
 	case f.Status != 0:
-		if f.RetryAfterSeconds > 0 {
-			w.Header().Set("Retry-After", retryAfter(f.RetryAfterSeconds, v.retryFrac))
+		ra := f.RetryAfterSeconds
+		if ra == 0 && f.Status == http.StatusTooManyRequests {
+			ra = v.rateLimitRetryAfter
+		}
+		if ra > 0 {
+			w.Header().Set("Retry-After", retryAfter(ra, v.retryFrac))
 		}
 		v.writeError(w, f.Status, "")
 		return true

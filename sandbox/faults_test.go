@@ -27,7 +27,11 @@ func TestFaultStatusAnswersWithVendorErrorBody(t *testing.T) {
 				require.NoError(t, e.sb.SetFault(vendor, sandbox.Fault{Status: status}))
 				a := e.vendor(t, vendor, "acme", okPath[vendor])
 				require.Equal(t, status, a.status)
-				require.Empty(t, a.header.Get("Retry-After"), "no Retry-After unless asked")
+				if status == 429 && vendor != sandbox.OpenWeather {
+					require.Equal(t, "1", a.header.Get("Retry-After"), "the vendor's usual Retry-After")
+				} else {
+					require.Empty(t, a.header.Get("Retry-After"), "no Retry-After unless asked")
+				}
 				switch vendor {
 				case sandbox.Samsara:
 					if a.header.Get("Content-Type") == "text/plain; charset=utf-8" {
@@ -172,6 +176,7 @@ func TestFaultReset(t *testing.T) {
 			require.NoError(t, err)
 			req.Header.Set("Authorization", "Bearer acme")
 			req.Header.Set("X-API-Key", "acme")
+			req.Header.Set("X-API-Secret", "acme-secret")
 			resp, err := client.Do(req)
 			if resp != nil {
 				resp.Body.Close()

@@ -134,6 +134,7 @@ func (s *Sandbox) samsaraClocks(w http.ResponseWriter, r *http.Request, key stri
 	// The fleet, or the listed drivers that are in it, in fleet order.
 	var ids []int
 	if csv := q.Get("driverIds"); csv != "" {
+		ids = []int{} // listed drivers only: none when none of them is in the fleet
 		seen := map[int]bool{}
 		for _, f := range strings.Split(csv, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))

@@ -289,6 +289,8 @@ func TestSamsaraDriverIDsFilter(t *testing.T) {
 		require.Equal(t, []string{"52001", "52003", "52010"}, clockIDs(got), "listed drivers in the fleet, once each")
 		// The same driver reads the same through the filter and the full list.
 		require.Equal(t, allClocks(t, e, key)[2], got[1])
+		// Listed drivers only: none when none of them is in the fleet.
+		require.Empty(t, pageAll[hosClock](t, e, key, "/fleet/hos/clocks?driverIds=99999,abc", 512).items)
 	}
 }
 

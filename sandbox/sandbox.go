@@ -61,6 +61,11 @@ type vendorAPI struct {
 	mu        sync.Mutex
 	fault     *faultState // nil: none in force
 	retryFrac bool        // Retry-After keeps fractional seconds (Samsara)
+	// rateLimitRetryAfter is the Retry-After of a 429 whose fault sets none: the
+	// vendors that document one always send it; OpenWeather never does (0).
+	rateLimitRetryAfter float64
+	// secret, when set, reads a second credential header (Truckbase's X-API-Secret).
+	secret func(r *http.Request) string
 
 	// auth returns the API key of a request, or "" when it has none.
 	auth func(r *http.Request) string
@@ -84,25 +89,28 @@ func New(opts Options) *Sandbox {
 	s.fleet.Store(&fleetSize{drivers: DefaultDrivers, loads: DefaultLoads})
 	s.vendors = map[string]*vendorAPI{
 		Samsara: {
-			name: Samsara, retryFrac: true,
+			name: Samsara, retryFrac: true, rateLimitRetryAfter: 1,
 			auth:       bearerToken,
 			serve:      s.serveSamsara,
 			writeError: s.samsaraError,
 			malformed:  `{"data":[{"driver":{"id":"52001","name":"Maria Lo`,
 		},
 		Truckbase: {
-			name:       Truckbase,
-			auth:       headerKey,
-			serve:      s.serveTruckbase,
-			writeError: codedError,
-			malformed:  `{"loads":[{"id":"TB-001-000001","pickup":{"address":"4200 Amarillo Blvd E","ci`,
+			name:                Truckbase,
+			auth:                headerKey,
+			secret:              func(r *http.Request) string { return strings.TrimSpace(r.Header.Get("X-API-Secret")) },
+			rateLimitRetryAfter: 1,
+			serve:               s.serveTruckbase,
+			writeError:          codedError,
+			malformed:           `{"loads":[{"id":"TB-001-000001","pickup":{"address":"4200 Amarillo Blvd E","ci`,
 		},
 		FuelFinder: {
-			name:       FuelFinder,
-			auth:       headerKey,
-			serve:      s.serveFuelFinder,
-			writeError: codedError,
-			malformed:  `{"stations":[{"id":"FF-10293","name":"Love's Travel Stop #262","regular_price":2.9`,
+			name:                FuelFinder,
+			auth:                headerKey,
+			rateLimitRetryAfter: 1,
+			serve:               s.serveFuelFinder,
+			writeError:          codedError,
+			malformed:           `{"stations":[{"id":"FF-10293","name":"Love's Travel Stop #262","regular_price":2.9`,
 		},
 		OpenWeather: {
 			name:       OpenWeather,
@@ -136,7 +144,9 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	key := v.auth(r)
-	if key == "" || strings.HasPrefix(key, "invalid") {
+	// A key is required; Truckbase's secret is checked only when sent (the API's
+	// apiSecret is optional), with the same invalid… rule.
+	if key == "" || strings.HasPrefix(key, "invalid") || (v.secret != nil && strings.HasPrefix(v.secret(r), "invalid")) {
 		v.writeError(w, http.StatusUnauthorized, "")
 		return
 	}
@@ -222,8 +232,8 @@ func bearerToken(r *http.Request) string {
 	return strings.TrimSpace(h[len(prefix):])
 }
 
-// headerKey reads the X-API-Key header (Truckbase also sends X-API-Secret, which the
-// sandbox accepts whatever it holds).
+// headerKey reads the X-API-Key header (Truckbase also sends X-API-Secret: see
+// vendorAPI.secret).
 func headerKey(r *http.Request) string { return strings.TrimSpace(r.Header.Get("X-API-Key")) }
 
 // writeJSON answers with v as JSON.

@@ -244,7 +244,8 @@ func TestTruckbaseAuth(t *testing.T) {
 	}{
 		{"KeyAndSecret", http.Header{"X-Api-Key": {"acme"}, "X-Api-Secret": {"s3cret"}}, 200},
 		{"EmptySecret", http.Header{"X-Api-Key": {"acme"}, "X-Api-Secret": {""}}, 200},
-		{"NoSecret", http.Header{"X-Api-Key": {"acme"}}, 200},
+		{"NoSecret", http.Header{"X-Api-Key": {"acme"}}, 200}, // apiSecret is optional in the API
+		{"InvalidSecret", http.Header{"X-Api-Key": {"acme"}, "X-Api-Secret": {"invalid-s3cret"}}, 401},
 		{"NoKey", http.Header{"X-Api-Secret": {"s3cret"}}, 401},
 		{"InvalidKey", http.Header{"X-Api-Key": {"invalid-acme"}}, 401},
 		{"BearerIsNotIt", http.Header{"Authorization": {"Bearer acme"}}, 401},

@@ -295,7 +295,10 @@ func TestSandboxFaults(t *testing.T) {
 				sandbox.Samsara: 402350 * time.Microsecond, "": time.Second}},
 		{name: "RateLimitedCapped", fault: sandbox.Fault{Status: 429, RetryAfterSeconds: 3600},
 			kind: vendors.KindRateLimited, status: 429, retryAfter: map[string]time.Duration{"": vendors.MaxRetryAfter}},
-		{name: "RateLimitedWithoutRetryAfter", fault: sandbox.Fault{Status: 429}, kind: vendors.KindRateLimited, status: 429},
+		// Without a Retry-After of its own, a 429 carries the vendor's usual one (none
+		// from OpenWeather).
+		{name: "RateLimitedWithoutRetryAfter", fault: sandbox.Fault{Status: 429}, kind: vendors.KindRateLimited, status: 429,
+			retryAfter: map[string]time.Duration{sandbox.Samsara: time.Second, sandbox.Truckbase: time.Second, sandbox.FuelFinder: time.Second}},
 		{name: "Internal", fault: sandbox.Fault{Status: 500}, kind: vendors.KindUnavailable, status: 500},
 		{name: "BadGateway", fault: sandbox.Fault{Status: 502}, kind: vendors.KindUnavailable, status: 502},
 		{name: "UnavailableWithRetryAfter", fault: sandbox.Fault{Status: 503, RetryAfterSeconds: 2},

@@ -77,7 +77,7 @@ func TestRun(t *testing.T) {
 	status, body = get("/_control/fleet")
 	require.Equal(t, http.StatusOK, status)
 	require.JSONEq(t, `{"drivers":40,"loads":5}`, body)
-	status, _ = get("/truckbase/loads?status=active", "X-API-Key", "demo")
+	status, _ = get("/truckbase/loads?status=active", "X-API-Key", "demo", "X-API-Secret", "demo-secret")
 	require.Equal(t, http.StatusOK, status)
 	resp, err := http.Get(strings.TrimSuffix(base, "/sandbox") + "/healthz")
 	require.NoError(t, err)
