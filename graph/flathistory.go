@@ -212,14 +212,22 @@ func (r *Resolver) flatHistory(ctx context.Context, next graphql.RootResolver) g
 	out = append(out, ']')
 	r.flatServed.Add(1)
 	return graphql.WriterFunc(func(w io.Writer) {
+		page := out
+		if page == nil {
+			// gqlgen writes a root field once; were it to write it again, the buffer
+			// would already be another request's.
+			graphql.Null.MarshalGQL(w)
+			return
+		}
+		out = nil
 		if buf, ok := w.(*bytes.Buffer); ok {
 			// gqlgen's response buffer: make room for the rest of the response too, or
 			// its next write (a closing brace) copies the page into a buffer twice as big.
-			buf.Grow(len(out) + 256)
+			buf.Grow(len(page) + 256)
 		}
-		_, _ = w.Write(out)
-		if cap(out) <= 1<<20 { // a 500-row page of every field is about 250 KiB
-			*bp = out
+		_, _ = w.Write(page)
+		if cap(page) <= 1<<20 { // a 500-row page of every field is about 250 KiB
+			*bp = page
 			flatBuffers.Put(bp)
 		}
 	})
