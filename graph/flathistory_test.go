@@ -2,7 +2,9 @@ package graph_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -105,4 +107,58 @@ func TestFlatHistoryMatchesGqlgen(t *testing.T) {
 		}
 		require.Zero(t, plain.Resolver.FlatHistoryServed())
 	})
+}
+
+// TestFlatHistoryConcurrent: pages served at once (their buffers pooled and reused)
+// each come out whole and as gqlgen writes them.
+func TestFlatHistoryConcurrent(t *testing.T) {
+	s := testdb.Open(t, testdb.SQLite)
+	flat := testserver.New(t, s)
+	plain := testserver.New(t, s, testserver.WithDeps(func(d *graph.Deps) { d.NoFlatHistory = true }))
+	_, admin := flat.SeedTenant(t, "Busy Freight")
+	start := time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)
+	type request struct {
+		vars map[string]any
+		want string
+	}
+	var requests []request
+	const query = `query($id: ID!, $l: Int, $o: Int) { syncHistory(integrationId: $id, limit: $l, offset: $o) {
+		id status startedAt durationMs error } }`
+	for i := range 3 {
+		id := flat.CreateIntegration(t, admin, map[string]any{"displayName": fmt.Sprintf("Samsara %d", i)})
+		var logs []testserver.SyncLog
+		for j := range 20 * (i + 1) {
+			l := testserver.SyncLog{StartedAt: start.Add(time.Duration(j) * time.Minute), Duration: time.Duration(j) * time.Millisecond}
+			if j%3 == 0 {
+				l.Status, l.Error = "FAILED", fmt.Sprintf("integration %d, try %d", i, j)
+			}
+			logs = append(logs, l)
+		}
+		flat.SeedSyncLogs(t, id, logs...)
+		for _, page := range []struct{ l, o int }{{5, 0}, {50, 0}, {7, 3}} {
+			vars := map[string]any{"id": id, "l": page.l, "o": page.o}
+			r := plain.Do(t, admin, query, vars)
+			require.Empty(t, r.Errors)
+			requests = append(requests, request{vars, string(r.Body)})
+		}
+	}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 40 {
+				req := requests[(w+i)%len(requests)]
+				body, err := json.Marshal(map[string]any{"query": query, "variables": req.vars})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if got := flat.Post(t, admin, body); string(got.Body) != req.want {
+					t.Errorf("worker %d request %d: got %s, want %s", w, i, got.Body, req.want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	require.Equal(t, int64(8*40), flat.Resolver.FlatHistoryServed())
 }
