@@ -26,6 +26,10 @@ var (
 	ErrInvalidPassword = errors.New("invalid password")
 )
 
+// NormalizeEmail is the form an email is stored and compared in: trimmed and
+// lower-cased, so that an email is the same regardless of case.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
 // ValidateEmail checks that s (surrounding spaces ignored) is a bare email address —
 // no display name, no angle brackets, no comments — of at most MaxEmailLen bytes, and
 // returns it lower-cased, the form stored and compared everywhere so that an email is
@@ -42,7 +46,7 @@ func ValidateEmail(s string) (string, error) {
 	if err != nil || a.Name != "" || a.Address != s {
 		return "", fmt.Errorf("%w: %q is not an address such as name@example.com", ErrInvalidEmail, truncate(s, 64))
 	}
-	return strings.ToLower(s), nil
+	return NormalizeEmail(s), nil
 }
 
 // ValidatePassword checks a new password against the contract: at least

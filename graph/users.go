@@ -18,7 +18,7 @@ import (
 func loginFailed() *Error { return errUnauthenticated("invalid email or password") }
 
 func (r *Resolver) login(ctx context.Context, email, password string) (*model.AuthPayload, error) {
-	key := strings.ToLower(strings.TrimSpace(email))
+	key := auth.NormalizeEmail(email)
 	// delay slows the answer to a failed login by the email's failures so far.
 	delay := func() {
 		n, err := r.Throttle.Failures(ctx, key)

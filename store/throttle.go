@@ -5,10 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/sallyhq/sally/auth"
 	"github.com/sallyhq/sally/ent"
 	"github.com/sallyhq/sally/ent/loginfailure"
 )
@@ -41,7 +41,7 @@ func (s *Store) NewThrottle(maxFailures int, window time.Duration, now func() ti
 
 // emailKey is how an email is stored: hashed, after the normalization login applies.
 func emailKey(email string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
+	sum := sha256.Sum256([]byte(auth.NormalizeEmail(email)))
 	return hex.EncodeToString(sum[:])
 }
 
