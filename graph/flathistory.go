@@ -57,8 +57,9 @@ var syncLogFields = map[string]syncLogField{
 // MarshalID, the enums' MarshalGQL, model.MarshalTime, graphql.MarshalInt), without
 // a closure and a writer per value.
 
-// appendGQLString appends s quoted: as is when it has nothing to escape, else through
-// graphql.MarshalString itself.
+// appendGQLString appends s as a JSON string, as gqlgen writes strings: as is when it
+// has nothing to escape, else through graphql.MarshalString itself. (The websocket
+// messages written by hand use it too.)
 func appendGQLString(b []byte, s string) []byte {
 	for i := range len(s) {
 		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {

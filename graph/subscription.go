@@ -86,7 +86,7 @@ func (r *rendering) write(c *wsClient, id string) error {
 	b := append((*bp)[:0], `{"payload":`...)
 	b = append(b, r.payload...)
 	b = append(b, `,"id":`...)
-	b = appendString(b, id)
+	b = appendGQLString(b, id)
 	b = append(b, `,"type":"next"}`...)
 	err := c.write(b) // copies b before it returns
 	if cap(b) <= 64<<10 {

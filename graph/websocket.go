@@ -404,11 +404,11 @@ func frame(v any) (b []byte, ok bool) {
 	}
 	if id != "" {
 		b = append(b, `"id":`...)
-		b = appendString(b, id)
+		b = appendGQLString(b, id)
 		b = append(b, ',')
 	}
 	b = append(b, `"type":`...)
-	b = appendString(b, typ)
+	b = appendGQLString(b, typ)
 	return append(b, '}'), true
 }
 
@@ -438,19 +438,6 @@ var isProtocolMessage = func() func(reflect.Type) bool {
 		return ok
 	}
 }()
-
-// appendString appends s as a JSON string.
-func appendString(b []byte, s string) []byte {
-	for i := range len(s) {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
 
 // sseTransport is gqlgen's SSE transport with a handle on each response, so that a
 // subscriber that fell behind is cut off even while a write to it is blocked.
