@@ -128,10 +128,15 @@ var _ graphql.Transport = unsupported{}
 func (unsupported) Supports(*http.Request) bool { return true }
 
 func (unsupported) Do(w http.ResponseWriter, _ *http.Request, _ graphql.GraphExecutor) {
+	writeError(w, http.StatusBadRequest, "transport not supported: send a POST with Content-Type application/json, a GET with a query parameter, or a graphql-transport-ws websocket")
+}
+
+// writeError answers a request that never reached the executor: one BAD_USER_INPUT
+// error with msg.
+func writeError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusBadRequest)
+	w.WriteHeader(status)
 	writeResponse(w, &graphql.Response{Errors: gqlerror.List{{
-		Message:    "transport not supported: send a POST with Content-Type application/json, a GET with a query parameter, or a graphql-transport-ws websocket",
-		Extensions: map[string]any{"code": CodeBadUserInput},
+		Message: msg, Extensions: map[string]any{"code": CodeBadUserInput},
 	}}})
 }
