@@ -243,36 +243,22 @@ func threshold(in *ent.Integration) int {
 }
 
 // onFailure raises a failure alert when the rule holds and none is open yet. The
-// checks run first without a transaction (most failures raise nothing), then again
+// check runs first without a transaction (most failures raise nothing), then again
 // inside the one that raises.
 func (m *Manager) onFailure(ctx context.Context, id uuid.UUID) error {
-	raise, err := m.failureDue(ctx, m.db, id)
-	if err != nil || !raise {
+	if fc, err := checkFailure(ctx, m.db, id, m.now()); err != nil || !fc.due {
 		return err
 	}
 	return m.decide(ctx, func(tx *ent.Tx, d *decision) error {
 		c := tx.Client()
 		now := m.now()
-		in, err := c.Integration.Get(ctx, id)
-		if ent.IsNotFound(err) {
-			return nil
-		}
-		if err != nil {
+		fc, err := checkFailure(ctx, c, id, now)
+		if err != nil || !fc.due {
 			return err
 		}
-		open, err := openAlerts(ctx, c, id)
-		if err != nil {
-			return err
-		}
-		if slices.ContainsFunc(open, func(a *ent.Alert) bool { return a.Kind != KindStale }) {
-			return nil // the incident is already alerted
-		}
-		n, last, ok, err := failures(ctx, c, in, now)
-		if err != nil || n < threshold(in) {
-			return err
-		}
+		in, n, last := fc.in, fc.n, fc.last
 		// A failure alert supersedes an open stale one: same incident, better told.
-		for _, s := range open {
+		for _, s := range fc.open {
 			if _, err := resolve(ctx, c, s.ID, now); err != nil {
 				return err
 			}
@@ -288,7 +274,7 @@ func (m *Manager) onFailure(ctx context.Context, id uuid.UUID) error {
 			IntegrationName: in.DisplayName, Vendor: string(in.Vendor), IntegrationType: string(in.IntegrationType),
 			Failures: n, Threshold: threshold(in), WindowMinutes: in.AlertWindowMinutes,
 			LastError: deref(last.Error), ErrorClass: deref(last.ErrorClass),
-			CircuitState: string(in.CircuitState), LastSuccessAt: successAt(ok),
+			CircuitState: string(in.CircuitState), LastSuccessAt: successAt(fc.lastOK),
 			IntervalSeconds: in.SyncIntervalSeconds, OccurredAt: now,
 		}
 		title := fmt.Sprintf("\"%s\" (%s) is failing", in.DisplayName, vendorName(det.Vendor))
@@ -300,25 +286,38 @@ func (m *Manager) onFailure(ctx context.Context, id uuid.UUID) error {
 	})
 }
 
-// failureDue is the cheap, transaction-free look: is no failure alert open, and do
-// the failures reach the threshold?
-func (m *Manager) failureDue(ctx context.Context, c *ent.Client, id uuid.UUID) (bool, error) {
+// failureCheck is what the failure rule looks at for one integration.
+type failureCheck struct {
+	in           *ent.Integration
+	open         []*ent.Alert // open alerts: stale ones only when due
+	n            int          // failures counted by the rule
+	last, lastOK *ent.SyncLog // the last failure and the last success
+	due          bool         // no failure alert is open and n reaches the threshold
+}
+
+// checkFailure reads what the rule decides on; due is false for an integration that
+// is gone.
+func checkFailure(ctx context.Context, c *ent.Client, id uuid.UUID, now time.Time) (failureCheck, error) {
+	var fc failureCheck
 	in, err := c.Integration.Get(ctx, id)
 	if ent.IsNotFound(err) {
-		return false, nil
+		return fc, nil
 	}
 	if err != nil {
-		return false, err
+		return fc, err
 	}
-	open, err := openAlerts(ctx, c, id)
-	if err != nil {
-		return false, err
+	fc.in = in
+	if fc.open, err = openAlerts(ctx, c, id); err != nil {
+		return fc, err
 	}
-	if slices.ContainsFunc(open, func(a *ent.Alert) bool { return a.Kind != KindStale }) {
-		return false, nil
+	if slices.ContainsFunc(fc.open, func(a *ent.Alert) bool { return a.Kind != KindStale }) {
+		return fc, nil // the incident is already alerted
 	}
-	n, _, _, err := failures(ctx, c, in, m.now())
-	return n >= threshold(in), err
+	if fc.n, fc.last, fc.lastOK, err = failures(ctx, c, in, now); err != nil {
+		return fc, err
+	}
+	fc.due = fc.n >= threshold(in)
+	return fc, nil
 }
 
 // onSuccess resolves the integration's open alert and stores one recovery notice
