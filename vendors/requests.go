@@ -7,9 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"runtime"
 	"sync"
-	"weak"
 )
 
 // RequestCounter counts the sends of the HTTP request that Requester makes under one
@@ -113,18 +111,13 @@ func isHTTP2(conn net.Conn) bool {
 	return ok && tc.ConnectionState().NegotiatedProtocol == "h2"
 }
 
-// freshClients holds per client a copy that opens a new connection for every request,
-// built once, and dropped with the client.
-var freshClients sync.Map // weak.Pointer[http.Client] → *http.Client
-
-// freshClient returns a copy of c whose Transport does not keep connections alive, so
-// the Transport never re-sends: it only does on a reused connection. A Transport that
-// is not an *http.Transport cannot be copied; c is returned as it is.
+// freshClient returns a copy of c whose Transport keeps no connection alive, so that
+// the Transport never re-sends: it only does on a reused connection. It is built for
+// the request at hand: only a try with one request of budget left (after failures,
+// or with MaxAttempts 1) and a connection test take this path, and a Transport that
+// keeps nothing alive holds nothing once the request is done. A Transport that is not
+// an *http.Transport cannot be copied; c is returned as it is.
 func freshClient(c *http.Client) *http.Client {
-	key := weak.Make(c)
-	if v, ok := freshClients.Load(key); ok {
-		return v.(*http.Client)
-	}
 	rt := c.Transport
 	if rt == nil {
 		rt = http.DefaultTransport
@@ -135,10 +128,5 @@ func freshClient(c *http.Client) *http.Client {
 	}
 	t = t.Clone()
 	t.DisableKeepAlives = true
-	fresh := &http.Client{Transport: t, CheckRedirect: c.CheckRedirect, Jar: c.Jar, Timeout: c.Timeout}
-	if v, loaded := freshClients.LoadOrStore(key, fresh); loaded {
-		return v.(*http.Client)
-	}
-	runtime.AddCleanup(c, func(key weak.Pointer[http.Client]) { freshClients.Delete(key) }, key)
-	return fresh
+	return &http.Client{Transport: t, CheckRedirect: c.CheckRedirect, Jar: c.Jar, Timeout: c.Timeout}
 }
