@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sallyhq/sally/auth"
+	"github.com/sallyhq/sally/internal/testclock"
 )
 
 var (
@@ -29,24 +29,9 @@ var (
 )
 
 // clock is a settable fake time source.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type clock = testclock.Clock
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func newClock() *clock { return &clock{now: t0} }
+func newClock() *clock { return testclock.New(t0) }
 
 func TestTokensRoundTrip(t *testing.T) {
 	t.Parallel()

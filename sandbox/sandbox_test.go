@@ -10,12 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sallyhq/sally/internal/testclock"
 	"github.com/sallyhq/sally/sandbox"
 )
 
@@ -23,28 +23,7 @@ import (
 var start = time.Date(2026, 11, 26, 14, 0, 0, 0, time.UTC)
 
 // clock is a settable Options.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+type clock = testclock.Clock
 
 // env is one test's sandbox, served over real HTTP the way the server mounts it.
 type env struct {
@@ -56,7 +35,7 @@ type env struct {
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	c := &clock{t: start}
+	c := testclock.New(start)
 	sb := sandbox.New(sandbox.Options{Now: c.Now, Logger: testLogger(t)})
 	mux := http.NewServeMux()
 	mux.Handle("/sandbox/", http.StripPrefix("/sandbox", sb))

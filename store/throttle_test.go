@@ -3,40 +3,23 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/sallyhq/sally/auth"
+	"github.com/sallyhq/sally/internal/testclock"
 	"github.com/sallyhq/sally/internal/testdb"
 	"github.com/sallyhq/sally/store"
 )
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 func TestThrottle(t *testing.T) {
 	ctx := context.Background()
 	testdb.Each(t, func(t *testing.T, s *store.Store) {
 		// Each subtest has its own emails: they share the database.
-		setup := func() (*store.Throttle, *clock) {
-			clk := &clock{now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+		setup := func() (*store.Throttle, *testclock.Clock) {
+			clk := testclock.New(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 			return s.NewThrottle(auth.DefaultMaxFailures, auth.DefaultWindow, clk.Now), clk
 		}
 		allowed := func(th *store.Throttle, email string) bool {

@@ -140,7 +140,7 @@ func TestHOSSync(t *testing.T) {
 				_, err := f.engine.OverrideHOS(ctx, f.tenantID, d.DriverID, syncer.Override{DutyStatus: "SLEEPER_BERTH", CycleRemaining: 33})
 				require.NoError(t, err)
 			}
-			c.Advance(3 * time.Hour)
+			c.Add(3 * time.Hour)
 
 			lg := requireSuccess(t, f.syncNow(t, f.engine, in.ID))
 
@@ -169,7 +169,7 @@ func TestHOSSync(t *testing.T) {
 		f := setup(t, testdb.Open(t, testdb.SQLite), withClock(c))
 		in := f.integration(t, integration.VendorSAMSARA_ELD, "hos-move")
 		requireSuccess(t, f.syncNow(t, f.engine, in.ID))
-		c.Advance(3 * time.Hour)
+		c.Add(3 * time.Hour)
 		lg := requireSuccess(t, f.syncNow(t, f.engine, in.ID))
 		require.Zero(t, lg.RecordsCreated)
 		require.Positive(t, lg.RecordsUpdated)
@@ -300,7 +300,7 @@ func TestFuelAndWeatherSync(t *testing.T) {
 
 			// Later the weather has changed: the same places are refreshed.
 			firstSync := reports[0].SyncedAt
-			c.Advance(3 * time.Hour)
+			c.Add(3 * time.Hour)
 			lg = requireSuccess(t, f.syncNow(t, f.engine, in.ID))
 			require.Zero(t, lg.RecordsCreated)
 			require.Positive(t, lg.RecordsUpdated)
@@ -340,7 +340,7 @@ func TestFuelAndWeatherSync(t *testing.T) {
 			require.Len(t, near, len(stops), "every stop has stations")
 
 			// Prices move by the hour: the next sync updates them.
-			c.Advance(2 * time.Hour)
+			c.Add(2 * time.Hour)
 			lg = requireSuccess(t, f.syncNow(t, f.engine, in.ID))
 			require.Positive(t, lg.RecordsUpdated)
 		})

@@ -19,6 +19,7 @@ import (
 	"github.com/sallyhq/sally/ent/integration"
 	_ "github.com/sallyhq/sally/ent/runtime" // privacy policies and defaults
 	"github.com/sallyhq/sally/event"
+	"github.com/sallyhq/sally/internal/testclock"
 	"github.com/sallyhq/sally/resilience"
 	"github.com/sallyhq/sally/sandbox"
 	"github.com/sallyhq/sally/store"
@@ -76,24 +77,9 @@ func withFixedClock() option {
 }
 
 // clock is a sandbox clock a test moves by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type clock = testclock.Clock
 
-func newClock(t time.Time) *clock { return &clock{now: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newClock(t time.Time) *clock { return testclock.New(t) }
 
 // withClock runs the sandbox on c.
 func withClock(c *clock) option { return func(cfg *fixtureConfig) { cfg.sandboxNow = c.Now } }
