@@ -62,9 +62,9 @@ func (r *Resolver) syncIntegration(ctx context.Context, id string) (*model.SyncL
 
 func toHOS(h syncer.HOS) *model.HOSData {
 	m := &model.HOSData{
-		DriverID: h.DriverID, DutyStatus: model.DutyStatus(h.DutyStatus), HoursDriven: h.HoursDriven,
-		DriveRemainingHours: h.DriveRemainingHours, ShiftRemainingHours: h.ShiftRemainingHours,
-		CycleRemainingHours: h.CycleRemainingHours, TimeUntilBreakHours: h.TimeUntilBreakHours,
+		DriverID: h.DriverID, DutyStatus: model.DutyStatus(h.DutyStatus), HoursDriven: &h.HoursDriven,
+		DriveRemainingHours: &h.DriveRemainingHours, ShiftRemainingHours: &h.ShiftRemainingHours,
+		CycleRemainingHours: &h.CycleRemainingHours, TimeUntilBreakHours: &h.TimeUntilBreakHours,
 		DataSource: h.DataSource, SyncedAt: utcPtr(h.SyncedAt), Cached: h.Cached, Stale: h.Stale,
 		CacheAgeSeconds: h.CacheAgeSeconds, Error: h.Error,
 	}

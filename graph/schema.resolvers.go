@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/sallyhq/sally/graph/generated"
@@ -65,6 +66,38 @@ func (r *mutationResolver) ClearDriverHOSOverride(ctx context.Context, driverID 
 	return r.clearDriverHOSOverride(ctx, driverID)
 }
 
+func (r *mutationResolver) TestCredentials(ctx context.Context, vendor model.Vendor, credentials model.CredentialsInput) (*model.ConnectionTestResult, error) {
+	panic(fmt.Errorf("not implemented: TestCredentials - testCredentials"))
+}
+
+func (r *mutationResolver) MuteIntegrationAlerts(ctx context.Context, id string, until *time.Time) (*model.Integration, error) {
+	panic(fmt.Errorf("not implemented: MuteIntegrationAlerts - muteIntegrationAlerts"))
+}
+
+func (r *mutationResolver) UpdateUser(ctx context.Context, id string, input model.UpdateUserInput) (*model.User, error) {
+	panic(fmt.Errorf("not implemented: UpdateUser - updateUser"))
+}
+
+func (r *mutationResolver) DeleteUser(ctx context.Context, id string) (bool, error) {
+	panic(fmt.Errorf("not implemented: DeleteUser - deleteUser"))
+}
+
+func (r *mutationResolver) InviteUser(ctx context.Context, email string, role model.Role) (*model.Invitation, error) {
+	panic(fmt.Errorf("not implemented: InviteUser - inviteUser"))
+}
+
+func (r *mutationResolver) ResetUserPassword(ctx context.Context, id string) (*model.Invitation, error) {
+	panic(fmt.Errorf("not implemented: ResetUserPassword - resetUserPassword"))
+}
+
+func (r *mutationResolver) SetPassword(ctx context.Context, token string, newPassword string) (*model.AuthPayload, error) {
+	panic(fmt.Errorf("not implemented: SetPassword - setPassword"))
+}
+
+func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword string, newPassword string) (*model.AuthPayload, error) {
+	panic(fmt.Errorf("not implemented: ChangePassword - changePassword"))
+}
+
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	return r.me(ctx)
 }
@@ -95,6 +128,18 @@ func (r *queryResolver) SyncStats(ctx context.Context, integrationID string, sin
 
 func (r *queryResolver) Alerts(ctx context.Context, limit *int, offset *int) ([]*model.Alert, error) {
 	return r.alerts(ctx, limit, offset)
+}
+
+func (r *queryResolver) OpenAlerts(ctx context.Context, integrationID *string) ([]*model.Alert, error) {
+	panic(fmt.Errorf("not implemented: OpenAlerts - openAlerts"))
+}
+
+func (r *queryResolver) SyncLogs(ctx context.Context, filter *model.SyncLogFilter, first *int, after *string) (*model.SyncLogConnection, error) {
+	panic(fmt.Errorf("not implemented: SyncLogs - syncLogs"))
+}
+
+func (r *queryResolver) SyncLog(ctx context.Context, id string) (*model.SyncLog, error) {
+	panic(fmt.Errorf("not implemented: SyncLog - syncLog"))
 }
 
 func (r *queryResolver) Drivers(ctx context.Context) ([]*model.Driver, error) {

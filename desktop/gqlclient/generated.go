@@ -37,7 +37,8 @@ type IntegrationFields struct {
 	LastSyncAt          *time.Time      `json:"lastSyncAt"`
 	LastSyncStatus      *SyncStatus     `json:"lastSyncStatus"`
 	// When the scheduler runs it next: syncIntervalSeconds (plus a little jitter) after the
-	// last scheduled run, or after creation / re-enabling; null while disabled.
+	// last scheduled run; v2: now (due at once) after creation, re-enabling and a change of
+	// credentials; null while PAUSED or NEEDS_CREDENTIALS.
 	NextSyncAt *time.Time                      `json:"nextSyncAt"`
 	Stats      IntegrationFieldsStatsSyncStats `json:"stats"`
 }
@@ -745,6 +746,13 @@ const (
 	SyncEventTypeCircuitClosed     SyncEventType = "CIRCUIT_CLOSED"
 	SyncEventTypeAlertRaised       SyncEventType = "ALERT_RAISED"
 	SyncEventTypeAlertResolved     SyncEventType = "ALERT_RESOLVED"
+	// v2: the integration was created, changed (settings, credentials, state, muting) or
+	// deleted; message says which. Clients refresh it; after a delete, lookups find nothing.
+	SyncEventTypeIntegrationChanged SyncEventType = "INTEGRATION_CHANGED"
+	// v2: this subscriber may have missed events (e.g. the server lost its database
+	// connection for a while); refetch what is shown. integrationId is the subscription's
+	// filter, or empty when it has none; integrationName and message say why.
+	SyncEventTypeStreamReset SyncEventType = "STREAM_RESET"
 )
 
 var AllSyncEventType = []SyncEventType{
@@ -757,6 +765,8 @@ var AllSyncEventType = []SyncEventType{
 	SyncEventTypeCircuitClosed,
 	SyncEventTypeAlertRaised,
 	SyncEventTypeAlertResolved,
+	SyncEventTypeIntegrationChanged,
+	SyncEventTypeStreamReset,
 }
 
 // SyncEventsResponse is returned by SyncEvents on success.

@@ -52,6 +52,7 @@ type ComplexityRoot struct {
 		Kind             func(childComplexity int) int
 		LastError        func(childComplexity int) int
 		Message          func(childComplexity int) int
+		Muted            func(childComplexity int) int
 		Recipients       func(childComplexity int) int
 		ResolvedAt       func(childComplexity int) int
 		SentAt           func(childComplexity int) int
@@ -100,27 +101,36 @@ type ComplexityRoot struct {
 	}
 
 	HOSData struct {
-		CacheAgeSeconds     func(childComplexity int) int
-		Cached              func(childComplexity int) int
-		CycleRemainingHours func(childComplexity int) int
-		DataSource          func(childComplexity int) int
-		DriveRemainingHours func(childComplexity int) int
-		DriverID            func(childComplexity int) int
-		DriverName          func(childComplexity int) int
-		DutyStatus          func(childComplexity int) int
-		Error               func(childComplexity int) int
-		HoursDriven         func(childComplexity int) int
-		ShiftRemainingHours func(childComplexity int) int
-		Stale               func(childComplexity int) int
-		SyncedAt            func(childComplexity int) int
-		TimeUntilBreakHours func(childComplexity int) int
+		CacheAgeSeconds            func(childComplexity int) int
+		Cached                     func(childComplexity int) int
+		CycleRemainingHours        func(childComplexity int) int
+		CycleViolationHours        func(childComplexity int) int
+		DataSource                 func(childComplexity int) int
+		DriveRemainingHours        func(childComplexity int) int
+		DriverID                   func(childComplexity int) int
+		DriverName                 func(childComplexity int) int
+		DutyStatus                 func(childComplexity int) int
+		Error                      func(childComplexity int) int
+		HoursDriven                func(childComplexity int) int
+		Note                       func(childComplexity int) int
+		OverriddenAt               func(childComplexity int) int
+		OverriddenBy               func(childComplexity int) int
+		OverrideExpiresAt          func(childComplexity int) int
+		OverrideReason             func(childComplexity int) int
+		ShiftDrivingViolationHours func(childComplexity int) int
+		ShiftRemainingHours        func(childComplexity int) int
+		Stale                      func(childComplexity int) int
+		SyncedAt                   func(childComplexity int) int
+		TimeUntilBreakHours        func(childComplexity int) int
 	}
 
 	Integration struct {
 		AlertFailureThreshold func(childComplexity int) int
 		AlertWindowMinutes    func(childComplexity int) int
+		AlertsMutedUntil      func(childComplexity int) int
 		CircuitState          func(childComplexity int) int
 		CreatedAt             func(childComplexity int) int
+		CreatedBy             func(childComplexity int) int
 		CredentialsHint       func(childComplexity int) int
 		DisplayName           func(childComplexity int) int
 		Enabled               func(childComplexity int) int
@@ -130,11 +140,20 @@ type ComplexityRoot struct {
 		LastSyncAt            func(childComplexity int) int
 		LastSyncStatus        func(childComplexity int) int
 		NextSyncAt            func(childComplexity int) int
+		State                 func(childComplexity int) int
+		StateReason           func(childComplexity int) int
 		Stats                 func(childComplexity int, since *time.Time) int
 		SyncIntervalSeconds   func(childComplexity int) int
 		TenantID              func(childComplexity int) int
 		UpdatedAt             func(childComplexity int) int
 		Vendor                func(childComplexity int) int
+	}
+
+	Invitation struct {
+		Emailed   func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
+		URL       func(childComplexity int) int
+		User      func(childComplexity int) int
 	}
 
 	Load struct {
@@ -161,16 +180,29 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		ChangePassword         func(childComplexity int, currentPassword string, newPassword string) int
 		ClearDriverHOSOverride func(childComplexity int, driverID string) int
 		CreateIntegration      func(childComplexity int, input model.CreateIntegrationInput) int
 		CreateTenant           func(childComplexity int, input model.CreateTenantInput) int
 		CreateUser             func(childComplexity int, input model.CreateUserInput) int
 		DeleteIntegration      func(childComplexity int, id string) int
+		DeleteUser             func(childComplexity int, id string) int
+		InviteUser             func(childComplexity int, email string, role model.Role) int
 		Login                  func(childComplexity int, email string, password string) int
+		MuteIntegrationAlerts  func(childComplexity int, id string, until *time.Time) int
 		OverrideDriverHos      func(childComplexity int, driverID string, input model.HOSOverrideInput) int
+		ResetUserPassword      func(childComplexity int, id string) int
+		SetPassword            func(childComplexity int, token string, newPassword string) int
 		SyncIntegration        func(childComplexity int, id string) int
+		TestCredentials        func(childComplexity int, vendor model.Vendor, credentials model.CredentialsInput) int
 		TestIntegration        func(childComplexity int, id string) int
 		UpdateIntegration      func(childComplexity int, id string, input model.UpdateIntegrationInput) int
+		UpdateUser             func(childComplexity int, id string, input model.UpdateUserInput) int
+	}
+
+	PageInfo struct {
+		EndCursor   func(childComplexity int) int
+		HasNextPage func(childComplexity int) int
 	}
 
 	Query struct {
@@ -182,7 +214,10 @@ type ComplexityRoot struct {
 		Integrations func(childComplexity int) int
 		Loads        func(childComplexity int, status *model.LoadStatus) int
 		Me           func(childComplexity int) int
+		OpenAlerts   func(childComplexity int, integrationID *string) int
 		SyncHistory  func(childComplexity int, integrationID string, limit *int, offset *int, status *model.SyncStatus) int
+		SyncLog      func(childComplexity int, id string) int
+		SyncLogs     func(childComplexity int, filter *model.SyncLogFilter, first *int, after *string) int
 		SyncStats    func(childComplexity int, integrationID string, since *time.Time) int
 		Tenants      func(childComplexity int) int
 		Users        func(childComplexity int) int
@@ -221,7 +256,20 @@ type ComplexityRoot struct {
 		StartedAt        func(childComplexity int) int
 		Status           func(childComplexity int) int
 		SyncType         func(childComplexity int) int
+		Tries            func(childComplexity int) int
 		Trigger          func(childComplexity int) int
+		TriggeredBy      func(childComplexity int) int
+	}
+
+	SyncLogConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SyncLogEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	SyncStats struct {
@@ -235,6 +283,17 @@ type ComplexityRoot struct {
 		TotalSyncs        func(childComplexity int) int
 	}
 
+	SyncTry struct {
+		Attempt    func(childComplexity int) int
+		Call       func(childComplexity int) int
+		DurationMs func(childComplexity int) int
+		Error      func(childComplexity int) int
+		ErrorClass func(childComplexity int) int
+		HTTPStatus func(childComplexity int) int
+		RetryInMs  func(childComplexity int) int
+		StartedAt  func(childComplexity int) int
+	}
+
 	Tenant struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
@@ -242,13 +301,15 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
-		CreatedAt func(childComplexity int) int
-		Email     func(childComplexity int) int
-		ID        func(childComplexity int) int
-		IsActive  func(childComplexity int) int
-		Role      func(childComplexity int) int
-		Tenant    func(childComplexity int) int
-		TenantID  func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		Email             func(childComplexity int) int
+		ID                func(childComplexity int) int
+		InvitationPending func(childComplexity int) int
+		IsActive          func(childComplexity int) int
+		LastLoginAt       func(childComplexity int) int
+		Role              func(childComplexity int) int
+		Tenant            func(childComplexity int) int
+		TenantID          func(childComplexity int) int
 	}
 
 	Weather struct {
@@ -287,6 +348,14 @@ type MutationResolver interface {
 	SyncIntegration(ctx context.Context, id string) (*model.SyncLog, error)
 	OverrideDriverHos(ctx context.Context, driverID string, input model.HOSOverrideInput) (*model.HOSData, error)
 	ClearDriverHOSOverride(ctx context.Context, driverID string) (*model.HOSData, error)
+	TestCredentials(ctx context.Context, vendor model.Vendor, credentials model.CredentialsInput) (*model.ConnectionTestResult, error)
+	MuteIntegrationAlerts(ctx context.Context, id string, until *time.Time) (*model.Integration, error)
+	UpdateUser(ctx context.Context, id string, input model.UpdateUserInput) (*model.User, error)
+	DeleteUser(ctx context.Context, id string) (bool, error)
+	InviteUser(ctx context.Context, email string, role model.Role) (*model.Invitation, error)
+	ResetUserPassword(ctx context.Context, id string) (*model.Invitation, error)
+	SetPassword(ctx context.Context, token string, newPassword string) (*model.AuthPayload, error)
+	ChangePassword(ctx context.Context, currentPassword string, newPassword string) (*model.AuthPayload, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.User, error)
@@ -297,6 +366,9 @@ type QueryResolver interface {
 	SyncHistory(ctx context.Context, integrationID string, limit *int, offset *int, status *model.SyncStatus) ([]*model.SyncLog, error)
 	SyncStats(ctx context.Context, integrationID string, since *time.Time) (*model.SyncStats, error)
 	Alerts(ctx context.Context, limit *int, offset *int) ([]*model.Alert, error)
+	OpenAlerts(ctx context.Context, integrationID *string) ([]*model.Alert, error)
+	SyncLogs(ctx context.Context, filter *model.SyncLogFilter, first *int, after *string) (*model.SyncLogConnection, error)
+	SyncLog(ctx context.Context, id string) (*model.SyncLog, error)
 	Drivers(ctx context.Context) ([]*model.Driver, error)
 	DriverHos(ctx context.Context, driverID string) (*model.HOSData, error)
 	Loads(ctx context.Context, status *model.LoadStatus) ([]*model.Load, error)
@@ -385,6 +457,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Alert.Message(childComplexity), true
+	case "Alert.muted":
+		if e.ComplexityRoot.Alert.Muted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Muted(childComplexity), true
 	case "Alert.recipients":
 		if e.ComplexityRoot.Alert.Recipients == nil {
 			break
@@ -606,6 +684,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HOSData.CycleRemainingHours(childComplexity), true
+	case "HOSData.cycleViolationHours":
+		if e.ComplexityRoot.HOSData.CycleViolationHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HOSData.CycleViolationHours(childComplexity), true
 	case "HOSData.dataSource":
 		if e.ComplexityRoot.HOSData.DataSource == nil {
 			break
@@ -648,6 +732,42 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HOSData.HoursDriven(childComplexity), true
+	case "HOSData.note":
+		if e.ComplexityRoot.HOSData.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HOSData.Note(childComplexity), true
+	case "HOSData.overriddenAt":
+		if e.ComplexityRoot.HOSData.OverriddenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HOSData.OverriddenAt(childComplexity), true
+	case "HOSData.overriddenBy":
+		if e.ComplexityRoot.HOSData.OverriddenBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HOSData.OverriddenBy(childComplexity), true
+	case "HOSData.overrideExpiresAt":
+		if e.ComplexityRoot.HOSData.OverrideExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HOSData.OverrideExpiresAt(childComplexity), true
+	case "HOSData.overrideReason":
+		if e.ComplexityRoot.HOSData.OverrideReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HOSData.OverrideReason(childComplexity), true
+	case "HOSData.shiftDrivingViolationHours":
+		if e.ComplexityRoot.HOSData.ShiftDrivingViolationHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HOSData.ShiftDrivingViolationHours(childComplexity), true
 	case "HOSData.shiftRemainingHours":
 		if e.ComplexityRoot.HOSData.ShiftRemainingHours == nil {
 			break
@@ -685,6 +805,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Integration.AlertWindowMinutes(childComplexity), true
+	case "Integration.alertsMutedUntil":
+		if e.ComplexityRoot.Integration.AlertsMutedUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.AlertsMutedUntil(childComplexity), true
 	case "Integration.circuitState":
 		if e.ComplexityRoot.Integration.CircuitState == nil {
 			break
@@ -697,6 +823,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Integration.CreatedAt(childComplexity), true
+	case "Integration.createdBy":
+		if e.ComplexityRoot.Integration.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.CreatedBy(childComplexity), true
 	case "Integration.credentialsHint":
 		if e.ComplexityRoot.Integration.CredentialsHint == nil {
 			break
@@ -756,6 +888,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Integration.NextSyncAt(childComplexity), true
+	case "Integration.state":
+		if e.ComplexityRoot.Integration.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.State(childComplexity), true
+	case "Integration.stateReason":
+		if e.ComplexityRoot.Integration.StateReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.StateReason(childComplexity), true
 	case "Integration.stats":
 		if e.ComplexityRoot.Integration.Stats == nil {
 			break
@@ -791,6 +935,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Integration.Vendor(childComplexity), true
+
+	case "Invitation.emailed":
+		if e.ComplexityRoot.Invitation.Emailed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.Emailed(childComplexity), true
+	case "Invitation.expiresAt":
+		if e.ComplexityRoot.Invitation.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.ExpiresAt(childComplexity), true
+	case "Invitation.url":
+		if e.ComplexityRoot.Invitation.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.URL(childComplexity), true
+	case "Invitation.user":
+		if e.ComplexityRoot.Invitation.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.User(childComplexity), true
 
 	case "Load.active":
 		if e.ComplexityRoot.Load.Active == nil {
@@ -896,6 +1065,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Location.Zip(childComplexity), true
 
+	case "Mutation.changePassword":
+		if e.ComplexityRoot.Mutation.ChangePassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changePassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["currentPassword"].(string), args["newPassword"].(string)), true
 	case "Mutation.clearDriverHOSOverride":
 		if e.ComplexityRoot.Mutation.ClearDriverHOSOverride == nil {
 			break
@@ -951,6 +1131,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteIntegration(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteUser":
+		if e.ComplexityRoot.Mutation.DeleteUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["id"].(string)), true
+	case "Mutation.inviteUser":
+		if e.ComplexityRoot.Mutation.InviteUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_inviteUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.InviteUser(childComplexity, args["email"].(string), args["role"].(model.Role)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -962,6 +1164,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Login(childComplexity, args["email"].(string), args["password"].(string)), true
+	case "Mutation.muteIntegrationAlerts":
+		if e.ComplexityRoot.Mutation.MuteIntegrationAlerts == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_muteIntegrationAlerts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MuteIntegrationAlerts(childComplexity, args["id"].(string), args["until"].(*time.Time)), true
 	case "Mutation.overrideDriverHOS":
 		if e.ComplexityRoot.Mutation.OverrideDriverHos == nil {
 			break
@@ -973,6 +1186,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.OverrideDriverHos(childComplexity, args["driverId"].(string), args["input"].(model.HOSOverrideInput)), true
+	case "Mutation.resetUserPassword":
+		if e.ComplexityRoot.Mutation.ResetUserPassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resetUserPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResetUserPassword(childComplexity, args["id"].(string)), true
+	case "Mutation.setPassword":
+		if e.ComplexityRoot.Mutation.SetPassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetPassword(childComplexity, args["token"].(string), args["newPassword"].(string)), true
 	case "Mutation.syncIntegration":
 		if e.ComplexityRoot.Mutation.SyncIntegration == nil {
 			break
@@ -984,6 +1219,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SyncIntegration(childComplexity, args["id"].(string)), true
+	case "Mutation.testCredentials":
+		if e.ComplexityRoot.Mutation.TestCredentials == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_testCredentials_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TestCredentials(childComplexity, args["vendor"].(model.Vendor), args["credentials"].(model.CredentialsInput)), true
 	case "Mutation.testIntegration":
 		if e.ComplexityRoot.Mutation.TestIntegration == nil {
 			break
@@ -1006,6 +1252,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateIntegration(childComplexity, args["id"].(string), args["input"].(model.UpdateIntegrationInput)), true
+	case "Mutation.updateUser":
+		if e.ComplexityRoot.Mutation.UpdateUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["id"].(string), args["input"].(model.UpdateUserInput)), true
+
+	case "PageInfo.endCursor":
+		if e.ComplexityRoot.PageInfo.EndCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.EndCursor(childComplexity), true
+	case "PageInfo.hasNextPage":
+		if e.ComplexityRoot.PageInfo.HasNextPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
 
 	case "Query.alerts":
 		if e.ComplexityRoot.Query.Alerts == nil {
@@ -1081,6 +1351,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.openAlerts":
+		if e.ComplexityRoot.Query.OpenAlerts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_openAlerts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OpenAlerts(childComplexity, args["integrationId"].(*string)), true
 	case "Query.syncHistory":
 		if e.ComplexityRoot.Query.SyncHistory == nil {
 			break
@@ -1092,6 +1373,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SyncHistory(childComplexity, args["integrationId"].(string), args["limit"].(*int), args["offset"].(*int), args["status"].(*model.SyncStatus)), true
+	case "Query.syncLog":
+		if e.ComplexityRoot.Query.SyncLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_syncLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SyncLog(childComplexity, args["id"].(string)), true
+	case "Query.syncLogs":
+		if e.ComplexityRoot.Query.SyncLogs == nil {
+			break
+		}
+
+		args, err := ec.field_Query_syncLogs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SyncLogs(childComplexity, args["filter"].(*model.SyncLogFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.syncStats":
 		if e.ComplexityRoot.Query.SyncStats == nil {
 			break
@@ -1284,12 +1587,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SyncLog.SyncType(childComplexity), true
+	case "SyncLog.tries":
+		if e.ComplexityRoot.SyncLog.Tries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncLog.Tries(childComplexity), true
 	case "SyncLog.trigger":
 		if e.ComplexityRoot.SyncLog.Trigger == nil {
 			break
 		}
 
 		return e.ComplexityRoot.SyncLog.Trigger(childComplexity), true
+	case "SyncLog.triggeredBy":
+		if e.ComplexityRoot.SyncLog.TriggeredBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncLog.TriggeredBy(childComplexity), true
+
+	case "SyncLogConnection.edges":
+		if e.ComplexityRoot.SyncLogConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncLogConnection.Edges(childComplexity), true
+	case "SyncLogConnection.pageInfo":
+		if e.ComplexityRoot.SyncLogConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncLogConnection.PageInfo(childComplexity), true
+	case "SyncLogConnection.totalCount":
+		if e.ComplexityRoot.SyncLogConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncLogConnection.TotalCount(childComplexity), true
+
+	case "SyncLogEdge.cursor":
+		if e.ComplexityRoot.SyncLogEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncLogEdge.Cursor(childComplexity), true
+	case "SyncLogEdge.node":
+		if e.ComplexityRoot.SyncLogEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncLogEdge.Node(childComplexity), true
 
 	case "SyncStats.averageDurationMs":
 		if e.ComplexityRoot.SyncStats.AverageDurationMs == nil {
@@ -1340,6 +1687,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SyncStats.TotalSyncs(childComplexity), true
 
+	case "SyncTry.attempt":
+		if e.ComplexityRoot.SyncTry.Attempt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncTry.Attempt(childComplexity), true
+	case "SyncTry.call":
+		if e.ComplexityRoot.SyncTry.Call == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncTry.Call(childComplexity), true
+	case "SyncTry.durationMs":
+		if e.ComplexityRoot.SyncTry.DurationMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncTry.DurationMs(childComplexity), true
+	case "SyncTry.error":
+		if e.ComplexityRoot.SyncTry.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncTry.Error(childComplexity), true
+	case "SyncTry.errorClass":
+		if e.ComplexityRoot.SyncTry.ErrorClass == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncTry.ErrorClass(childComplexity), true
+	case "SyncTry.httpStatus":
+		if e.ComplexityRoot.SyncTry.HTTPStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncTry.HTTPStatus(childComplexity), true
+	case "SyncTry.retryInMs":
+		if e.ComplexityRoot.SyncTry.RetryInMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncTry.RetryInMs(childComplexity), true
+	case "SyncTry.startedAt":
+		if e.ComplexityRoot.SyncTry.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncTry.StartedAt(childComplexity), true
+
 	case "Tenant.createdAt":
 		if e.ComplexityRoot.Tenant.CreatedAt == nil {
 			break
@@ -1377,12 +1773,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.ID(childComplexity), true
+	case "User.invitationPending":
+		if e.ComplexityRoot.User.InvitationPending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.InvitationPending(childComplexity), true
 	case "User.isActive":
 		if e.ComplexityRoot.User.IsActive == nil {
 			break
 		}
 
 		return e.ComplexityRoot.User.IsActive(childComplexity), true
+	case "User.lastLoginAt":
+		if e.ComplexityRoot.User.LastLoginAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.LastLoginAt(childComplexity), true
 	case "User.role":
 		if e.ComplexityRoot.User.Role == nil {
 			break
@@ -1477,7 +1885,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
 			graphql.NewInputUnmarshaler("CredentialsInput", ec.unmarshalInputCredentialsInput),
 			graphql.NewInputUnmarshaler("HOSOverrideInput", ec.unmarshalInputHOSOverrideInput),
+			graphql.NewInputUnmarshaler("SyncLogFilter", ec.unmarshalInputSyncLogFilter),
 			graphql.NewInputUnmarshaler("UpdateIntegrationInput", ec.unmarshalInputUpdateIntegrationInput),
+			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
 		)
 	}
 	first := true
@@ -1573,36 +1983,23 @@ func newExecutionContext(
 var sources = []*ast.Source{
 	{Name: "../extensions.graphqls", Input: `# Additions to the public contract (graph/contract/schema.graphql). The contract test
 # guarantees nothing here renames or removes what the contract defines.
-
-extend type User {
-  tenantId: ID!
-}
-
-extend type Integration {
-  tenantId: ID!
-}
-
-extend type SyncLog {
-  integrationId: ID!
-  """The resilience class of the failure (auth, rate_limited, unavailable, network,
-  timeout, bad_response, circuit_open, interrupted); null on success."""
-  errorClass: String
-}
-
-extend type Alert {
-  integrationId: ID
-  """failure, stale or recovery: the rule that raised it."""
-  kind: String!
-  lastError: String
-  resolvedAt: Time
-}
-
-extend type Load {
-  """False once the load left the vendor's active list."""
-  active: Boolean!
-}
+# (Everything v1 added here is part of the contract since version 2.)
 `, BuiltIn: false},
 	{Name: "../schema.graphqls", Input: `# The public GraphQL contract of the integrations service.
+#
+# Version 2 (2026-12-06). New in v2: the integration lifecycle (state, test before save,
+# credentials the vendor keeps rejecting pause the integration), alert muting, team
+# accounts (invite, set and change password, roles, deactivation), the sync log
+# explorer (syncLogs, syncLog, per-request tries, who triggered), HOS fidelity and
+# override audit, INTEGRATION_CHANGED events, and the fields the server already added in
+# v1 (tenantId, integrationId, errorClass, Alert.kind/lastError/resolvedAt, Load.active).
+# Two deliberate changes of meaning, both so that nothing looks known when it is not:
+#   1. HOSData's clock fields are nullable: null means the vendor did not report that
+#      clock (it is never shown as 0). DutyStatus gains UNKNOWN: the vendor reported no
+#      status (Samsara sends "" while the driver's app is disconnected); HOSData.note
+#      says why.
+#   2. An integration is due at once (nextSyncAt = now) after createIntegration, after
+#      re-enabling and after its credentials change, instead of one interval later.
 #
 # Web frontends, the desktop monitor and third-party clients are written against
 # this file. The server may ADD types, fields and arguments; it must not rename,
@@ -1624,15 +2021,39 @@ extend type Load {
 #                    tenants are reported exactly as missing ones)
 #   BAD_USER_INPUT   invalid arguments (message says which and why)
 #   CONFLICT         e.g. an email that is already taken
-#   INTERNAL         anything else; the message never leaks internals
+#   RATE_LIMITED     v2: too much at once; extensions.retryAfterSeconds says when to retry
+#   INTERNAL         anything else, including every database or network failure of the
+#                    server itself; the message never leaks internals (no driver text,
+#                    no addresses) and carries extensions.requestId, which the server's
+#                    log line for that error also carries
 #
 #   A missing, bad or expired token in connection_init closes the socket with code
 #   4403 (Forbidden), as graphql-transport-ws prescribes; no event is ever sent to it.
+#   v2, the protocol's other close codes: subscribe before connection_ack 4401, a second
+#   connection_init 4429, no connection_init within 10 s 4408.
+#
+# v2, GraphQL over HTTP: the server follows the GraphQL-over-HTTP specification,
+# including its SHOULDs (a document that does not parse or validate answers 200 with
+# errors for application/json, and 400 without a data entry for
+# application/graphql-response+json; invalid request parameters answer 400).
+#
+# v2, limits on one request (checked before any work, answered BAD_USER_INPUT):
+#   - at most 5 calls in all of testIntegration, testCredentials and syncIntegration;
+#   - a cost limit in which a list field counts its items: nested selections under
+#     integrations, history, syncHistory, syncLogs, drivers, loads, alerts and users are
+#     multiplied by the list's limit argument or, for unbounded lists, by the tenant's
+#     actual count; the message gives the cost and the limit.
+#   And on a user over time (RATE_LIMITED): at most 30 testIntegration/testCredentials
+#   and 30 syncIntegration calls a minute; login and setPassword at most 20 a minute
+#   from one client address, refused before any password is hashed.
 #
 # Roles: SUPER_ADMIN (lists and creates tenants; otherwise acts in its own tenant as an
 # ADMIN does), ADMIN (own tenant: manages users and integrations), DISPATCHER (own
 # tenant: reads everything except alerts and users, may test and sync integrations,
-# may override a driver's HOS).
+# may override a driver's HOS). Every signed-in user may change their own password.
+# A deactivated or deleted user's tokens stop working within 15 seconds, and so do a
+# user's other tokens once they change their password or use a reset link (issuing a
+# reset link alone ends nothing).
 #
 # Validation (BAD_USER_INPUT unless said otherwise): displayName 1..100 characters;
 # syncIntervalSeconds 60..86400; alertFailureThreshold 1..100; alertWindowMinutes
@@ -1642,6 +2063,11 @@ extend type Load {
 # atomic: on any error no tenant or user is left behind. Login: wrong email and wrong
 # password answer the same UNAUTHENTICATED message; more than 10 failed logins for one
 # email within 15 minutes are refused the same way until the window passes.
+# v2: muteIntegrationAlerts until at most 30 days ahead; syncLogs first 1..500; an
+# invitation or reset link is valid 72 hours and once; nobody can deactivate, demote or
+# delete themselves (BAD_USER_INPUT), so a tenant always keeps an active ADMIN or
+# SUPER_ADMIN; a user or integration of another tenant is NOT_FOUND; displayName is unique per tenant
+# (CONFLICT), compared case-insensitively after trimming.
 
 """RFC 3339 timestamp in UTC with fractional seconds as precise as known, e.g.
 2026-11-26T12:00:00.123456Z (event latencies are measured from SyncEvent.at)."""
@@ -1706,6 +2132,38 @@ type User {
   isActive: Boolean!
   tenant: Tenant!
   createdAt: Time!
+  tenantId: ID!
+  """v2: the last successful login or setPassword; null if never."""
+  lastLoginAt: Time
+  """v2: true while the user has no password yet (invited, link not used)."""
+  invitationPending: Boolean!
+}
+
+"""v2: a one-time link to set a password. The url is returned only to the ADMIN who
+asked for it, once; it is also emailed to the user when SMTP is configured."""
+type Invitation {
+  user: User!
+  """PUBLIC_URL + "/#/set-password/" + a random token of at least 128 bits."""
+  url: String!
+  expiresAt: Time!
+  """True when the link was also handed to the SMTP server for the user."""
+  emailed: Boolean!
+}
+
+"""v2. Derived from enabled and from what the vendor said of the credentials."""
+enum IntegrationState {
+  """Enabled, and syncing on schedule."""
+  ACTIVE
+  """Disabled by a person (enabled: false)."""
+  PAUSED
+  """Enabled, but paused by the server: the vendor rejected the credentials (HTTP 401
+  or 403) on CREDENTIALS_FAILURES_BEFORE_PAUSE consecutive syncs (default 3). No
+  scheduled sync runs and no vendor call is made for it until its credentials change
+  (updateIntegration with credentials), which makes it ACTIVE and due at once.
+  Its due runs are skipped without a SyncLog; syncIntegration answers BAD_USER_INPUT;
+  testIntegration still calls the vendor. Disabling and re-enabling it does not clear
+  it (PAUSED while disabled, NEEDS_CREDENTIALS again when re-enabled)."""
+  NEEDS_CREDENTIALS
 }
 
 type AuthPayload {
@@ -1730,13 +2188,25 @@ type Integration {
   lastSyncAt: Time
   lastSyncStatus: SyncStatus
   """When the scheduler runs it next: syncIntervalSeconds (plus a little jitter) after the
-  last scheduled run, or after creation / re-enabling; null while disabled."""
+  last scheduled run; v2: now (due at once) after creation, re-enabling and a change of
+  credentials; null while PAUSED or NEEDS_CREDENTIALS."""
   nextSyncAt: Time
   createdAt: Time!
   updatedAt: Time!
   """Newest first; same arguments and limits as Query.syncHistory."""
   history(limit: Int = 50, offset: Int = 0, status: SyncStatus): [SyncLog!]!
   stats(since: Time): SyncStats!
+  tenantId: ID!
+  """v2"""
+  state: IntegrationState!
+  """v2: why it is PAUSED or NEEDS_CREDENTIALS, in words an admin understands (for
+  NEEDS_CREDENTIALS, the vendor's last refusal); null when ACTIVE."""
+  stateReason: String
+  """v2: no alert email about this integration is sent before this time (alerts are
+  still recorded, listed and published as events); null when not muted."""
+  alertsMutedUntil: Time
+  """v2: who created it; null for the demo tenant's and when that user was deleted."""
+  createdBy: User
 }
 
 """One run of a sync. Connection tests write no SyncLog."""
@@ -1759,6 +2229,67 @@ type SyncLog {
   recordsUpdated: Int!
   """Why it failed, in words a dispatcher understands; null on success."""
   error: String
+  integrationId: ID!
+  """The resilience class of the failure: auth, rate_limited, unavailable, network,
+  timeout, bad_response, circuit_open, interrupted; null on success."""
+  errorClass: String
+  """v2: the user who asked for a MANUAL sync; null for SCHEDULED ones and when that
+  user was deleted."""
+  triggeredBy: User
+  """v2: every vendor request this sync made, in the order they started (the first 50
+  are kept). Empty for a sync that made none (e.g. circuit_open)."""
+  tries: [SyncTry!]!
+}
+
+"""v2: one vendor request of a sync."""
+type SyncTry {
+  """Which call of the sync it belongs to, in words, e.g. "drivers page 2",
+  "clocks batch 3 of 10", "loads", "fuel near stop 4"."""
+  call: String!
+  """1 for the call's first try, 2 for its first retry, ..."""
+  attempt: Int!
+  startedAt: Time!
+  durationMs: Int!
+  """The vendor's HTTP status; null when no response came (network error, timeout)."""
+  httpStatus: Int
+  """null when this request succeeded."""
+  errorClass: String
+  error: String
+  """The wait before the next try of the same call, when one followed."""
+  retryInMs: Int
+}
+
+"""v2: which syncs Query.syncLogs returns; every given field must match (AND), a list
+matches any of its values (OR)."""
+input SyncLogFilter {
+  integrationIds: [ID!]
+  vendors: [Vendor!]
+  statuses: [SyncStatus!]
+  triggers: [SyncTrigger!]
+  errorClasses: [String!]
+  """startedAt >= from"""
+  from: Time
+  """startedAt < to"""
+  to: Time
+}
+
+type SyncLogEdge {
+  node: SyncLog!
+  """Opaque; pass it as ` + "`" + `after` + "`" + ` to continue after this sync."""
+  cursor: String!
+}
+
+type PageInfo {
+  hasNextPage: Boolean!
+  endCursor: String
+}
+
+"""v2: a Relay-style page of syncs, newest first (startedAt, then id)."""
+type SyncLogConnection {
+  edges: [SyncLogEdge!]!
+  pageInfo: PageInfo!
+  """How many syncs match the filter in all."""
+  totalCount: Int!
 }
 
 """Over finished syncs (SUCCESS and FAILED) of the integration, since ` + "`" + `since` + "`" + ` when given.
@@ -1792,6 +2323,13 @@ enum SyncEventType {
   CIRCUIT_CLOSED
   ALERT_RAISED
   ALERT_RESOLVED
+  """v2: the integration was created, changed (settings, credentials, state, muting) or
+  deleted; message says which. Clients refresh it; after a delete, lookups find nothing."""
+  INTEGRATION_CHANGED
+  """v2: this subscriber may have missed events (e.g. the server lost its database
+  connection for a while); refetch what is shown. integrationId is the subscription's
+  filter, or empty when it has none; integrationName and message say why."""
+  STREAM_RESET
 }
 
 """Self-contained: every field is filled when the event is published."""
@@ -1822,6 +2360,8 @@ enum AlertStatus {
   PENDING
   SENT
   FAILED
+  """v2: raised while the integration's alerts were muted: recorded, never emailed."""
+  MUTED
 }
 
 """An email alert to the active ADMIN and SUPER_ADMIN users of the integration's tenant,
@@ -1839,9 +2379,20 @@ type Alert {
   deliveryAttempts: Int!
   createdAt: Time!
   sentAt: Time
+  integrationId: ID
+  """failure, stale, credentials or recovery: the rule that raised it."""
+  kind: String!
+  lastError: String
+  """When the incident this alert opened was closed (by a recovery); null while open."""
+  resolvedAt: Time
+  """v2: true when the integration's alerts were muted (status MUTED): recorded, listed
+  and published, not emailed."""
+  muted: Boolean!
 }
 
 enum DutyStatus {
+  """v2: the vendor reported no duty status (HOSData.note says why)."""
+  UNKNOWN
   OFF_DUTY
   SLEEPER_BERTH
   DRIVING
@@ -1850,15 +2401,16 @@ enum DutyStatus {
   PERSONAL_CONVEYANCE
 }
 
+"""v2: a clock is null when the vendor did not report it; never 0 for unknown."""
 type HOSData {
   driverId: String!
   driverName: String
   dutyStatus: DutyStatus!
-  hoursDriven: Float!
-  driveRemainingHours: Float!
-  shiftRemainingHours: Float!
-  cycleRemainingHours: Float!
-  timeUntilBreakHours: Float!
+  hoursDriven: Float
+  driveRemainingHours: Float
+  shiftRemainingHours: Float
+  cycleRemainingHours: Float
+  timeUntilBreakHours: Float
   """samsara_eld or manual_override."""
   dataSource: String!
   syncedAt: Time
@@ -1869,6 +2421,19 @@ type HOSData {
   cacheAgeSeconds: Int
   """Set when stale: why the fresh fetch failed."""
   error: String
+  """v2: why a value is missing or odd, e.g. "driver app disconnected", "no clocks
+  reported"; null when there is nothing to say."""
+  note: String
+  """v2: how long the driver has been in violation, in hours, as the vendor reports
+  it; null when none is reported."""
+  cycleViolationHours: Float
+  shiftDrivingViolationHours: Float
+  """v2: set while a manual override is served."""
+  overriddenBy: User
+  overriddenAt: Time
+  overrideReason: String
+  """v2: when the override stops being served (the vendor's data is served again)."""
+  overrideExpiresAt: Time
 }
 
 type Driver {
@@ -1907,6 +2472,8 @@ type Load {
   totalMiles: Float
   dataSource: String!
   syncedAt: Time!
+  """False once the load left the vendor's active list."""
+  active: Boolean!
 }
 
 type FuelStation {
@@ -1965,6 +2532,12 @@ input CredentialsInput {
   apiSecret: String
 }
 
+"""v2"""
+input UpdateUserInput {
+  role: Role
+  isActive: Boolean
+}
+
 input CreateUserInput {
   email: String!
   password: String!
@@ -1984,6 +2557,10 @@ input HOSOverrideInput {
   shiftRemainingHours: Float!
   cycleRemainingHours: Float!
   timeUntilBreakHours: Float!
+  """v2: why the vendor's data is overridden (shown to every dispatcher); 1..500 characters."""
+  reason: String
+  """v2: when the override ends by itself; null = until cleared. At most 14 days ahead."""
+  expiresAt: Time
 }
 
 type Query {
@@ -1997,6 +2574,15 @@ type Query {
   syncStats(integrationId: ID!, since: Time): SyncStats!
   """Newest first; ADMIN and SUPER_ADMIN only."""
   alerts(limit: Int = 50, offset: Int = 0): [Alert!]!
+  """v2: ADMIN and SUPER_ADMIN only. Firing alerts whose incident is still open
+  (resolvedAt null), newest first, optionally of one integration."""
+  openAlerts(integrationId: ID): [Alert!]!
+  """v2: the sync log explorer. Syncs of the caller's tenant, newest first; first
+  1..500 (default 50); after = an endCursor from an earlier page. Keyset pagination:
+  a page never repeats or skips a sync because newer ones were written meanwhile."""
+  syncLogs(filter: SyncLogFilter, first: Int = 50, after: String): SyncLogConnection!
+  """v2: null (or NOT_FOUND) when there is no such sync in the caller's tenant."""
+  syncLog(id: ID!): SyncLog
   drivers: [Driver!]!
   """Manual override, else a cache younger than 5 minutes, else the vendor (through the
   resilience policies), else the stale cache flagged stale; NOT_FOUND when none exists."""
@@ -2021,6 +2607,31 @@ type Mutation {
   syncIntegration(id: ID!): SyncLog!
   overrideDriverHOS(driverId: String!, input: HOSOverrideInput!): HOSData!
   clearDriverHOSOverride(driverId: String!): HOSData!
+
+  """v2, ADMIN: calls the vendor once with these credentials and stores nothing: the
+  add-integration and rotate-key forms test before they save. Same result shape and
+  messages as testIntegration; the secret never appears in the answer or in logs."""
+  testCredentials(vendor: Vendor!, credentials: CredentialsInput!): ConnectionTestResult!
+  """v2, ADMIN: no alert email about this integration before ` + "`" + `until` + "`" + `; null unmutes."""
+  muteIntegrationAlerts(id: ID!, until: Time): Integration!
+  """v2, ADMIN of the user's tenant: role and activation."""
+  updateUser(id: ID!, input: UpdateUserInput!): User!
+  """v2, ADMIN of the user's tenant: true. The syncs the user triggered stay, with
+  triggeredBy null. A user of another tenant, or an unknown id: NOT_FOUND."""
+  deleteUser(id: ID!): Boolean!
+  """v2, ADMIN: creates an active user with no password yet and a one-time link to
+  set one; the email must be unused (CONFLICT)."""
+  inviteUser(email: String!, role: Role!): Invitation!
+  """v2, ADMIN: a one-time link for a user of the tenant to set a new password. The old
+  password keeps working until the link is used; an older unused link stops working."""
+  resetUserPassword(id: ID!): Invitation!
+  """v2, no token needed: sets the password of the link's user, uses up the link and
+  signs the user in. A used, expired or unknown token answers BAD_USER_INPUT with one
+  message for all three; it counts toward the login throttle of nobody."""
+  setPassword(token: String!, newPassword: String!): AuthPayload!
+  """v2, any signed-in user: a wrong current password answers BAD_USER_INPUT. Returns a
+  fresh token; the user's other tokens stop working within 15 seconds."""
+  changePassword(currentPassword: String!, newPassword: String!): AuthPayload!
 }
 
 type Subscription {
@@ -2067,6 +2678,8 @@ func (ec *executionContext) childFields_Alert(ctx context.Context, field graphql
 		return ec.fieldContext_Alert_lastError(ctx, field)
 	case "resolvedAt":
 		return ec.fieldContext_Alert_resolvedAt(ctx, field)
+	case "muted":
+		return ec.fieldContext_Alert_muted(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Alert", field.Name)
 }
@@ -2179,6 +2792,20 @@ func (ec *executionContext) childFields_HOSData(ctx context.Context, field graph
 		return ec.fieldContext_HOSData_cacheAgeSeconds(ctx, field)
 	case "error":
 		return ec.fieldContext_HOSData_error(ctx, field)
+	case "note":
+		return ec.fieldContext_HOSData_note(ctx, field)
+	case "cycleViolationHours":
+		return ec.fieldContext_HOSData_cycleViolationHours(ctx, field)
+	case "shiftDrivingViolationHours":
+		return ec.fieldContext_HOSData_shiftDrivingViolationHours(ctx, field)
+	case "overriddenBy":
+		return ec.fieldContext_HOSData_overriddenBy(ctx, field)
+	case "overriddenAt":
+		return ec.fieldContext_HOSData_overriddenAt(ctx, field)
+	case "overrideReason":
+		return ec.fieldContext_HOSData_overrideReason(ctx, field)
+	case "overrideExpiresAt":
+		return ec.fieldContext_HOSData_overrideExpiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HOSData", field.Name)
 }
@@ -2221,8 +2848,30 @@ func (ec *executionContext) childFields_Integration(ctx context.Context, field g
 		return ec.fieldContext_Integration_stats(ctx, field)
 	case "tenantId":
 		return ec.fieldContext_Integration_tenantId(ctx, field)
+	case "state":
+		return ec.fieldContext_Integration_state(ctx, field)
+	case "stateReason":
+		return ec.fieldContext_Integration_stateReason(ctx, field)
+	case "alertsMutedUntil":
+		return ec.fieldContext_Integration_alertsMutedUntil(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_Integration_createdBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Integration", field.Name)
+}
+
+func (ec *executionContext) childFields_Invitation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_Invitation_user(ctx, field)
+	case "url":
+		return ec.fieldContext_Invitation_url(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Invitation_expiresAt(ctx, field)
+	case "emailed":
+		return ec.fieldContext_Invitation_emailed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Invitation", field.Name)
 }
 
 func (ec *executionContext) childFields_Load(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2269,6 +2918,16 @@ func (ec *executionContext) childFields_Location(ctx context.Context, field grap
 		return ec.fieldContext_Location_longitude(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Location", field.Name)
+}
+
+func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hasNextPage":
+		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+	case "endCursor":
+		return ec.fieldContext_PageInfo_endCursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
 func (ec *executionContext) childFields_SyncEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2329,8 +2988,34 @@ func (ec *executionContext) childFields_SyncLog(ctx context.Context, field graph
 		return ec.fieldContext_SyncLog_integrationId(ctx, field)
 	case "errorClass":
 		return ec.fieldContext_SyncLog_errorClass(ctx, field)
+	case "triggeredBy":
+		return ec.fieldContext_SyncLog_triggeredBy(ctx, field)
+	case "tries":
+		return ec.fieldContext_SyncLog_tries(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SyncLog", field.Name)
+}
+
+func (ec *executionContext) childFields_SyncLogConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SyncLogConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SyncLogConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SyncLogConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SyncLogConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SyncLogEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_SyncLogEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_SyncLogEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SyncLogEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_SyncStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2353,6 +3038,28 @@ func (ec *executionContext) childFields_SyncStats(ctx context.Context, field gra
 		return ec.fieldContext_SyncStats_lastFailureAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SyncStats", field.Name)
+}
+
+func (ec *executionContext) childFields_SyncTry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "call":
+		return ec.fieldContext_SyncTry_call(ctx, field)
+	case "attempt":
+		return ec.fieldContext_SyncTry_attempt(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_SyncTry_startedAt(ctx, field)
+	case "durationMs":
+		return ec.fieldContext_SyncTry_durationMs(ctx, field)
+	case "httpStatus":
+		return ec.fieldContext_SyncTry_httpStatus(ctx, field)
+	case "errorClass":
+		return ec.fieldContext_SyncTry_errorClass(ctx, field)
+	case "error":
+		return ec.fieldContext_SyncTry_error(ctx, field)
+	case "retryInMs":
+		return ec.fieldContext_SyncTry_retryInMs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SyncTry", field.Name)
 }
 
 func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2383,6 +3090,10 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_createdAt(ctx, field)
 	case "tenantId":
 		return ec.fieldContext_User_tenantId(ctx, field)
+	case "lastLoginAt":
+		return ec.fieldContext_User_lastLoginAt(ctx, field)
+	case "invitationPending":
+		return ec.fieldContext_User_invitationPending(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -2573,6 +3284,28 @@ func (ec *executionContext) field_Integration_stats_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "currentPassword",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["currentPassword"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "newPassword",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["newPassword"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_clearDriverHOSOverride_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2643,6 +3376,42 @@ func (ec *executionContext) field_Mutation_deleteIntegration_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_inviteUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "role",
+		func(ctx context.Context, v any) (model.Role, error) {
+			return ec.unmarshalNRole2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐRole(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["role"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2662,6 +3431,28 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["password"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_muteIntegrationAlerts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "until",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["until"] = arg1
 	return args, nil
 }
 
@@ -2687,6 +3478,42 @@ func (ec *executionContext) field_Mutation_overrideDriverHOS_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_resetUserPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "newPassword",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["newPassword"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_syncIntegration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2698,6 +3525,28 @@ func (ec *executionContext) field_Mutation_syncIntegration_args(ctx context.Cont
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_testCredentials_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "vendor",
+		func(ctx context.Context, v any) (model.Vendor, error) {
+			return ec.unmarshalNVendor2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐVendor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["vendor"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "credentials",
+		func(ctx context.Context, v any) (model.CredentialsInput, error) {
+			return ec.unmarshalNCredentialsInput2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐCredentialsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["credentials"] = arg1
 	return args, nil
 }
 
@@ -2729,6 +3578,28 @@ func (ec *executionContext) field_Mutation_updateIntegration_args(ctx context.Co
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateIntegrationInput, error) {
 			return ec.unmarshalNUpdateIntegrationInput2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐUpdateIntegrationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateUserInput, error) {
+			return ec.unmarshalNUpdateUserInput2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐUpdateUserInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2853,6 +3724,20 @@ func (ec *executionContext) field_Query_loads_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_openAlerts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "integrationId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["integrationId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_syncHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2888,6 +3773,50 @@ func (ec *executionContext) field_Query_syncHistory_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["status"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_syncLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_syncLogs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.SyncLogFilter, error) {
+			return ec.unmarshalOSyncLogFilter2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncLogFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -3375,6 +4304,29 @@ func (ec *executionContext) _Alert_resolvedAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Alert_resolvedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Alert", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Alert_muted(ctx context.Context, field graphql.CollectedField, obj *model.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_muted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Muted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_muted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _AuthPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
@@ -4097,11 +5049,11 @@ func (ec *executionContext) _HOSData_hoursDriven(ctx context.Context, field grap
 			return obj.HoursDriven, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_HOSData_hoursDriven(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4120,11 +5072,11 @@ func (ec *executionContext) _HOSData_driveRemainingHours(ctx context.Context, fi
 			return obj.DriveRemainingHours, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_HOSData_driveRemainingHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4143,11 +5095,11 @@ func (ec *executionContext) _HOSData_shiftRemainingHours(ctx context.Context, fi
 			return obj.ShiftRemainingHours, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_HOSData_shiftRemainingHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4166,11 +5118,11 @@ func (ec *executionContext) _HOSData_cycleRemainingHours(ctx context.Context, fi
 			return obj.CycleRemainingHours, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_HOSData_cycleRemainingHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4189,11 +5141,11 @@ func (ec *executionContext) _HOSData_timeUntilBreakHours(ctx context.Context, fi
 			return obj.TimeUntilBreakHours, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_HOSData_timeUntilBreakHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4336,6 +5288,176 @@ func (ec *executionContext) _HOSData_error(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_HOSData_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("HOSData", field, false, false, "String")
+}
+
+func (ec *executionContext) _HOSData_note(ctx context.Context, field graphql.CollectedField, obj *model.HOSData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HOSData_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HOSData_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HOSData", field, false, false, "String")
+}
+
+func (ec *executionContext) _HOSData_cycleViolationHours(ctx context.Context, field graphql.CollectedField, obj *model.HOSData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HOSData_cycleViolationHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CycleViolationHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HOSData_cycleViolationHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HOSData", field, false, false, "Float")
+}
+
+func (ec *executionContext) _HOSData_shiftDrivingViolationHours(ctx context.Context, field graphql.CollectedField, obj *model.HOSData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HOSData_shiftDrivingViolationHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShiftDrivingViolationHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HOSData_shiftDrivingViolationHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HOSData", field, false, false, "Float")
+}
+
+func (ec *executionContext) _HOSData_overriddenBy(ctx context.Context, field graphql.CollectedField, obj *model.HOSData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HOSData_overriddenBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OverriddenBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HOSData_overriddenBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HOSData",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HOSData_overriddenAt(ctx context.Context, field graphql.CollectedField, obj *model.HOSData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HOSData_overriddenAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OverriddenAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HOSData_overriddenAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HOSData", field, false, false, "Time")
+}
+
+func (ec *executionContext) _HOSData_overrideReason(ctx context.Context, field graphql.CollectedField, obj *model.HOSData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HOSData_overrideReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OverrideReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HOSData_overrideReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HOSData", field, false, false, "String")
+}
+
+func (ec *executionContext) _HOSData_overrideExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.HOSData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HOSData_overrideExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OverrideExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HOSData_overrideExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HOSData", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Integration_id(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -4792,6 +5914,208 @@ func (ec *executionContext) _Integration_tenantId(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Integration_tenantId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Integration", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Integration_state(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.IntegrationState) graphql.Marshaler {
+			return ec.marshalNIntegrationState2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐIntegrationState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Integration", field, false, false, "IntegrationState")
+}
+
+func (ec *executionContext) _Integration_stateReason(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_stateReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StateReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_stateReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Integration", field, false, false, "String")
+}
+
+func (ec *executionContext) _Integration_alertsMutedUntil(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_alertsMutedUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AlertsMutedUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_alertsMutedUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Integration", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Integration_createdBy(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Integration",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Invitation_user(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Invitation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Invitation_url(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Invitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Invitation_emailed(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_emailed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Emailed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_emailed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Load_loadId(ctx context.Context, field graphql.CollectedField, obj *model.Load) (ret graphql.Marshaler) {
@@ -5643,6 +6967,404 @@ func (ec *executionContext) fieldContext_Mutation_clearDriverHOSOverride(ctx con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_testCredentials(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_testCredentials(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TestCredentials(ctx, fc.Args["vendor"].(model.Vendor), fc.Args["credentials"].(model.CredentialsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConnectionTestResult) graphql.Marshaler {
+			return ec.marshalNConnectionTestResult2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐConnectionTestResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_testCredentials(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectionTestResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_testCredentials_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_muteIntegrationAlerts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_muteIntegrationAlerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MuteIntegrationAlerts(ctx, fc.Args["id"].(string), fc.Args["until"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Integration) graphql.Marshaler {
+			return ec.marshalNIntegration2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐIntegration(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_muteIntegrationAlerts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Integration(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_muteIntegrationAlerts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateUser(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateUserInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteUser(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_inviteUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_inviteUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().InviteUser(ctx, fc.Args["email"].(string), fc.Args["role"].(model.Role))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐInvitation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_inviteUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_inviteUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resetUserPassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resetUserPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResetUserPassword(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐInvitation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resetUserPassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resetUserPassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setPassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetPassword(ctx, fc.Args["token"].(string), fc.Args["newPassword"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setPassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setPassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changePassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangePassword(ctx, fc.Args["currentPassword"].(string), fc.Args["newPassword"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changePassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasNextPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_endCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5941,6 +7663,138 @@ func (ec *executionContext) fieldContext_Query_alerts(ctx context.Context, field
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_alerts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_openAlerts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_openAlerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().OpenAlerts(ctx, fc.Args["integrationId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Alert) graphql.Marshaler {
+			return ec.marshalNAlert2ᚕᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐAlertᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_openAlerts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Alert(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_openAlerts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_syncLogs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_syncLogs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SyncLogs(ctx, fc.Args["filter"].(*model.SyncLogFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncLogConnection) graphql.Marshaler {
+			return ec.marshalNSyncLogConnection2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncLogConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_syncLogs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncLogConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_syncLogs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_syncLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_syncLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SyncLog(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncLog) graphql.Marshaler {
+			return ec.marshalOSyncLog2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncLog(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_syncLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncLog(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_syncLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6868,6 +8722,212 @@ func (ec *executionContext) fieldContext_SyncLog_errorClass(_ context.Context, f
 	return graphql.NewScalarFieldContext("SyncLog", field, false, false, "String")
 }
 
+func (ec *executionContext) _SyncLog_triggeredBy(ctx context.Context, field graphql.CollectedField, obj *model.SyncLog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncLog_triggeredBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TriggeredBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncLog_triggeredBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncLog",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncLog_tries(ctx context.Context, field graphql.CollectedField, obj *model.SyncLog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncLog_tries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SyncTry) graphql.Marshaler {
+			return ec.marshalNSyncTry2ᚕᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncTryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncLog_tries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncLog",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncTry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncLogConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SyncLogConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncLogConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SyncLogEdge) graphql.Marshaler {
+			return ec.marshalNSyncLogEdge2ᚕᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncLogEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncLogConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncLogConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncLogEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncLogConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SyncLogConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncLogConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncLogConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncLogConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncLogConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SyncLogConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncLogConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncLogConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncLogConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SyncLogEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SyncLogEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncLogEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncLog) graphql.Marshaler {
+			return ec.marshalNSyncLog2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncLog(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncLogEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncLogEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncLog(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncLogEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SyncLogEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncLogEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncLogEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncLogEdge", field, false, false, "String")
+}
+
 func (ec *executionContext) _SyncStats_totalSyncs(ctx context.Context, field graphql.CollectedField, obj *model.SyncStats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7050,6 +9110,190 @@ func (ec *executionContext) _SyncStats_lastFailureAt(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_SyncStats_lastFailureAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SyncStats", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SyncTry_call(ctx context.Context, field graphql.CollectedField, obj *model.SyncTry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncTry_call(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Call, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncTry_call(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncTry", field, false, false, "String")
+}
+
+func (ec *executionContext) _SyncTry_attempt(ctx context.Context, field graphql.CollectedField, obj *model.SyncTry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncTry_attempt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncTry_attempt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncTry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SyncTry_startedAt(ctx context.Context, field graphql.CollectedField, obj *model.SyncTry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncTry_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncTry_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncTry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SyncTry_durationMs(ctx context.Context, field graphql.CollectedField, obj *model.SyncTry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncTry_durationMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DurationMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncTry_durationMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncTry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SyncTry_httpStatus(ctx context.Context, field graphql.CollectedField, obj *model.SyncTry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncTry_httpStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HTTPStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncTry_httpStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncTry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SyncTry_errorClass(ctx context.Context, field graphql.CollectedField, obj *model.SyncTry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncTry_errorClass(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorClass, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncTry_errorClass(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncTry", field, false, false, "String")
+}
+
+func (ec *executionContext) _SyncTry_error(ctx context.Context, field graphql.CollectedField, obj *model.SyncTry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncTry_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncTry_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncTry", field, false, false, "String")
+}
+
+func (ec *executionContext) _SyncTry_retryInMs(ctx context.Context, field graphql.CollectedField, obj *model.SyncTry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncTry_retryInMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetryInMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncTry_retryInMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncTry", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Tenant_id(ctx context.Context, field graphql.CollectedField, obj *model.Tenant) (ret graphql.Marshaler) {
@@ -7289,6 +9533,52 @@ func (ec *executionContext) _User_tenantId(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_User_tenantId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "ID")
+}
+
+func (ec *executionContext) _User_lastLoginAt(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_lastLoginAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastLoginAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_lastLoginAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
+}
+
+func (ec *executionContext) _User_invitationPending(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_invitationPending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InvitationPending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_invitationPending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Weather_latitude(ctx context.Context, field graphql.CollectedField, obj *model.Weather) (ret graphql.Marshaler) {
@@ -8870,7 +11160,7 @@ func (ec *executionContext) unmarshalInputHOSOverrideInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"dutyStatus", "hoursDriven", "driveRemainingHours", "shiftRemainingHours", "cycleRemainingHours", "timeUntilBreakHours"}
+	fieldsInOrder := [...]string{"dutyStatus", "hoursDriven", "driveRemainingHours", "shiftRemainingHours", "cycleRemainingHours", "timeUntilBreakHours", "reason", "expiresAt"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -8919,6 +11209,20 @@ func (ec *executionContext) unmarshalInputHOSOverrideInput(ctx context.Context, 
 				return it, err
 			}
 			it.TimeUntilBreakHours = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "expiresAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
 		}
 	}
 	return it, nil
@@ -8933,6 +11237,90 @@ func (ec *executionContext) unmarshalInputHOSOverrideInput(ctx context.Context, 
 func UnmarshalHOSOverrideInput(ctx context.Context, raw any) (model.HOSOverrideInput, error) {
 	var out model.HOSOverrideInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "HOSOverrideInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSyncLogFilter(ctx context.Context, obj any) (model.SyncLogFilter, error) {
+	var it model.SyncLogFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"integrationIds", "vendors", "statuses", "triggers", "errorClasses", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "integrationIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("integrationIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IntegrationIds = data
+		case "vendors":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("vendors"))
+			data, err := ec.unmarshalOVendor2ᚕgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐVendorᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Vendors = data
+		case "statuses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statuses"))
+			data, err := ec.unmarshalOSyncStatus2ᚕgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statuses = data
+		case "triggers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggers"))
+			data, err := ec.unmarshalOSyncTrigger2ᚕgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncTriggerᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Triggers = data
+		case "errorClasses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorClasses"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorClasses = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSyncLogFilter unmarshals raw into the SyncLogFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSyncLogFilter(ctx context.Context, raw any) (model.SyncLogFilter, error) {
+	var out model.SyncLogFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SyncLogFilter", raw, &out)
 	return out, err
 }
 
@@ -9010,6 +11398,55 @@ func (ec *executionContext) unmarshalInputUpdateIntegrationInput(ctx context.Con
 func UnmarshalUpdateIntegrationInput(ctx context.Context, raw any) (model.UpdateIntegrationInput, error) {
 	var out model.UpdateIntegrationInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateIntegrationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateUserInput(ctx context.Context, obj any) (model.UpdateUserInput, error) {
+	var it model.UpdateUserInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"role", "isActive"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalORole2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		case "isActive":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isActive"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsActive = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateUserInput unmarshals raw into the UpdateUserInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateUserInput(ctx context.Context, raw any) (model.UpdateUserInput, error) {
+	var out model.UpdateUserInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateUserInput", raw, &out)
 	return out, err
 }
 
@@ -9106,6 +11543,11 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 		case "resolvedAt":
 			out.Values[i] = ec._Alert_resolvedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "muted":
+			out.Values[i] = ec._Alert_muted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
@@ -9400,27 +11842,27 @@ func (ec *executionContext) _HOSData(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "hoursDriven":
 			out.Values[i] = ec._HOSData_hoursDriven(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "driveRemainingHours":
 			out.Values[i] = ec._HOSData_driveRemainingHours(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "shiftRemainingHours":
 			out.Values[i] = ec._HOSData_shiftRemainingHours(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "cycleRemainingHours":
 			out.Values[i] = ec._HOSData_cycleRemainingHours(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "timeUntilBreakHours":
 			out.Values[i] = ec._HOSData_timeUntilBreakHours(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "dataSource":
@@ -9450,6 +11892,41 @@ func (ec *executionContext) _HOSData(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "error":
 			out.Values[i] = ec._HOSData_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._HOSData_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cycleViolationHours":
+			out.Values[i] = ec._HOSData_cycleViolationHours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "shiftDrivingViolationHours":
+			out.Values[i] = ec._HOSData_shiftDrivingViolationHours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "overriddenBy":
+			out.Values[i] = ec._HOSData_overriddenBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "overriddenAt":
+			out.Values[i] = ec._HOSData_overriddenAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "overrideReason":
+			out.Values[i] = ec._HOSData_overrideReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "overrideExpiresAt":
+			out.Values[i] = ec._HOSData_overrideExpiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -9572,6 +12049,74 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._Integration_tenantId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._Integration_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stateReason":
+			out.Values[i] = ec._Integration_stateReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "alertsMutedUntil":
+			out.Values[i] = ec._Integration_alertsMutedUntil(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdBy":
+			out.Values[i] = ec._Integration_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var invitationImplementors = []string{"Invitation"}
+
+func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *model.Invitation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, invitationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Invitation")
+		case "user":
+			out.Values[i] = ec._Invitation_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._Invitation_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._Invitation_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "emailed":
+			out.Values[i] = ec._Invitation_emailed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9820,6 +12365,100 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "testCredentials":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_testCredentials(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "muteIntegrationAlerts":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_muteIntegrationAlerts(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inviteUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_inviteUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetUserPassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resetUserPassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setPassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setPassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changePassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changePassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pageInfoImplementors = []string{"PageInfo"}
+
+func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PageInfo")
+		case "hasNextPage":
+			out.Values[i] = ec._PageInfo_hasNextPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endCursor":
+			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9903,6 +12542,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_alerts(ctx, field)
+				})
+		case "openAlerts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_openAlerts(ctx, field)
+				})
+		case "syncLogs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_syncLogs(ctx, field)
+				})
+		case "syncLog":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_syncLog(ctx, field)
 				})
 		case "drivers":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -10150,6 +12807,97 @@ func (ec *executionContext) _SyncLog(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "triggeredBy":
+			out.Values[i] = ec._SyncLog_triggeredBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tries":
+			out.Values[i] = ec._SyncLog_tries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var syncLogConnectionImplementors = []string{"SyncLogConnection"}
+
+func (ec *executionContext) _SyncLogConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SyncLogConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, syncLogConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SyncLogConnection")
+		case "edges":
+			out.Values[i] = ec._SyncLogConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SyncLogConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._SyncLogConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var syncLogEdgeImplementors = []string{"SyncLogEdge"}
+
+func (ec *executionContext) _SyncLogEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SyncLogEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, syncLogEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SyncLogEdge")
+		case "node":
+			out.Values[i] = ec._SyncLogEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._SyncLogEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10215,6 +12963,74 @@ func (ec *executionContext) _SyncStats(ctx context.Context, sel ast.SelectionSet
 			}
 		case "lastFailureAt":
 			out.Values[i] = ec._SyncStats_lastFailureAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var syncTryImplementors = []string{"SyncTry"}
+
+func (ec *executionContext) _SyncTry(ctx context.Context, sel ast.SelectionSet, obj *model.SyncTry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, syncTryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SyncTry")
+		case "call":
+			out.Values[i] = ec._SyncTry_call(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attempt":
+			out.Values[i] = ec._SyncTry_attempt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startedAt":
+			out.Values[i] = ec._SyncTry_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "durationMs":
+			out.Values[i] = ec._SyncTry_durationMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "httpStatus":
+			out.Values[i] = ec._SyncTry_httpStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errorClass":
+			out.Values[i] = ec._SyncTry_errorClass(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._SyncTry_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "retryInMs":
+			out.Values[i] = ec._SyncTry_retryInMs(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -10322,6 +13138,16 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "tenantId":
 			out.Values[i] = ec._User_tenantId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastLoginAt":
+			out.Values[i] = ec._User_lastLoginAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "invitationPending":
+			out.Values[i] = ec._User_invitationPending(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -10881,6 +13707,11 @@ func (ec *executionContext) unmarshalNCreateUserInput2githubᚗcomᚋsallyhqᚋs
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCredentialsInput2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐCredentialsInput(ctx context.Context, v any) (model.CredentialsInput, error) {
+	res, err := ec.unmarshalInputCredentialsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCredentialsInput2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐCredentialsInput(ctx context.Context, v any) (*model.CredentialsInput, error) {
 	res, err := ec.unmarshalInputCredentialsInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -11023,6 +13854,16 @@ func (ec *executionContext) marshalNIntegration2ᚖgithubᚗcomᚋsallyhqᚋsall
 	return ec._Integration(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNIntegrationState2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐIntegrationState(ctx context.Context, v any) (model.IntegrationState, error) {
+	var res model.IntegrationState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIntegrationState2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐIntegrationState(ctx context.Context, sel ast.SelectionSet, v model.IntegrationState) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNIntegrationType2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐIntegrationType(ctx context.Context, v any) (model.IntegrationType, error) {
 	var res model.IntegrationType
 	err := res.UnmarshalGQL(v)
@@ -11031,6 +13872,14 @@ func (ec *executionContext) unmarshalNIntegrationType2githubᚗcomᚋsallyhqᚋs
 
 func (ec *executionContext) marshalNIntegrationType2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐIntegrationType(ctx context.Context, sel ast.SelectionSet, v model.IntegrationType) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNInvitation2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *model.Invitation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Invitation!")
+		return graphql.Null
+	}
+	return ec._Invitation(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNLoad2ᚕᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐLoadᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Load) graphql.Marshaler {
@@ -11073,6 +13922,14 @@ func (ec *executionContext) marshalNLocation2ᚖgithubᚗcomᚋsallyhqᚋsally�
 		return graphql.Null
 	}
 	return ec._Location(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PageInfo!")
+		return graphql.Null
+	}
+	return ec._PageInfo(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
@@ -11170,6 +14027,38 @@ func (ec *executionContext) marshalNSyncLog2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋ
 	return ec._SyncLog(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSyncLogConnection2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncLogConnection(ctx context.Context, sel ast.SelectionSet, v *model.SyncLogConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SyncLogConnection!")
+		return graphql.Null
+	}
+	return ec._SyncLogConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSyncLogEdge2ᚕᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncLogEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SyncLogEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSyncLogEdge2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncLogEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSyncLogEdge2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncLogEdge(ctx context.Context, sel ast.SelectionSet, v *model.SyncLogEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SyncLogEdge!")
+		return graphql.Null
+	}
+	return ec._SyncLogEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNSyncStats2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncStats(ctx context.Context, sel ast.SelectionSet, v *model.SyncStats) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SyncStats!")
@@ -11196,6 +14085,30 @@ func (ec *executionContext) unmarshalNSyncTrigger2githubᚗcomᚋsallyhqᚋsally
 
 func (ec *executionContext) marshalNSyncTrigger2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncTrigger(ctx context.Context, sel ast.SelectionSet, v model.SyncTrigger) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNSyncTry2ᚕᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncTryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SyncTry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSyncTry2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncTry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSyncTry2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncTry(ctx context.Context, sel ast.SelectionSet, v *model.SyncTry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SyncTry!")
+		return graphql.Null
+	}
+	return ec._SyncTry(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSyncType2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncType(ctx context.Context, v any) (model.SyncType, error) {
@@ -11248,6 +14161,11 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 
 func (ec *executionContext) unmarshalNUpdateIntegrationInput2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐUpdateIntegrationInput(ctx context.Context, v any) (model.UpdateIntegrationInput, error) {
 	res, err := ec.unmarshalInputUpdateIntegrationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateUserInput2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐUpdateUserInput(ctx context.Context, v any) (model.UpdateUserInput, error) {
+	res, err := ec.unmarshalInputUpdateUserInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -11497,6 +14415,41 @@ func (ec *executionContext) marshalOHOSData2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋ
 	return ec._HOSData(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -11556,6 +14509,57 @@ func (ec *executionContext) marshalOLoadStatus2ᚖgithubᚗcomᚋsallyhqᚋsally
 	return v
 }
 
+func (ec *executionContext) unmarshalORole2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (*model.Role, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.Role)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORole2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐRole(ctx context.Context, sel ast.SelectionSet, v *model.Role) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -11581,6 +14585,50 @@ func (ec *executionContext) marshalOSyncLog2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋ
 	return ec._SyncLog(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOSyncLogFilter2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncLogFilter(ctx context.Context, v any) (*model.SyncLogFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSyncLogFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSyncStatus2ᚕgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncStatusᚄ(ctx context.Context, v any) ([]model.SyncStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.SyncStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSyncStatus2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSyncStatus2ᚕgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SyncStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSyncStatus2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOSyncStatus2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncStatus(ctx context.Context, v any) (*model.SyncStatus, error) {
 	if v == nil {
 		return nil, nil
@@ -11595,6 +14643,42 @@ func (ec *executionContext) marshalOSyncStatus2ᚖgithubᚗcomᚋsallyhqᚋsally
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOSyncTrigger2ᚕgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncTriggerᚄ(ctx context.Context, v any) ([]model.SyncTrigger, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.SyncTrigger, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSyncTrigger2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncTrigger(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSyncTrigger2ᚕgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncTriggerᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SyncTrigger) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSyncTrigger2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncTrigger(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
@@ -11613,6 +14697,49 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := model.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v *model.User) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOVendor2ᚕgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐVendorᚄ(ctx context.Context, v any) ([]model.Vendor, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.Vendor, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNVendor2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐVendor(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOVendor2ᚕgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐVendorᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Vendor) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVendor2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐVendor(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -26,10 +26,14 @@ type Alert struct {
 	CreatedAt        time.Time   `json:"createdAt"`
 	SentAt           *time.Time  `json:"sentAt,omitempty"`
 	IntegrationID    *string     `json:"integrationId,omitempty"`
-	// failure, stale or recovery: the rule that raised it.
-	Kind       string     `json:"kind"`
-	LastError  *string    `json:"lastError,omitempty"`
+	// failure, stale, credentials or recovery: the rule that raised it.
+	Kind      string  `json:"kind"`
+	LastError *string `json:"lastError,omitempty"`
+	// When the incident this alert opened was closed (by a recovery); null while open.
 	ResolvedAt *time.Time `json:"resolvedAt,omitempty"`
+	// v2: true when the integration's alerts were muted (status MUTED): recorded, listed
+	//   and published, not emailed.
+	Muted bool `json:"muted"`
 }
 
 type AuthPayload struct {
@@ -100,15 +104,16 @@ type FuelStation struct {
 	DataSource     string     `json:"dataSource"`
 }
 
+// v2: a clock is null when the vendor did not report it; never 0 for unknown.
 type HOSData struct {
 	DriverID            string     `json:"driverId"`
 	DriverName          *string    `json:"driverName,omitempty"`
 	DutyStatus          DutyStatus `json:"dutyStatus"`
-	HoursDriven         float64    `json:"hoursDriven"`
-	DriveRemainingHours float64    `json:"driveRemainingHours"`
-	ShiftRemainingHours float64    `json:"shiftRemainingHours"`
-	CycleRemainingHours float64    `json:"cycleRemainingHours"`
-	TimeUntilBreakHours float64    `json:"timeUntilBreakHours"`
+	HoursDriven         *float64   `json:"hoursDriven,omitempty"`
+	DriveRemainingHours *float64   `json:"driveRemainingHours,omitempty"`
+	ShiftRemainingHours *float64   `json:"shiftRemainingHours,omitempty"`
+	CycleRemainingHours *float64   `json:"cycleRemainingHours,omitempty"`
+	TimeUntilBreakHours *float64   `json:"timeUntilBreakHours,omitempty"`
 	// samsara_eld or manual_override.
 	DataSource string     `json:"dataSource"`
 	SyncedAt   *time.Time `json:"syncedAt,omitempty"`
@@ -119,6 +124,19 @@ type HOSData struct {
 	CacheAgeSeconds *int `json:"cacheAgeSeconds,omitempty"`
 	// Set when stale: why the fresh fetch failed.
 	Error *string `json:"error,omitempty"`
+	// v2: why a value is missing or odd, e.g. "driver app disconnected", "no clocks
+	//   reported"; null when there is nothing to say.
+	Note *string `json:"note,omitempty"`
+	// v2: how long the driver has been in violation, in hours, as the vendor reports
+	//   it; null when none is reported.
+	CycleViolationHours        *float64 `json:"cycleViolationHours,omitempty"`
+	ShiftDrivingViolationHours *float64 `json:"shiftDrivingViolationHours,omitempty"`
+	// v2: set while a manual override is served.
+	OverriddenBy   *User      `json:"overriddenBy,omitempty"`
+	OverriddenAt   *time.Time `json:"overriddenAt,omitempty"`
+	OverrideReason *string    `json:"overrideReason,omitempty"`
+	// v2: when the override stops being served (the vendor's data is served again).
+	OverrideExpiresAt *time.Time `json:"overrideExpiresAt,omitempty"`
 }
 
 type HOSOverrideInput struct {
@@ -128,6 +146,10 @@ type HOSOverrideInput struct {
 	ShiftRemainingHours float64    `json:"shiftRemainingHours"`
 	CycleRemainingHours float64    `json:"cycleRemainingHours"`
 	TimeUntilBreakHours float64    `json:"timeUntilBreakHours"`
+	// v2: why the vendor's data is overridden (shown to every dispatcher); 1..500 characters.
+	Reason *string `json:"reason,omitempty"`
+	// v2: when the override ends by itself; null = until cleared. At most 14 days ahead.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
 type Integration struct {
@@ -146,7 +168,8 @@ type Integration struct {
 	LastSyncAt            *time.Time   `json:"lastSyncAt,omitempty"`
 	LastSyncStatus        *SyncStatus  `json:"lastSyncStatus,omitempty"`
 	// When the scheduler runs it next: syncIntervalSeconds (plus a little jitter) after the
-	//   last scheduled run, or after creation / re-enabling; null while disabled.
+	//   last scheduled run; v2: now (due at once) after creation, re-enabling and a change of
+	//   credentials; null while PAUSED or NEEDS_CREDENTIALS.
 	NextSyncAt *time.Time `json:"nextSyncAt,omitempty"`
 	CreatedAt  time.Time  `json:"createdAt"`
 	UpdatedAt  time.Time  `json:"updatedAt"`
@@ -154,6 +177,27 @@ type Integration struct {
 	History  []*SyncLog `json:"history"`
 	Stats    *SyncStats `json:"stats"`
 	TenantID string     `json:"tenantId"`
+	// v2
+	State IntegrationState `json:"state"`
+	// v2: why it is PAUSED or NEEDS_CREDENTIALS, in words an admin understands (for
+	//   NEEDS_CREDENTIALS, the vendor's last refusal); null when ACTIVE.
+	StateReason *string `json:"stateReason,omitempty"`
+	// v2: no alert email about this integration is sent before this time (alerts are
+	//   still recorded, listed and published as events); null when not muted.
+	AlertsMutedUntil *time.Time `json:"alertsMutedUntil,omitempty"`
+	// v2: who created it; null for the demo tenant's and when that user was deleted.
+	CreatedBy *User `json:"createdBy,omitempty"`
+}
+
+// v2: a one-time link to set a password. The url is returned only to the ADMIN who
+// asked for it, once; it is also emailed to the user when SMTP is configured.
+type Invitation struct {
+	User *User `json:"user"`
+	// PUBLIC_URL + "/#/set-password/" + a random token of at least 128 bits.
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	// True when the link was also handed to the SMTP server for the user.
+	Emailed bool `json:"emailed"`
 }
 
 type Load struct {
@@ -181,6 +225,11 @@ type Location struct {
 }
 
 type Mutation struct {
+}
+
+type PageInfo struct {
+	HasNextPage bool    `json:"hasNextPage"`
+	EndCursor   *string `json:"endCursor,omitempty"`
 }
 
 type Query struct {
@@ -227,9 +276,43 @@ type SyncLog struct {
 	// Why it failed, in words a dispatcher understands; null on success.
 	Error         *string `json:"error,omitempty"`
 	IntegrationID string  `json:"integrationId"`
-	// The resilience class of the failure (auth, rate_limited, unavailable, network,
-	//   timeout, bad_response, circuit_open, interrupted); null on success.
+	// The resilience class of the failure: auth, rate_limited, unavailable, network,
+	//   timeout, bad_response, circuit_open, interrupted; null on success.
 	ErrorClass *string `json:"errorClass,omitempty"`
+	// v2: the user who asked for a MANUAL sync; null for SCHEDULED ones and when that
+	//   user was deleted.
+	TriggeredBy *User `json:"triggeredBy,omitempty"`
+	// v2: every vendor request this sync made, in the order they started (the first 50
+	//   are kept). Empty for a sync that made none (e.g. circuit_open).
+	Tries []*SyncTry `json:"tries"`
+}
+
+// v2: a Relay-style page of syncs, newest first (startedAt, then id).
+type SyncLogConnection struct {
+	Edges    []*SyncLogEdge `json:"edges"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+	// How many syncs match the filter in all.
+	TotalCount int `json:"totalCount"`
+}
+
+type SyncLogEdge struct {
+	Node *SyncLog `json:"node"`
+	// Opaque; pass it as `after` to continue after this sync.
+	Cursor string `json:"cursor"`
+}
+
+// v2: which syncs Query.syncLogs returns; every given field must match (AND), a list
+// matches any of its values (OR).
+type SyncLogFilter struct {
+	IntegrationIds []string      `json:"integrationIds,omitempty"`
+	Vendors        []Vendor      `json:"vendors,omitempty"`
+	Statuses       []SyncStatus  `json:"statuses,omitempty"`
+	Triggers       []SyncTrigger `json:"triggers,omitempty"`
+	ErrorClasses   []string      `json:"errorClasses,omitempty"`
+	// startedAt >= from
+	From *time.Time `json:"from,omitempty"`
+	// startedAt < to
+	To *time.Time `json:"to,omitempty"`
 }
 
 // Over finished syncs (SUCCESS and FAILED) of the integration, since `since` when given.
@@ -244,6 +327,24 @@ type SyncStats struct {
 	P95DurationMs     *float64   `json:"p95DurationMs,omitempty"`
 	LastSuccessAt     *time.Time `json:"lastSuccessAt,omitempty"`
 	LastFailureAt     *time.Time `json:"lastFailureAt,omitempty"`
+}
+
+// v2: one vendor request of a sync.
+type SyncTry struct {
+	// Which call of the sync it belongs to, in words, e.g. "drivers page 2",
+	//   "clocks batch 3 of 10", "loads", "fuel near stop 4".
+	Call string `json:"call"`
+	// 1 for the call's first try, 2 for its first retry, ...
+	Attempt    int       `json:"attempt"`
+	StartedAt  time.Time `json:"startedAt"`
+	DurationMs int       `json:"durationMs"`
+	// The vendor's HTTP status; null when no response came (network error, timeout).
+	HTTPStatus *int `json:"httpStatus,omitempty"`
+	// null when this request succeeded.
+	ErrorClass *string `json:"errorClass,omitempty"`
+	Error      *string `json:"error,omitempty"`
+	// The wait before the next try of the same call, when one followed.
+	RetryInMs *int `json:"retryInMs,omitempty"`
 }
 
 type Tenant struct {
@@ -261,6 +362,12 @@ type UpdateIntegrationInput struct {
 	AlertWindowMinutes    *int              `json:"alertWindowMinutes,omitempty"`
 }
 
+// v2
+type UpdateUserInput struct {
+	Role     *Role `json:"role,omitempty"`
+	IsActive *bool `json:"isActive,omitempty"`
+}
+
 type User struct {
 	ID        string    `json:"id"`
 	Email     string    `json:"email"`
@@ -269,6 +376,10 @@ type User struct {
 	Tenant    *Tenant   `json:"tenant"`
 	CreatedAt time.Time `json:"createdAt"`
 	TenantID  string    `json:"tenantId"`
+	// v2: the last successful login or setPassword; null if never.
+	LastLoginAt *time.Time `json:"lastLoginAt,omitempty"`
+	// v2: true while the user has no password yet (invited, link not used).
+	InvitationPending bool `json:"invitationPending"`
 }
 
 type Weather struct {
@@ -349,17 +460,20 @@ const (
 	AlertStatusPending AlertStatus = "PENDING"
 	AlertStatusSent    AlertStatus = "SENT"
 	AlertStatusFailed  AlertStatus = "FAILED"
+	// v2: raised while the integration's alerts were muted: recorded, never emailed.
+	AlertStatusMuted AlertStatus = "MUTED"
 )
 
 var AllAlertStatus = []AlertStatus{
 	AlertStatusPending,
 	AlertStatusSent,
 	AlertStatusFailed,
+	AlertStatusMuted,
 }
 
 func (e AlertStatus) IsValid() bool {
 	switch e {
-	case AlertStatusPending, AlertStatusSent, AlertStatusFailed:
+	case AlertStatusPending, AlertStatusSent, AlertStatusFailed, AlertStatusMuted:
 		return true
 	}
 	return false
@@ -460,6 +574,8 @@ func (e CircuitState) MarshalJSON() ([]byte, error) {
 type DutyStatus string
 
 const (
+	// v2: the vendor reported no duty status (HOSData.note says why).
+	DutyStatusUnknown            DutyStatus = "UNKNOWN"
 	DutyStatusOffDuty            DutyStatus = "OFF_DUTY"
 	DutyStatusSleeperBerth       DutyStatus = "SLEEPER_BERTH"
 	DutyStatusDriving            DutyStatus = "DRIVING"
@@ -469,6 +585,7 @@ const (
 )
 
 var AllDutyStatus = []DutyStatus{
+	DutyStatusUnknown,
 	DutyStatusOffDuty,
 	DutyStatusSleeperBerth,
 	DutyStatusDriving,
@@ -479,7 +596,7 @@ var AllDutyStatus = []DutyStatus{
 
 func (e DutyStatus) IsValid() bool {
 	switch e {
-	case DutyStatusOffDuty, DutyStatusSleeperBerth, DutyStatusDriving, DutyStatusOnDuty, DutyStatusYardMove, DutyStatusPersonalConveyance:
+	case DutyStatusUnknown, DutyStatusOffDuty, DutyStatusSleeperBerth, DutyStatusDriving, DutyStatusOnDuty, DutyStatusYardMove, DutyStatusPersonalConveyance:
 		return true
 	}
 	return false
@@ -515,6 +632,73 @@ func (e *DutyStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e DutyStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// v2. Derived from enabled and from what the vendor said of the credentials.
+type IntegrationState string
+
+const (
+	// Enabled, and syncing on schedule.
+	IntegrationStateActive IntegrationState = "ACTIVE"
+	// Disabled by a person (enabled: false).
+	IntegrationStatePaused IntegrationState = "PAUSED"
+	// Enabled, but paused by the server: the vendor rejected the credentials (HTTP 401
+	//   or 403) on CREDENTIALS_FAILURES_BEFORE_PAUSE consecutive syncs (default 3). No
+	//   scheduled sync runs and no vendor call is made for it until its credentials change
+	//   (updateIntegration with credentials), which makes it ACTIVE and due at once.
+	//   Its due runs are skipped without a SyncLog; syncIntegration answers BAD_USER_INPUT;
+	//   testIntegration still calls the vendor. Disabling and re-enabling it does not clear
+	//   it (PAUSED while disabled, NEEDS_CREDENTIALS again when re-enabled).
+	IntegrationStateNeedsCredentials IntegrationState = "NEEDS_CREDENTIALS"
+)
+
+var AllIntegrationState = []IntegrationState{
+	IntegrationStateActive,
+	IntegrationStatePaused,
+	IntegrationStateNeedsCredentials,
+}
+
+func (e IntegrationState) IsValid() bool {
+	switch e {
+	case IntegrationStateActive, IntegrationStatePaused, IntegrationStateNeedsCredentials:
+		return true
+	}
+	return false
+}
+
+func (e IntegrationState) String() string {
+	return string(e)
+}
+
+func (e *IntegrationState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = IntegrationState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid IntegrationState", str)
+	}
+	return nil
+}
+
+func (e IntegrationState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *IntegrationState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e IntegrationState) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -707,6 +891,13 @@ const (
 	SyncEventTypeCircuitClosed     SyncEventType = "CIRCUIT_CLOSED"
 	SyncEventTypeAlertRaised       SyncEventType = "ALERT_RAISED"
 	SyncEventTypeAlertResolved     SyncEventType = "ALERT_RESOLVED"
+	// v2: the integration was created, changed (settings, credentials, state, muting) or
+	//   deleted; message says which. Clients refresh it; after a delete, lookups find nothing.
+	SyncEventTypeIntegrationChanged SyncEventType = "INTEGRATION_CHANGED"
+	// v2: this subscriber may have missed events (e.g. the server lost its database
+	//   connection for a while); refetch what is shown. integrationId is the subscription's
+	//   filter, or empty when it has none; integrationName and message say why.
+	SyncEventTypeStreamReset SyncEventType = "STREAM_RESET"
 )
 
 var AllSyncEventType = []SyncEventType{
@@ -719,11 +910,13 @@ var AllSyncEventType = []SyncEventType{
 	SyncEventTypeCircuitClosed,
 	SyncEventTypeAlertRaised,
 	SyncEventTypeAlertResolved,
+	SyncEventTypeIntegrationChanged,
+	SyncEventTypeStreamReset,
 }
 
 func (e SyncEventType) IsValid() bool {
 	switch e {
-	case SyncEventTypeSyncStarted, SyncEventTypeSyncRetrying, SyncEventTypeSyncSucceeded, SyncEventTypeSyncFailed, SyncEventTypeCircuitOpened, SyncEventTypeCircuitHalfOpened, SyncEventTypeCircuitClosed, SyncEventTypeAlertRaised, SyncEventTypeAlertResolved:
+	case SyncEventTypeSyncStarted, SyncEventTypeSyncRetrying, SyncEventTypeSyncSucceeded, SyncEventTypeSyncFailed, SyncEventTypeCircuitOpened, SyncEventTypeCircuitHalfOpened, SyncEventTypeCircuitClosed, SyncEventTypeAlertRaised, SyncEventTypeAlertResolved, SyncEventTypeIntegrationChanged, SyncEventTypeStreamReset:
 		return true
 	}
 	return false
