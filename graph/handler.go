@@ -58,7 +58,6 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(jsonPOST{})
-	srv.AddTransport(transport.POST{}) // what asks for application/graphql-response+json
 	srv.AddTransport(unsupported{})
 	// The schema is the public contract: clients and code generators may introspect it.
 	srv.Use(extension.Introspection{})

@@ -3,36 +3,41 @@ package graph
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// jsonPOST is gqlgen's POST transport for the requests it answers with
-// application/json (the others, which ask for application/graphql-response+json, go
-// to transport.POST itself), with one change: the response's data is written as the
-// executor produced it. transport.POST puts the response through json.Marshal, which
-// scans the data again to compact it; that was a tenth of a history page's CPU.
+// MediaGraphQLResponse is the GraphQL-over-HTTP specification's own response type.
+const MediaGraphQLResponse = "application/graphql-response+json"
+
+// jsonPOST is gqlgen's POST transport made to follow the GraphQL-over-HTTP
+// specification, SHOULDs included, as the contract says:
+//   - request errors (a body that is not a GraphQL request, a document that does not
+//     parse or validate, variables that do not coerce, a limit refused before any
+//     work) carry no data entry; they answer 200 for application/json and 400 for
+//     application/graphql-response+json;
+//   - invalid request parameters (no query, wrong types) answer 400;
+//   - the response's data is written as the executor produced it: transport.POST puts
+//     it through json.Marshal, which scans it again to compact it, and that was a
+//     tenth of a history page's CPU.
 type jsonPOST struct{ transport.POST }
 
 var _ graphql.Transport = jsonPOST{}
 
-// Supports takes what transport.POST takes, when the answer is application/json.
-func (t jsonPOST) Supports(r *http.Request) bool {
-	return t.POST.Supports(r) && acceptsJSON(r.Header.Get("Accept"))
-}
-
-// acceptsJSON tells whether gqlgen would answer application/json to this Accept
-// header (its default for an absent one, */* and application/*).
-func acceptsJSON(accept string) bool {
+// responseType is the media type of the answer to a request with this Accept header:
+// application/json for none, */*, application/* and application/json, the
+// specification's type when it comes first or alone (gqlgen's negotiation).
+func responseType(accept string) string {
 	if accept == "" {
-		return true
+		return "application/json"
 	}
 	for part := range strings.SplitSeq(accept, ",") {
 		mediaType, _, err := mime.ParseMediaType(strings.TrimSpace(part))
@@ -41,51 +46,108 @@ func acceptsJSON(accept string) bool {
 		}
 		switch mediaType {
 		case "*/*", "application/*", "application/json":
-			return true
-		case "application/graphql-response+json":
-			return false
+			return "application/json"
+		case MediaGraphQLResponse:
+			return MediaGraphQLResponse
 		}
 	}
-	return false
+	return MediaGraphQLResponse
 }
 
-// Do serves the request as transport.POST does.
+// Do serves one request.
 func (jsonPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
-	w.Header().Set("Content-Type", "application/json")
+	media := responseType(r.Header.Get("Accept"))
+	w.Header().Set("Content-Type", media)
+	// requestError answers an error of the request as a whole: no data entry.
+	requestError := func(status int, errs gqlerror.List) {
+		if status == 0 {
+			status = http.StatusOK
+			if media == MediaGraphQLResponse {
+				status = http.StatusBadRequest
+			}
+		}
+		w.WriteHeader(status)
+		writeResponse(w, exec.DispatchError(ctx, errs), false)
+	}
 	start := graphql.Now()
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("could not read request body: %+v", err)}))
+		requestError(http.StatusBadRequest, gqlerror.List{gqlerror.Errorf("could not read the request body")})
 		return
 	}
-	var params graphql.RawParams
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&params); err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf(
-			"json request body could not be decoded: %+v body:%s", err, body)}))
+	params, err := decodeParams(body)
+	if err != nil {
+		requestError(http.StatusBadRequest, gqlerror.List{gqlerror.Errorf("%s", err.Error())})
 		return
 	}
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 
-	rc, opErr := exec.CreateOperationContext(ctx, &params)
+	rc, opErr := exec.CreateOperationContext(ctx, params)
 	if opErr != nil {
-		if errcode.GetErrorKind(opErr) == errcode.KindProtocol {
-			w.WriteHeader(http.StatusUnprocessableEntity)
-		}
-		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(ctx, rc), opErr))
+		ctx = graphql.WithOperationContext(ctx, rc)
+		requestError(0, opErr)
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
-	writeResponse(w, responses(ctx))
+	resp := responses(ctx)
+	if len(resp.Data) == 0 && len(resp.Errors) > 0 {
+		// Refused before execution (a limit): a request error too.
+		if media == MediaGraphQLResponse {
+			w.WriteHeader(http.StatusBadRequest)
+		}
+		writeResponse(w, resp, false)
+		return
+	}
+	writeResponse(w, resp, true)
+}
+
+// decodeParams reads a GraphQL-over-HTTP request body: an object whose query is a
+// non-empty string, whose operationName is a string or null and whose variables and
+// extensions are objects or null. Anything else is an invalid request, in words a
+// client can act on.
+func decodeParams(body []byte) (*graphql.RawParams, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
+		return nil, errors.New("the request body is not a JSON object: send {\"query\": \"...\", \"variables\": {...}}")
+	}
+	params := &graphql.RawParams{}
+	isNull := func(v json.RawMessage) bool { return len(v) == 0 || string(v) == "null" }
+	field := func(name string, into any, what string) error {
+		v, ok := raw[name]
+		if !ok || isNull(v) {
+			return nil
+		}
+		dec := json.NewDecoder(bytes.NewReader(v))
+		dec.UseNumber()
+		if err := dec.Decode(into); err != nil {
+			return fmt.Errorf("the request's %s must be %s", name, what)
+		}
+		return nil
+	}
+	if err := field("query", &params.Query, "a string"); err != nil {
+		return nil, err
+	}
+	if params.Query == "" {
+		return nil, errors.New("the request has no query: send {\"query\": \"...\"}")
+	}
+	if err := field("operationName", &params.OperationName, "a string or null"); err != nil {
+		return nil, err
+	}
+	if err := field("variables", &params.Variables, "an object or null"); err != nil {
+		return nil, err
+	}
+	if err := field("extensions", &params.Extensions, "an object or null"); err != nil {
+		return nil, err
+	}
+	return params, nil
 }
 
 // writeResponse writes resp as json.Marshal would (same keys, same order), except that
-// data goes out as it is rather than compacted and HTML-escaped again.
-func writeResponse(w io.Writer, resp *graphql.Response) {
+// data goes out as it is rather than compacted and HTML-escaped again, and only when
+// withData (a request error has no data entry).
+func writeResponse(w io.Writer, resp *graphql.Response, withData bool) {
 	if resp.Label != "" || resp.Path != nil || resp.HasNext != nil {
 		b, _ := json.Marshal(resp) // incremental delivery: rare, leave it to encoding/json
 		_, _ = w.Write(b)
@@ -98,7 +160,20 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 		if err != nil {
 			errs = []byte(`[{"message":"internal error","extensions":{"code":"` + CodeInternal + `"}}]`)
 		}
-		head = append(append(append(head, `"errors":`...), errs...), ',')
+		head = append(append(head, `"errors":`...), errs...)
+		if withData {
+			head = append(head, ',')
+		}
+	}
+	if !withData {
+		tail := []byte{'}'}
+		if len(resp.Extensions) > 0 {
+			if ext, err := json.Marshal(resp.Extensions); err == nil {
+				tail = append(append([]byte(`,"extensions":`), ext...), '}')
+			}
+		}
+		_, _ = w.Write(append(head, tail...))
+		return
 	}
 	head = append(head, `"data":`...)
 	data := []byte(resp.Data)
@@ -138,5 +213,5 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	w.WriteHeader(status)
 	writeResponse(w, &graphql.Response{Errors: gqlerror.List{{
 		Message: msg, Extensions: map[string]any{"code": CodeBadUserInput},
-	}}})
+	}}}, false)
 }

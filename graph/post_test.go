@@ -9,16 +9,17 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sallyhq/sally/graph"
 	"github.com/sallyhq/sally/internal/testdb"
 	"github.com/sallyhq/sally/internal/testserver"
 )
 
-// TestJSONPostMatchesGqlgen checks the application/json POST transport (jsonPOST)
-// against gqlgen's transport.POST, which still answers clients that ask for
-// application/graphql-response+json: the same JSON for answers, field errors,
-// request errors and bodies that are not GraphQL requests, with the status codes
-// gqlgen gives application/json answers.
-func TestJSONPostMatchesGqlgen(t *testing.T) {
+// TestPostFollowsGraphQLOverHTTP checks the POST transport (jsonPOST) for both media
+// types of the GraphQL-over-HTTP specification: the same JSON for answers, field
+// errors and request errors; request errors (parse, validation, a body that is not a
+// GraphQL request) without a data entry, 200 for application/json and 400 for
+// application/graphql-response+json; invalid parameters 400 for both.
+func TestPostFollowsGraphQLOverHTTP(t *testing.T) {
 	api := testserver.New(t, testdb.Open(t, testdb.SQLite))
 	_, admin := api.SeedTenant(t, "Post Freight")
 	id := api.CreateIntegration(t, admin, nil)
@@ -48,32 +49,44 @@ func TestJSONPostMatchesGqlgen(t *testing.T) {
 		return b
 	}
 	cases := []struct {
-		name   string
-		token  string
-		body   []byte
-		status int // of the application/json answer
+		name                  string
+		token                 string
+		body                  []byte
+		jsonStatus, gqlStatus int
+		data                  bool // the answer has a data entry
 	}{
-		{"answer", admin, request(`query($id: ID!) { integration(id: $id) { id displayName credentialsHint } me { email } }`, map[string]any{"id": id}), http.StatusOK},
-		{"html in a string", admin, request(`mutation($id: ID!) { updateIntegration(id: $id, input: {displayName: "<b>Tom & Jerry</b> \u2028"}) { displayName } }`, map[string]any{"id": id}), http.StatusOK},
-		{"field error", admin, request(`{ integration(id: "00000000-0000-7000-8000-000000000000") { id } }`, nil), http.StatusOK},
-		{"no token", "", request(`{ me { email } }`, nil), http.StatusOK},
-		{"validation error", admin, request(`{ me { nope } }`, nil), http.StatusUnprocessableEntity},
-		{"syntax error", admin, request(`{ me { `, nil), http.StatusUnprocessableEntity},
-		{"not a GraphQL request", admin, []byte(`{"query": 42`), http.StatusBadRequest},
+		{"answer", admin, request(`query($id: ID!) { integration(id: $id) { id displayName credentialsHint } me { email } }`, map[string]any{"id": id}), 200, 200, true},
+		{"html in a string", admin, request(`mutation($id: ID!) { updateIntegration(id: $id, input: {displayName: "<b>Tom & Jerry</b> \u2028"}) { displayName } }`, map[string]any{"id": id}), 200, 200, true},
+		{"field error", admin, request(`{ integration(id: "00000000-0000-7000-8000-000000000000") { id } }`, nil), 200, 200, true},
+		{"no token", "", request(`{ me { email } }`, nil), 200, 200, true},
+		{"validation error", admin, request(`{ me { nope } }`, nil), 200, 400, false},
+		{"syntax error", admin, request(`{ me { `, nil), 200, 400, false},
+		{"variables that do not coerce", admin, request(`query($id: ID!) { integration(id: $id) { id } }`, map[string]any{"id": []int{1}}), 200, 400, false},
+		{"not a GraphQL request", admin, []byte(`{"query": 42`), 400, 400, false},
+		{"no query", admin, []byte(`{"qeury": "{ me { id } }"}`), 400, 400, false},
+		{"variables not an object", admin, []byte(`{"query": "{ me { id } }", "variables": "x"}`), 400, 400, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			for _, accept := range []string{"", "application/json", "*/*", "text/html, application/json"} {
+			_, _, want, _ := post(MediaJSON, c.token, c.body)
+			for _, accept := range []string{"", MediaJSON, "*/*", "text/html, application/json", graph.MediaGraphQLResponse} {
 				status, ctype, got, raw := post(accept, c.token, c.body)
-				require.Equal(t, c.status, status, "Accept %q: %s", accept, raw)
-				require.Equal(t, "application/json", ctype)
-				_, wantType, want, _ := post("application/graphql-response+json", c.token, c.body)
-				require.Equal(t, "application/graphql-response+json", wantType)
+				wantStatus, wantType := c.jsonStatus, MediaJSON
+				if accept == graph.MediaGraphQLResponse {
+					wantStatus, wantType = c.gqlStatus, graph.MediaGraphQLResponse
+				}
+				require.Equal(t, wantStatus, status, "Accept %q: %s", accept, raw)
+				require.Equal(t, wantType, ctype)
+				_, hasData := got["data"]
+				require.Equal(t, c.data, hasData, "Accept %q: %s", accept, raw)
 				require.Equal(t, want, got, "Accept %q", accept)
 			}
 		})
 	}
 }
+
+// MediaJSON is the answer's type for clients that accept application/json.
+const MediaJSON = "application/json"
 
 // TestUnsupportedTransport: a request no transport takes gets a coded error too.
 func TestUnsupportedTransport(t *testing.T) {

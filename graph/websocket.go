@@ -33,6 +33,12 @@ const (
 	// CloseInitTimeout closes a socket that sent no connection_init within
 	// InitTimeout (gqlgen says 1002 there).
 	CloseInitTimeout = 4408
+	// CloseUnauthorized closes a socket that subscribed before connection_ack, as
+	// graphql-transport-ws prescribes (gqlgen says 1002).
+	CloseUnauthorized = 4401
+	// CloseTooManyInits closes a socket that sent connection_init twice, as
+	// graphql-transport-ws prescribes (gqlgen says 1002).
+	CloseTooManyInits = 4429
 	// CloseTooSlow closes the socket of a client that fell more than
 	// event.DefaultBuffer events behind: "try again later", which graphql-ws clients
 	// retry (with backoff).
@@ -284,7 +290,8 @@ type wsConn struct {
 
 	mu           sync.Mutex
 	readDeadline *time.Timer
-	handshake    bool // a close handshake is running: it closes the connection
+	handshake    bool   // a close handshake is running: it closes the connection
+	lastType     string // of the last message read
 }
 
 var (
@@ -303,10 +310,16 @@ func (c *wsConn) NextReader() (int, io.Reader, error) {
 		}
 		return int(typ), nil, err
 	}
-	if c.client != nil && bytes.Contains(data, []byte(`"subscribe"`)) {
+	if c.client != nil {
+		// Clients send few messages (init, subscribe, complete, pong): each is looked at.
 		var m struct{ ID, Type string }
-		if json.Unmarshal(data, &m) == nil && m.Type == "subscribe" {
-			c.client.subscribeRead(m.ID)
+		if json.Unmarshal(data, &m) == nil {
+			c.mu.Lock()
+			c.lastType = m.Type
+			c.mu.Unlock()
+			if m.Type == "subscribe" {
+				c.client.subscribeRead(m.ID)
+			}
 		}
 	}
 	return int(typ), bytes.NewReader(data), nil
@@ -328,7 +341,20 @@ func (c *wsConn) WriteJSON(v any) error {
 // WriteClose sends a close frame (the first time only) and closes the connection
 // once the client answered or after a few seconds. It does not wait.
 func (c *wsConn) WriteClose(code int, reason string) error {
-	if code == transport.WebsocketCloseProtocolError && reason == "connection initialisation timeout" {
+	// gqlgen closes with 1002 where graphql-transport-ws has codes of its own.
+	if code == transport.WebsocketCloseProtocolError && c.ws.Subprotocol() == "graphql-transport-ws" {
+		c.mu.Lock()
+		last := c.lastType
+		c.mu.Unlock()
+		switch {
+		case reason == "connection initialisation timeout":
+			code = CloseInitTimeout
+		case reason == "unexpected message" && last == "subscribe":
+			code, reason = CloseUnauthorized, "Unauthorized"
+		case reason == "unexpected message" && last == "connection_init":
+			code, reason = CloseTooManyInits, "Too many initialisation requests"
+		}
+	} else if code == transport.WebsocketCloseProtocolError && reason == "connection initialisation timeout" {
 		code = CloseInitTimeout
 	}
 	c.client.close(code, reason)

@@ -62,10 +62,12 @@ fi
 log "go vet"
 go vet ./...
 
-# The npm graphql-ws client that graph's subscription tests drive (Node >= 20).
+# The npm graphql-ws client that graph's subscription tests drive, and graphql-http's
+# GraphQL-over-HTTP audits that graph's tests run against the server (Node >= 20).
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
-log "npm ci (graphql-ws test client)"
+log "npm ci (graphql-ws test client, graphql-http audits)"
 (cd internal/wsclient/node && npm ci --no-audit --no-fund --loglevel=error)
+(cd internal/httpaudit/node && npm ci --no-audit --no-fund --loglevel=error)
 
 log "go test -race"
 go test -race -count=1 -timeout 30m ./... 2>&1 | tee /tmp/sally-test.log
