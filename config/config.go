@@ -45,6 +45,7 @@ const (
 	DefaultRetryMaxDelay           = 10 * time.Second
 	DefaultCircuitFailureThreshold = 5
 	DefaultCircuitOpenSeconds      = 60
+	DefaultSyncConcurrency         = 64
 	DefaultLogLevel                = slog.LevelInfo
 	DefaultLogFormat               = LogFormatText
 
@@ -134,6 +135,10 @@ type Config struct {
 	CircuitFailureThreshold int           // CIRCUIT_FAILURE_THRESHOLD
 	CircuitOpenSeconds      int           // CIRCUIT_OPEN_SECONDS
 
+	// SyncConcurrency is SYNC_CONCURRENCY: the syncs one server runs at once. They
+	// wait on vendors, not the CPU, so it is far above the core count.
+	SyncConcurrency int
+
 	// CORSAllowedOrigins are the browser origins allowed (CORS_ALLOWED_ORIGINS), each
 	// trimmed and without a trailing slash; "*" allows any; empty = same origin only.
 	CORSAllowedOrigins []string
@@ -215,6 +220,8 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.CircuitFailureThreshold = p.int("CIRCUIT_FAILURE_THRESHOLD", DefaultCircuitFailureThreshold, 1, 1_000_000)
 	c.CircuitOpenSeconds = p.int("CIRCUIT_OPEN_SECONDS", DefaultCircuitOpenSeconds, 1, 86400)
+
+	c.SyncConcurrency = p.int("SYNC_CONCURRENCY", DefaultSyncConcurrency, 1, 10_000)
 
 	c.CORSAllowedOrigins = p.origins("CORS_ALLOWED_ORIGINS")
 

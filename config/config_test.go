@@ -66,6 +66,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, 5, cfg.CircuitFailureThreshold)
 	require.Equal(t, 60, cfg.CircuitOpenSeconds)
 	require.Equal(t, time.Minute, cfg.CircuitOpenDuration())
+	require.Equal(t, 64, cfg.SyncConcurrency)
 	require.Empty(t, cfg.CORSAllowedOrigins)
 	require.Equal(t, slog.LevelInfo, cfg.LogLevel)
 	require.Equal(t, "text", cfg.LogFormat)
@@ -101,6 +102,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		"RETRY_MAX_DELAY":           "2s",
 		"CIRCUIT_FAILURE_THRESHOLD": "7",
 		"CIRCUIT_OPEN_SECONDS":      "15",
+		"SYNC_CONCURRENCY":          "200",
 		"CORS_ALLOWED_ORIGINS":      " https://app.example.com , http://localhost:5173/ ,, ",
 		"LOG_LEVEL":                 "DEBUG",
 		"LOG_FORMAT":                "json",
@@ -137,6 +139,7 @@ func TestLoadEveryVariable(t *testing.T) {
 	require.Equal(t, 2*time.Second, cfg.RetryMaxDelay)
 	require.Equal(t, 7, cfg.CircuitFailureThreshold)
 	require.Equal(t, 15, cfg.CircuitOpenSeconds)
+	require.Equal(t, 200, cfg.SyncConcurrency)
 	require.Equal(t, []string{"https://app.example.com", "http://localhost:5173"}, cfg.CORSAllowedOrigins)
 	require.Equal(t, slog.LevelDebug, cfg.LogLevel)
 	require.Equal(t, "json", cfg.LogFormat)
@@ -271,6 +274,9 @@ func TestLoadErrors(t *testing.T) {
 		{name: "RetryMaxBelowBase", env: env{"RETRY_BASE_DELAY": "5s", "RETRY_MAX_DELAY": "1s"}, wantErr: []string{"RETRY_MAX_DELAY: want at least RETRY_BASE_DELAY"}},
 		{name: "CircuitThresholdBad", env: env{"CIRCUIT_FAILURE_THRESHOLD": "0"}, wantErr: []string{"CIRCUIT_FAILURE_THRESHOLD: want an integer"}},
 		{name: "CircuitOpenSecondsBad", env: env{"CIRCUIT_OPEN_SECONDS": "1m"}, wantErr: []string{"CIRCUIT_OPEN_SECONDS: want an integer"}},
+		{name: "SyncConcurrencyZero", env: env{"SYNC_CONCURRENCY": "0"}, wantErr: []string{`SYNC_CONCURRENCY: want an integer 1..10000, got "0"`}},
+		{name: "SyncConcurrencyNotANumber", env: env{"SYNC_CONCURRENCY": "lots"}, wantErr: []string{`SYNC_CONCURRENCY: want an integer 1..10000, got "lots"`}},
+		{name: "SyncConcurrencyTooLarge", env: env{"SYNC_CONCURRENCY": "10001"}, wantErr: []string{"SYNC_CONCURRENCY: want an integer 1..10000"}},
 		{name: "CORSOriginWithPath", env: env{"CORS_ALLOWED_ORIGINS": "https://ok.example.com,https://app.example.com/login"}, wantErr: []string{`CORS_ALLOWED_ORIGINS: want comma-separated origins`, `"https://app.example.com/login"`}},
 		{name: "LogLevelBad", env: env{"LOG_LEVEL": "verbose"}, wantErr: []string{`LOG_LEVEL: want one of debug, info, warn, error, got "verbose"`}},
 		{name: "LogFormatBad", env: env{"LOG_FORMAT": "xml"}, wantErr: []string{`LOG_FORMAT: want one of text, json, got "xml"`}},

@@ -46,6 +46,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("retry_max_delay", c.RetryMaxDelay),
 		slog.Int("circuit_failure_threshold", c.CircuitFailureThreshold),
 		slog.Int("circuit_open_seconds", c.CircuitOpenSeconds),
+		slog.Int("sync_concurrency", c.SyncConcurrency),
 		slog.String("cors_allowed_origins", strings.Join(c.CORSAllowedOrigins, ",")),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", c.LogFormat),

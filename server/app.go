@@ -101,6 +101,7 @@ func newApp(cfg config.Config, st *store.Store, logger *slog.Logger, selfURL str
 		URLs:          urls,
 		HTTPClient:    vendors.NewHTTPClient(),
 		Settings:      resilience.Settings{Default: policy},
+		MaxConcurrent: cfg.SyncConcurrency,
 		Publisher:     a.events,
 		Observer:      a.alerts,
 		Metrics:       syncer.NewMetrics(a.registry),

@@ -28,7 +28,7 @@ import (
 
 // Named defaults of the engine.
 const (
-	DefaultMaxConcurrent   = 8                // syncs of different integrations at once, per process
+	DefaultMaxConcurrent   = 64               // syncs at once, per process (SYNC_CONCURRENCY); they wait on vendors
 	DefaultSyncTimeout     = 5 * time.Minute  // bound on one whole sync
 	DefaultShutdownGrace   = 20 * time.Second // how long Run's end waits for running syncs
 	DefaultHeartbeat       = 10 * time.Second // how often a running sync says it is alive
