@@ -115,6 +115,12 @@ func TestE2E(t *testing.T) {
 	// The live subscription is connected (graphql-transport-ws, token in connection_init).
 	b.waitFor(`document.getElementById('live').dataset.state === 'live'`, waitShort)
 
+	t.Log("the navigation bar, and a route the router does not know shows the integrations")
+	require.Contains(t, b.eval(`[...document.querySelectorAll('#nav a')].map((a) => a.textContent)`), "Integrations")
+	b.eval(`location.hash = '#/no-such-page/1'`)
+	b.waitFor(`document.querySelector('#nav a[data-path=integrations][aria-current=page]') !== null && document.querySelectorAll('#integrations li').length === 5`, waitShort)
+	require.Equal(t, "Integrations · Sally Integrations", b.eval(`document.title`))
+
 	t.Log("an integration named with HTML shows as text")
 	require.Equal(t, htmlName, b.eval(fmt.Sprintf(`document.querySelector('a[data-id=%q] .integration-name').textContent`, htmlID)))
 	require.Equal(t, true, b.eval(`document.querySelector('#integrations img, #integrations b') === null && window.__pwned === undefined`))

@@ -2,6 +2,11 @@
 // JavaScript modules and CSS, no framework, no CDN) embedded in the binary and served
 // at / next to the GraphQL API it calls.
 //
+// index.html is a shell (navigation bar, login form, one outlet); app.js routes the
+// location's hash (#/<path>/…) to the view module registered for <path> in its VIEWS
+// list (web/static/views/*.js, loaded on first use), and shows a navigation link for
+// each view the user's role may open. See docs/web.md.
+//
 // The page logs in with the login mutation, keeps the token in sessionStorage (never
 // in a URL), sends it as "Authorization: Bearer …" on every request and in the
 // graphql-transport-ws connection_init of its one live syncEvents subscription. It

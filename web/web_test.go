@@ -3,8 +3,10 @@ package web_test
 import (
 	"crypto/tls"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -76,12 +78,14 @@ func TestHandler(t *testing.T) {
 	t.Run("ServesAssetsWithTheirTypes", func(t *testing.T) {
 		t.Parallel()
 		for path, ct := range map[string]string{
-			"/app.js":      "text/javascript; charset=utf-8",
-			"/api.js":      "text/javascript; charset=utf-8",
-			"/format.js":   "text/javascript; charset=utf-8",
-			"/style.css":   "text/css; charset=utf-8",
-			"/favicon.svg": "image/svg+xml",
-			"/index.html":  "text/html; charset=utf-8",
+			"/app.js":                "text/javascript; charset=utf-8",
+			"/api.js":                "text/javascript; charset=utf-8",
+			"/format.js":             "text/javascript; charset=utf-8",
+			"/dom.js":                "text/javascript; charset=utf-8",
+			"/views/integrations.js": "text/javascript; charset=utf-8",
+			"/style.css":             "text/css; charset=utf-8",
+			"/favicon.svg":           "image/svg+xml",
+			"/index.html":            "text/html; charset=utf-8",
 		} {
 			res := serve(t, http.MethodGet, path, nil)
 			require.Equal(t, http.StatusOK, res.StatusCode, path)
@@ -140,13 +144,22 @@ func TestCSP(t *testing.T) {
 	}
 }
 
-// TestNoHTMLSinks keeps API text out of HTML parsing: the scripts never use
-// innerHTML, outerHTML, insertAdjacentHTML, document.write or eval (Trusted Types
-// would also refuse them at run time).
+// TestNoHTMLSinks keeps API text out of HTML parsing: the scripts (the shell's and
+// every view's) never use innerHTML, outerHTML, insertAdjacentHTML, document.write or
+// eval (Trusted Types would also refuse them at run time).
 func TestNoHTMLSinks(t *testing.T) {
 	t.Parallel()
 	h := web.Handler()
-	for _, path := range []string{"/app.js", "/api.js", "/format.js"} {
+	var paths []string
+	err := filepath.WalkDir("static", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".js") {
+			paths = append(paths, strings.TrimPrefix(filepath.ToSlash(p), "static"))
+		}
+		return err
+	})
+	require.NoError(t, err)
+	require.Contains(t, paths, "/views/integrations.js")
+	for _, path := range paths {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 		src := rec.Body.String()

@@ -1,74 +1,109 @@
-// Sally Integrations: the sync-history page. Plain DOM, no framework. Everything the
-// API returns is inserted as text (textContent, text nodes, attributes), never as
-// HTML: the page's Content-Security-Policy enforces Trusted Types, so an HTML string
-// assigned to the DOM would throw.
+// Sally Integrations: the page's shell. It logs in and out, keeps the one live
+// connection, draws the navigation bar and routes #/<path>/… to the view registered
+// for <path>. Each view is a module under views/ (plain DOM, no framework) that
+// exports mount(root, app) and returns { route(params), unmount() }; see
+// views/integrations.js.
 
 import { LiveClient, request } from './api.js';
+import { $, el, sentence, showState } from './dom.js';
 import * as fmt from './format.js';
 
-const PAGE_SIZE = 10;
+const ADMINS = ['SUPER_ADMIN', 'ADMIN'];
+
+// The views, one line each, in the order of the navigation bar (Integrations, Sync
+// log, Drivers, Loads, Alerts, Team). path: the first segment of the route
+// (#/<path>/<rest…>?<query>); title: the link in the navigation bar (null: a route
+// without a link); module: the view's module; roles: who may open it (omitted: every
+// signed-in user; the server checks again); public: opens without signing in.
+// A route that is not registered, or that the role may not open, shows the first view.
+const VIEWS = [
+  { path: 'integrations', title: 'Integrations', module: './views/integrations.js' },
+];
+
 const SESSION_KEY = 'sally.session';
 const RELATIVE_TICK_MS = 15000;
 
-const INTEGRATION_FIELDS =
-  'id displayName integrationType vendor enabled syncIntervalSeconds circuitState lastSyncAt lastSyncStatus nextSyncAt';
 const LOG_FIELDS = 'id syncType status trigger startedAt completedAt durationMs recordsProcessed error';
-const STATS_FIELDS = 'totalSyncs successfulSyncs failedSyncs successRate';
 
 const Q = {
   login: `mutation Login($email: String!, $password: String!) {
     login(email: $email, password: $password) { token expiresAt user { email role } } }`,
-  integrations: `query Integrations { integrations { ${INTEGRATION_FIELDS} } }`,
-  detail: `query Detail($id: ID!, $limit: Int!, $offset: Int!, $status: SyncStatus) {
-    integration(id: $id) { ${INTEGRATION_FIELDS} stats { ${STATS_FIELDS} }
-      history(limit: $limit, offset: $offset, status: $status) { ${LOG_FIELDS} } } }`,
-  history: `query History($id: ID!, $limit: Int!, $offset: Int!, $status: SyncStatus) {
-    syncHistory(integrationId: $id, limit: $limit, offset: $offset, status: $status) { ${LOG_FIELDS} } }`,
-  stats: `query Stats($id: ID!) { syncStats(integrationId: $id) { ${STATS_FIELDS} } }`,
-  syncNow: `mutation SyncNow($id: ID!) { syncIntegration(id: $id) { ${LOG_FIELDS} } }`,
-  testConnection: `mutation TestConnection($id: ID!) { testIntegration(id: $id) { success latencyMs message } }`,
+  // The shell's one subscription; views listen with app.onEvent.
   events: `subscription SyncEvents { syncEvents {
-    type at integrationId circuitState message syncLog { ${LOG_FIELDS} } } }`,
+    type at integrationId integrationName vendor circuitState message attempt retryInMs syncLog { ${LOG_FIELDS} } } }`,
 };
 
 const state = {
   session: null, // { token, expiresAt, email, role }
   live: null, // LiveClient
-  integrations: [],
-  selectedId: null,
-  selected: null, // the selected entry of integrations
-  filter: '',
-  page: 0,
-  rows: [],
-  hasNext: false,
-  stats: null,
-  fresh: new Set(), // ids of rows that arrived live, highlighted for a moment
-  busy: new Set(), // "<id>:sync" and "<id>:test" while those run
-  seq: 0, // history requests: an answer to an older one is dropped
-  statsSeq: 0,
+  current: null, // { view, instance } mounted in #view
+  routeSeq: 0, // an import that finishes after a newer route is dropped
 };
 
-const $ = (id) => document.getElementById(id);
+const eventListeners = new Set();
+const reconnectListeners = new Set();
 
-/** Builds an element; string children become text nodes, never HTML. */
-function el(tag, props = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (v == null || v === false) continue;
-    if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
-    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children) if (c != null) e.append(c);
-  return e;
+function listen(set, fn) {
+  set.add(fn);
+  return () => set.delete(fn);
 }
 
-function sentence(s) {
-  const t = String(s || '').trim();
-  if (!t) return '';
-  const c = t.charAt(0).toUpperCase() + t.slice(1);
-  return /[.!?]$/.test(c) ? c : `${c}.`;
+function allowed(view) {
+  if (view.public) return true;
+  if (!state.session) return false;
+  return !view.roles || view.roles.includes(state.session.role);
+}
+
+/**
+ * What the shell offers the views. Listeners and subscriptions a view opens must be
+ * closed in its unmount (each returns its closing function).
+ */
+export const app = {
+  /** { email, role } of the signed-in user, or null. */
+  get session() {
+    return state.session ? { email: state.session.email, role: state.session.role } : null;
+  },
+  /** True when the signed-in user has one of the roles. */
+  hasRole(...roles) {
+    return !!state.session && roles.flat().includes(state.session.role);
+  },
+  /** True when the user is an ADMIN or SUPER_ADMIN. */
+  isAdmin() {
+    return this.hasRole(ADMINS);
+  },
+  /** True when a view for path is registered and the user may open it. */
+  hasView(path) {
+    const v = VIEWS.find((x) => x.path === path);
+    return !!v && allowed(v);
+  },
+  /** Calls the API with the session's token; an UNAUTHENTICATED answer ends the session. */
+  api,
+  /** Calls fn(event) with every syncEvents event of the tenant. */
+  onEvent: (fn) => listen(eventListeners, fn),
+  /** Calls fn() after the live connection came back (events may have been missed). */
+  onReconnect: (fn) => listen(reconnectListeners, fn),
+  /** Opens another subscription on the live connection: sink { next(payload), error(errors) }. */
+  subscribe(query, variables, sink) {
+    return state.live ? state.live.subscribe(query, variables, sink) : () => {};
+  },
+  /** Goes to #/<path>/<rest…>. */
+  navigate(path, ...rest) {
+    window.location.hash = href(path, ...rest);
+  },
+  href,
+  /** Shows a count next to a view's link in the navigation bar (null or 0: none). */
+  setBadge(path, count) {
+    const b = document.querySelector(`#nav a[data-path="${path}"] .nav-count`);
+    if (!b) return;
+    b.hidden = !count;
+    b.textContent = count ? String(count) : '';
+  },
+  logout,
+};
+
+/** '#/<path>/<rest…>', each segment encoded. */
+function href(path, ...rest) {
+  return `#/${[path, ...rest].map((s) => encodeURIComponent(String(s))).join('/')}`;
 }
 
 // ---- session -------------------------------------------------------------------
@@ -86,7 +121,6 @@ function loadSession() {
   return null;
 }
 
-/** Calls the API with the session's token; an UNAUTHENTICATED answer ends the session. */
 async function api(query, variables) {
   const token = state.session && state.session.token;
   try {
@@ -100,8 +134,10 @@ async function api(query, variables) {
 }
 
 function showLogin(message) {
+  unmountView();
   $('app-view').hidden = true;
   $('session').hidden = true;
+  $('nav').hidden = true;
   $('login-view').hidden = false;
   const err = $('login-error');
   err.hidden = !message;
@@ -129,7 +165,7 @@ async function onLogin(ev) {
     state.session = { token: p.token, expiresAt: p.expiresAt, email: p.user.email, role: p.user.role };
     sessionStorage.setItem(SESSION_KEY, JSON.stringify(state.session));
     $('password').value = '';
-    showApp();
+    startSession();
   } catch (e) {
     err.textContent = sentence(e.message) || 'Login failed.';
     err.hidden = false;
@@ -143,33 +179,17 @@ async function onLogin(ev) {
 
 function logout(message) {
   if (state.live) state.live.stop();
+  state.live = null;
   clearTimeout(expiryTimer);
   sessionStorage.removeItem(SESSION_KEY);
-  Object.assign(state, {
-    session: null,
-    live: null,
-    integrations: [],
-    selectedId: null,
-    selected: null,
-    filter: '',
-    page: 0,
-    rows: [],
-    hasNext: false,
-    stats: null,
-  });
-  state.seq++;
-  state.statsSeq++;
-  state.busy.clear();
-  $('integrations').replaceChildren();
-  $('history-rows').replaceChildren();
+  state.session = null;
+  $('nav-links').replaceChildren();
   showLogin(message);
 }
 
-function showApp() {
+/** After a login, or on a page load with a stored session. */
+function startSession() {
   const s = state.session;
-  $('login-view').hidden = true;
-  $('app-view').hidden = false;
-  $('session').hidden = false;
   $('who').textContent = s.email;
   clearTimeout(expiryTimer);
   const left = new Date(s.expiresAt).getTime() - Date.now();
@@ -179,20 +199,20 @@ function showApp() {
     onState: setLiveState,
     onAuthError: () => logout('Your session has ended. Log in again.'),
     onReconnected: () => {
-      // Events may have been missed while the socket was down.
-      loadIntegrations({ quiet: true });
-      if (state.selectedId) loadDetail({ quiet: true });
+      for (const fn of [...reconnectListeners]) fn();
     },
   });
   live.subscribe(Q.events, {}, {
-    next: onEvent,
+    next: (payload) => {
+      const ev = payload && payload.data && payload.data.syncEvents;
+      if (ev) for (const fn of [...eventListeners]) fn(ev);
+    },
     error: () => setLiveState('offline'),
   });
   state.live = live;
   live.start();
-
-  selectFromLocation();
-  loadIntegrations();
+  renderNav();
+  route();
 }
 
 function setLiveState(s) {
@@ -203,416 +223,89 @@ function setLiveState(s) {
   e.title = s === 'live' ? 'Updates arrive as syncs run' : 'Live updates are paused';
 }
 
-// ---- integrations list ------------------------------------------------------------
+// ---- navigation and routes ---------------------------------------------------------
 
-function showState(box, kind, message, onRetry) {
-  if (!kind) {
-    box.hidden = true;
-    box.replaceChildren();
-    box.removeAttribute('role');
-    box.removeAttribute('data-kind');
-    box.removeAttribute('aria-busy');
-    return;
-  }
-  box.hidden = false;
-  box.dataset.kind = kind;
-  box.setAttribute('role', kind === 'error' ? 'alert' : 'status');
-  if (kind === 'loading') box.setAttribute('aria-busy', 'true');
-  else box.removeAttribute('aria-busy');
-  const parts = [el('p', { class: 'state-message', text: message })];
-  if (kind === 'error' && onRetry) {
-    parts.push(el('button', { type: 'button', class: 'button small retry', onclick: onRetry, text: 'Retry' }));
-  }
-  box.replaceChildren(...parts);
+function renderNav() {
+  const links = VIEWS.filter((v) => v.title && !v.public && allowed(v)).map((v) =>
+    el('li', {},
+      el('a', { href: href(v.path), 'data-path': v.path, class: 'nav-link' },
+        v.title,
+        el('span', { class: 'nav-count', hidden: true }))));
+  $('nav-links').replaceChildren(...links);
 }
 
-let reloadTimer = 0;
-
-/** Reloads the list soon, once for a burst of events. */
-function reloadIntegrationsSoon() {
-  clearTimeout(reloadTimer);
-  reloadTimer = setTimeout(() => loadIntegrations({ quiet: true }), 1000);
-}
-
-async function loadIntegrations({ quiet = false } = {}) {
-  const box = $('integrations-state');
-  if (!quiet || state.integrations.length === 0) showState(box, 'loading', 'Loading integrations…');
-  let data;
-  try {
-    data = await api(Q.integrations);
-  } catch (e) {
-    if (!state.session) return;
-    if (!quiet || state.integrations.length === 0) {
-      showState(box, 'error', `Could not load the integrations. ${sentence(e.message)}`, () => loadIntegrations());
+/** The route of the location's hash: #/<path>/<rest…>?<query>. */
+function parseHash() {
+  const h = window.location.hash.replace(/^#\/?/, '');
+  const q = h.indexOf('?');
+  const pathPart = q >= 0 ? h.slice(0, q) : h;
+  const segments = pathPart.split('/').filter(Boolean).map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
     }
-    return;
-  }
-  if (!state.session) return;
-  const old = new Map(state.integrations.map((i) => [i.id, i]));
-  state.integrations = data.integrations.map((i) => {
-    const prev = old.get(i.id);
-    return Object.assign(prev || {}, i, { syncing: prev ? prev.syncing : false });
   });
-  state.selected = state.integrations.find((i) => i.id === state.selectedId) || state.selected;
-  showState(box, state.integrations.length ? null : 'empty', 'No integrations yet.');
-  renderIntegrations();
-  if (state.selected && !$('detail-body').hidden) renderHeader();
-}
-
-function renderIntegrations() {
-  const items = state.integrations.map((i) => {
-    const h = fmt.health(i);
-    const last = i.lastSyncAt
-      ? el('time', { datetime: i.lastSyncAt, title: fmt.absoluteTime(i.lastSyncAt), 'data-relative': '', 'data-prefix': 'Last sync ' },
-          `Last sync ${fmt.relativeTime(i.lastSyncAt)}`)
-      : el('span', { text: 'Never synced' });
-    return el('li', {},
-      el('a', {
-        class: 'integration-link',
-        href: `#/integrations/${encodeURIComponent(i.id)}`,
-        'aria-current': i.id === state.selectedId ? 'page' : null,
-        'data-id': i.id,
-      },
-      el('span', { class: 'integration-name', text: i.displayName }),
-      el('span', { class: `badge ${h.tone}`, 'data-health': '', text: h.label }),
-      el('span', { class: 'integration-meta', text: `${fmt.vendorLabels[i.vendor] || i.vendor} · ${fmt.typeLabels[i.integrationType] || i.integrationType}` }),
-      el('span', { class: 'integration-meta' }, last)));
-  });
-  $('integrations').replaceChildren(...items);
-}
-
-// ---- one integration --------------------------------------------------------------
-
-function selectFromLocation() {
-  const m = /^#\/integrations\/([0-9A-Za-z-]+)$/.exec(window.location.hash);
-  const id = m ? m[1] : null;
-  if (id === state.selectedId) return;
-  state.selectedId = id;
-  state.selected = state.integrations.find((i) => i.id === id) || null;
-  state.filter = '';
-  state.page = 0;
-  state.rows = [];
-  state.hasNext = false;
-  state.stats = null;
-  state.fresh.clear();
-  $('status-filter').value = '';
-  $('action-result').hidden = true;
-  renderIntegrations();
-  if (!id) {
-    state.seq++;
-    $('detail-body').hidden = true;
-    showState($('detail-state'), null);
-    $('detail-placeholder').hidden = false;
-    return;
-  }
-  $('detail-placeholder').hidden = true;
-  loadDetail();
-}
-
-function historyVars() {
   return {
-    id: state.selectedId,
-    limit: PAGE_SIZE + 1, // one more than shown: is there a next page?
-    offset: state.page * PAGE_SIZE,
-    status: state.filter || null,
+    path: segments[0] || '',
+    rest: segments.slice(1),
+    query: new URLSearchParams(q >= 0 ? h.slice(q + 1) : ''),
   };
 }
 
-function setRows(list) {
-  state.hasNext = list.length > PAGE_SIZE;
-  state.rows = list.slice(0, PAGE_SIZE);
+function unmountView() {
+  const c = state.current;
+  state.current = null;
+  state.routeSeq++;
+  if (c && c.instance && c.instance.unmount) c.instance.unmount();
+  $('view').replaceChildren();
 }
 
-/** Loads the integration, its stats and the current page of its history. */
-async function loadDetail({ quiet = false } = {}) {
-  const id = state.selectedId;
-  const seq = ++state.seq;
-  const body = $('detail-body');
-  if (!quiet) {
-    if (state.selected) {
-      showState($('detail-state'), null);
-      body.hidden = false;
-      renderHeader();
-      renderStats();
-      showHistoryLoading();
-    } else {
-      body.hidden = true;
-      showState($('detail-state'), 'loading', 'Loading integration…');
-    }
-  }
-  let data;
-  try {
-    data = await api(Q.detail, historyVars());
-  } catch (e) {
-    if (seq !== state.seq || !state.session) return;
-    const msg = `Could not load the sync history. ${sentence(e.message)}`;
-    if (body.hidden) {
-      showState($('detail-state'), 'error', msg, () => loadDetail());
-    } else {
-      state.rows = [];
-      renderHistory();
-      showState($('history-state'), 'error', msg, () => loadDetail());
-    }
+async function route() {
+  let r = parseHash();
+  let view = VIEWS.find((v) => v.path === r.path);
+  if (!(view && view.public) && !state.session) {
+    showLogin();
     return;
   }
-  if (seq !== state.seq || id !== state.selectedId) return;
-  const i = data.integration;
-  if (!i) {
-    body.hidden = true;
-    showState($('detail-state'), 'empty', 'This integration does not exist, or it was deleted.');
+  if (!view || !allowed(view)) {
+    view = VIEWS[0];
+    r = { path: view.path, rest: [], query: r.query };
+  }
+
+  const signedIn = !!state.session && !view.public;
+  $('login-view').hidden = true;
+  $('app-view').hidden = false;
+  $('session').hidden = !signedIn;
+  $('nav').hidden = !signedIn;
+  for (const a of document.querySelectorAll('#nav a[data-path]')) {
+    if (a.dataset.path === view.path) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  document.title = view.title ? `${view.title} · Sally Integrations` : 'Sally Integrations';
+
+  if (state.current && state.current.view === view) {
+    if (state.current.instance && state.current.instance.route) state.current.instance.route(r);
     return;
   }
-  const { stats, history, ...fields } = i;
-  let entry = state.integrations.find((x) => x.id === id);
-  if (entry) Object.assign(entry, fields);
-  else entry = { ...fields, syncing: false };
-  state.selected = entry;
-  state.stats = stats;
-  setRows(history);
-  showState($('detail-state'), null);
-  body.hidden = false;
-  renderIntegrations();
-  renderHeader();
-  renderStats();
-  renderHistory();
-}
-
-/** Loads only the current page of history (paging, filtering). */
-async function loadHistory() {
-  const id = state.selectedId;
-  const seq = ++state.seq;
-  showHistoryLoading();
-  let data;
+  unmountView();
+  const seq = state.routeSeq;
+  const root = $('view');
+  let mod;
   try {
-    data = await api(Q.history, historyVars());
-  } catch (e) {
-    if (seq !== state.seq || !state.session) return;
-    state.rows = [];
-    renderHistory();
-    showState($('history-state'), 'error', `Could not load the sync history. ${sentence(e.message)}`, () => loadHistory());
-    return;
-  }
-  if (seq !== state.seq || id !== state.selectedId) return;
-  setRows(data.syncHistory);
-  renderHistory();
-}
-
-function refreshStatsSoon() {
-  clearTimeout(refreshStatsSoon.timer);
-  refreshStatsSoon.timer = setTimeout(loadStats, 250);
-}
-
-async function loadStats() {
-  const id = state.selectedId;
-  if (!id) return;
-  const seq = ++state.statsSeq;
-  try {
-    const data = await api(Q.stats, { id });
-    if (seq !== state.statsSeq || id !== state.selectedId) return;
-    state.stats = data.syncStats;
-    renderStats();
+    mod = await import(view.module);
   } catch {
-    // Keep the numbers shown; the next event tries again.
-  }
-}
-
-function renderHeader() {
-  const i = state.selected;
-  if (!i) return;
-  $('detail-title').textContent = i.displayName;
-  const every = i.syncIntervalSeconds % 60 === 0 ? `${i.syncIntervalSeconds / 60} min` : `${i.syncIntervalSeconds} s`;
-  $('detail-meta').textContent =
-    `${fmt.vendorLabels[i.vendor] || i.vendor} · ${fmt.typeLabels[i.integrationType] || i.integrationType} · syncs every ${every}`;
-  const h = fmt.health(i);
-  const badge = $('detail-health');
-  badge.className = `badge ${h.tone}`;
-  badge.textContent = h.label;
-  const next = $('detail-next');
-  if (i.enabled && i.nextSyncAt) {
-    next.replaceChildren(el('time', {
-      datetime: i.nextSyncAt, title: fmt.absoluteTime(i.nextSyncAt), 'data-relative': '', 'data-prefix': 'Next scheduled sync ',
-    }, `Next scheduled sync ${fmt.relativeTime(i.nextSyncAt)}`));
-  } else {
-    next.replaceChildren();
-  }
-  renderActions();
-}
-
-function renderActions() {
-  const id = state.selectedId;
-  const syncing = state.busy.has(`${id}:sync`);
-  const testing = state.busy.has(`${id}:test`);
-  const sync = $('sync-now');
-  sync.disabled = syncing;
-  sync.textContent = syncing ? 'Syncing…' : 'Sync now';
-  sync.setAttribute('aria-busy', String(syncing));
-  const test = $('test-connection');
-  test.disabled = testing;
-  test.textContent = testing ? 'Testing…' : 'Test connection';
-  test.setAttribute('aria-busy', String(testing));
-}
-
-function renderStats() {
-  const s = state.stats;
-  const set = (name, text) => {
-    document.querySelector(`[data-stat="${name}"]`).textContent = text;
-  };
-  set('total', s ? fmt.count(s.totalSyncs) : '–');
-  set('rate', s ? (s.totalSyncs ? fmt.percent(s.successRate) : '–') : '–');
-  set('successful', s ? fmt.count(s.successfulSyncs) : '–');
-  set('failed', s ? fmt.count(s.failedSyncs) : '–');
-}
-
-function showHistoryLoading() {
-  state.rows = [];
-  $('history-rows').replaceChildren();
-  $('history-table').hidden = true;
-  showState($('history-state'), 'loading', 'Loading sync history…');
-  $('prev-page').disabled = true;
-  $('next-page').disabled = true;
-}
-
-function renderHistory() {
-  const rows = state.rows.map((log) => historyRow(log));
-  $('history-rows').replaceChildren(...rows);
-  $('history-table').hidden = rows.length === 0;
-  if (rows.length === 0) {
-    let msg = 'No sync history yet.';
-    if (state.filter) msg = `No syncs with status ${fmt.statusLabels[state.filter] || state.filter}.`;
-    else if (state.page > 0) msg = 'No syncs on this page.';
-    showState($('history-state'), 'empty', msg);
-  } else {
-    showState($('history-state'), null);
-  }
-  $('prev-page').disabled = state.page === 0;
-  $('next-page').disabled = !state.hasNext;
-  $('page-label').textContent = `Page ${state.page + 1}`;
-}
-
-function historyRow(log) {
-  const status = el('span', { class: 'cell' },
-    el('span', { class: `badge ${fmt.statusTone(log.status)}`, text: fmt.statusLabels[log.status] || log.status }));
-  if (log.error) status.append(el('span', { class: 'row-error', title: log.error, text: log.error }));
-  return el('tr', { 'data-id': log.id, 'data-status': log.status, class: state.fresh.has(log.id) ? 'fresh' : null },
-    el('td', { 'data-label': 'Status' }, status),
-    el('td', { 'data-label': 'Type' },
-      el('span', { class: 'cell' },
-        el('span', { text: fmt.syncTypeLabels[log.syncType] || log.syncType }),
-        el('span', { class: 'trigger', text: fmt.triggerLabels[log.trigger] || log.trigger }))),
-    el('td', { 'data-label': 'Started' },
-      el('time', { datetime: log.startedAt, title: fmt.absoluteTime(log.startedAt), 'data-relative': '' }, fmt.relativeTime(log.startedAt))),
-    el('td', { 'data-label': 'Duration', text: log.status === 'RUNNING' ? 'Running…' : fmt.duration(log.durationMs) }),
-    el('td', { 'data-label': 'Records processed', class: 'num', text: fmt.count(log.recordsProcessed) }));
-}
-
-function newestFirst(a, b) {
-  const d = Date.parse(b.startedAt) - Date.parse(a.startedAt);
-  return d !== 0 ? d : b.id.localeCompare(a.id);
-}
-
-/** Puts a sync that arrived live (or from Sync now) into the page shown. */
-function upsertRow(log) {
-  const matches = !state.filter || state.filter === log.status;
-  const at = state.rows.findIndex((r) => r.id === log.id);
-  if (at >= 0) {
-    if (matches) state.rows[at] = log;
-    else state.rows.splice(at, 1);
-  } else if (matches && state.page === 0 && $('history-state').dataset.kind !== 'loading') {
-    state.rows.push(log);
-    state.rows.sort(newestFirst);
-    if (state.rows.length > PAGE_SIZE) {
-      state.rows.length = PAGE_SIZE;
-      state.hasNext = true;
-    }
-    state.fresh.add(log.id);
-    setTimeout(() => state.fresh.delete(log.id), 3000);
-  } else {
+    if (seq !== state.routeSeq) return;
+    const box = el('div', { class: 'state card' });
+    root.replaceChildren(box);
+    showState(box, 'error', `Could not load the ${view.title || view.path} page. Check your connection.`, () => route());
     return;
   }
-  renderHistory();
-}
-
-function showResult(tone, text) {
-  const r = $('action-result');
-  r.dataset.tone = tone;
-  r.textContent = text;
-  r.hidden = false;
-}
-
-async function syncNow() {
-  const id = state.selectedId;
-  if (!id || state.busy.has(`${id}:sync`)) return;
-  state.busy.add(`${id}:sync`);
-  renderActions();
-  showResult('info', 'Syncing…');
-  try {
-    const data = await api(Q.syncNow, { id });
-    const log = data.syncIntegration;
-    if (id !== state.selectedId) return;
-    upsertRow(log);
-    refreshStatsSoon();
-    if (log.status === 'SUCCESS') {
-      showResult('good', `Sync finished: ${fmt.count(log.recordsProcessed)} records processed in ${fmt.duration(log.durationMs)}.`);
-    } else {
-      showResult('bad', `Sync failed: ${sentence(log.error) || 'no reason given.'}`);
-    }
-  } catch (e) {
-    if (id === state.selectedId && state.session) showResult('bad', `Sync could not run. ${sentence(e.message)}`);
-  } finally {
-    state.busy.delete(`${id}:sync`);
-    if (id === state.selectedId) renderActions();
-  }
-}
-
-async function testConnection() {
-  const id = state.selectedId;
-  if (!id || state.busy.has(`${id}:test`)) return;
-  state.busy.add(`${id}:test`);
-  renderActions();
-  showResult('info', 'Testing the connection…');
-  try {
-    const data = await api(Q.testConnection, { id });
-    const r = data.testIntegration;
-    if (id !== state.selectedId) return;
-    if (r.success) showResult('good', `Connection OK: the vendor answered in ${fmt.duration(r.latencyMs)}.`);
-    else showResult('bad', `Connection failed: ${sentence(r.message) || 'no reason given.'}`);
-  } catch (e) {
-    if (id === state.selectedId && state.session) showResult('bad', `Could not test the connection. ${sentence(e.message)}`);
-  } finally {
-    state.busy.delete(`${id}:test`);
-    if (id === state.selectedId) renderActions();
-  }
-}
-
-// ---- live events ------------------------------------------------------------------
-
-function onEvent(payload) {
-  const ev = payload && payload.data && payload.data.syncEvents;
-  if (!ev) return;
-  const log = ev.syncLog;
-  const finished = ev.type === 'SYNC_SUCCEEDED' || ev.type === 'SYNC_FAILED';
-  const entry = state.integrations.find((i) => i.id === ev.integrationId);
-  if (entry) {
-    entry.circuitState = ev.circuitState;
-    if (log && !finished) entry.syncing = true;
-    if (log && finished) {
-      entry.syncing = false;
-      entry.lastSyncStatus = log.status;
-      entry.lastSyncAt = log.completedAt || ev.at;
-    }
-    renderIntegrations();
-    if (entry.id === state.selectedId) {
-      state.selected = entry;
-      renderHeader();
-    }
-  }
-  // nextSyncAt and anything else the events do not carry, and integrations added
-  // elsewhere: read the list again.
-  if (finished || !entry) reloadIntegrationsSoon();
-  if (ev.integrationId === state.selectedId && log) {
-    upsertRow(log);
-    if (finished) refreshStatsSoon();
-  }
+  if (seq !== state.routeSeq) return;
+  const instance = mod.mount(root, app) || {};
+  state.current = { view, instance };
+  // A newer route that came while the module loaded is the one to show.
+  route();
 }
 
 function updateRelativeTimes() {
@@ -627,37 +320,18 @@ function updateRelativeTimes() {
 function start() {
   $('login-form').addEventListener('submit', onLogin);
   $('logout').addEventListener('click', () => logout());
-  $('refresh-integrations').addEventListener('click', () => loadIntegrations());
-  $('sync-now').addEventListener('click', syncNow);
-  $('test-connection').addEventListener('click', testConnection);
-  $('status-filter').addEventListener('change', (e) => {
-    state.filter = e.target.value;
-    state.page = 0;
-    loadHistory();
-  });
-  $('prev-page').addEventListener('click', () => {
-    if (state.page === 0) return;
-    state.page--;
-    loadHistory();
-  });
-  $('next-page').addEventListener('click', () => {
-    if (!state.hasNext) return;
-    state.page++;
-    loadHistory();
-  });
-  window.addEventListener('hashchange', () => {
-    if (!state.session) return;
-    selectFromLocation();
-    if (state.selectedId && window.matchMedia('(max-width: 800px)').matches) {
-      $('detail').scrollIntoView({ block: 'start' });
-    }
-  });
+  window.addEventListener('hashchange', () => route());
   setInterval(updateRelativeTimes, RELATIVE_TICK_MS);
 
   $('boot').hidden = true;
   state.session = loadSession();
-  if (state.session) showApp();
-  else showLogin();
+  if (state.session) {
+    startSession();
+  } else {
+    const view = VIEWS.find((v) => v.path === parseHash().path);
+    if (view && view.public) route();
+    else showLogin();
+  }
 }
 
 start();
