@@ -48,6 +48,12 @@ type FleetDriver struct {
 	CycleRemainingHours *float64 `json:"cycle_remaining_hours,omitempty"`
 	// TimeUntilBreakHours holds the value of the "time_until_break_hours" field.
 	TimeUntilBreakHours *float64 `json:"time_until_break_hours,omitempty"`
+	// HosNote holds the value of the "hos_note" field.
+	HosNote *string `json:"hos_note,omitempty"`
+	// CycleViolationHours holds the value of the "cycle_violation_hours" field.
+	CycleViolationHours *float64 `json:"cycle_violation_hours,omitempty"`
+	// ShiftDrivingViolationHours holds the value of the "shift_driving_violation_hours" field.
+	ShiftDrivingViolationHours *float64 `json:"shift_driving_violation_hours,omitempty"`
 	// HosSyncedAt holds the value of the "hos_synced_at" field.
 	HosSyncedAt *time.Time `json:"hos_synced_at,omitempty"`
 	// LastSyncedAt holds the value of the "last_synced_at" field.
@@ -68,6 +74,12 @@ type FleetDriver struct {
 	OverrideTimeUntilBreakHours *float64 `json:"override_time_until_break_hours,omitempty"`
 	// OverrideAt holds the value of the "override_at" field.
 	OverrideAt *time.Time `json:"override_at,omitempty"`
+	// OverrideBy holds the value of the "override_by" field.
+	OverrideBy *uuid.UUID `json:"override_by,omitempty"`
+	// OverrideReason holds the value of the "override_reason" field.
+	OverrideReason *string `json:"override_reason,omitempty"`
+	// OverrideExpiresAt holds the value of the "override_expires_at" field.
+	OverrideExpiresAt *time.Time `json:"override_expires_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the FleetDriverQuery when eager-loading is set.
 	Edges        FleetDriverEdges `json:"edges"`
@@ -112,13 +124,15 @@ func (*FleetDriver) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case fleetdriver.FieldOverrideBy:
+			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case fleetdriver.FieldActive, fleetdriver.FieldHosManualOverride:
 			values[i] = new(sql.NullBool)
-		case fleetdriver.FieldHoursDriven, fleetdriver.FieldDriveRemainingHours, fleetdriver.FieldShiftRemainingHours, fleetdriver.FieldCycleRemainingHours, fleetdriver.FieldTimeUntilBreakHours, fleetdriver.FieldOverrideHoursDriven, fleetdriver.FieldOverrideDriveRemainingHours, fleetdriver.FieldOverrideShiftRemainingHours, fleetdriver.FieldOverrideCycleRemainingHours, fleetdriver.FieldOverrideTimeUntilBreakHours:
+		case fleetdriver.FieldHoursDriven, fleetdriver.FieldDriveRemainingHours, fleetdriver.FieldShiftRemainingHours, fleetdriver.FieldCycleRemainingHours, fleetdriver.FieldTimeUntilBreakHours, fleetdriver.FieldCycleViolationHours, fleetdriver.FieldShiftDrivingViolationHours, fleetdriver.FieldOverrideHoursDriven, fleetdriver.FieldOverrideDriveRemainingHours, fleetdriver.FieldOverrideShiftRemainingHours, fleetdriver.FieldOverrideCycleRemainingHours, fleetdriver.FieldOverrideTimeUntilBreakHours:
 			values[i] = new(sql.NullFloat64)
-		case fleetdriver.FieldDriverID, fleetdriver.FieldExternalDriverID, fleetdriver.FieldName, fleetdriver.FieldDutyStatus, fleetdriver.FieldOverrideDutyStatus:
+		case fleetdriver.FieldDriverID, fleetdriver.FieldExternalDriverID, fleetdriver.FieldName, fleetdriver.FieldDutyStatus, fleetdriver.FieldHosNote, fleetdriver.FieldOverrideDutyStatus, fleetdriver.FieldOverrideReason:
 			values[i] = new(sql.NullString)
-		case fleetdriver.FieldCreatedAt, fleetdriver.FieldUpdatedAt, fleetdriver.FieldHosSyncedAt, fleetdriver.FieldLastSyncedAt, fleetdriver.FieldOverrideAt:
+		case fleetdriver.FieldCreatedAt, fleetdriver.FieldUpdatedAt, fleetdriver.FieldHosSyncedAt, fleetdriver.FieldLastSyncedAt, fleetdriver.FieldOverrideAt, fleetdriver.FieldOverrideExpiresAt:
 			values[i] = new(sql.NullTime)
 		case fleetdriver.FieldID, fleetdriver.FieldTenantID, fleetdriver.FieldIntegrationID:
 			values[i] = new(uuid.UUID)
@@ -235,6 +249,27 @@ func (_m *FleetDriver) assignValues(columns []string, values []any) error {
 				_m.TimeUntilBreakHours = new(float64)
 				*_m.TimeUntilBreakHours = value.Float64
 			}
+		case fleetdriver.FieldHosNote:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field hos_note", values[i])
+			} else if value.Valid {
+				_m.HosNote = new(string)
+				*_m.HosNote = value.String
+			}
+		case fleetdriver.FieldCycleViolationHours:
+			if value, ok := values[i].(*sql.NullFloat64); !ok {
+				return fmt.Errorf("unexpected type %T for field cycle_violation_hours", values[i])
+			} else if value.Valid {
+				_m.CycleViolationHours = new(float64)
+				*_m.CycleViolationHours = value.Float64
+			}
+		case fleetdriver.FieldShiftDrivingViolationHours:
+			if value, ok := values[i].(*sql.NullFloat64); !ok {
+				return fmt.Errorf("unexpected type %T for field shift_driving_violation_hours", values[i])
+			} else if value.Valid {
+				_m.ShiftDrivingViolationHours = new(float64)
+				*_m.ShiftDrivingViolationHours = value.Float64
+			}
 		case fleetdriver.FieldHosSyncedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field hos_synced_at", values[i])
@@ -303,6 +338,27 @@ func (_m *FleetDriver) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.OverrideAt = new(time.Time)
 				*_m.OverrideAt = value.Time
+			}
+		case fleetdriver.FieldOverrideBy:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field override_by", values[i])
+			} else if value.Valid {
+				_m.OverrideBy = new(uuid.UUID)
+				*_m.OverrideBy = *value.S.(*uuid.UUID)
+			}
+		case fleetdriver.FieldOverrideReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field override_reason", values[i])
+			} else if value.Valid {
+				_m.OverrideReason = new(string)
+				*_m.OverrideReason = value.String
+			}
+		case fleetdriver.FieldOverrideExpiresAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field override_expires_at", values[i])
+			} else if value.Valid {
+				_m.OverrideExpiresAt = new(time.Time)
+				*_m.OverrideExpiresAt = value.Time
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -408,6 +464,21 @@ func (_m *FleetDriver) String() string {
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")
+	if v := _m.HosNote; v != nil {
+		builder.WriteString("hos_note=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.CycleViolationHours; v != nil {
+		builder.WriteString("cycle_violation_hours=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.ShiftDrivingViolationHours; v != nil {
+		builder.WriteString("shift_driving_violation_hours=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
 	if v := _m.HosSyncedAt; v != nil {
 		builder.WriteString("hos_synced_at=")
 		builder.WriteString(v.Format(time.ANSIC))
@@ -453,6 +524,21 @@ func (_m *FleetDriver) String() string {
 	builder.WriteString(", ")
 	if v := _m.OverrideAt; v != nil {
 		builder.WriteString("override_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.OverrideBy; v != nil {
+		builder.WriteString("override_by=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.OverrideReason; v != nil {
+		builder.WriteString("override_reason=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.OverrideExpiresAt; v != nil {
+		builder.WriteString("override_expires_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')

@@ -198,6 +198,48 @@ func (_c *FleetDriverCreate) SetNillableTimeUntilBreakHours(v *float64) *FleetDr
 	return _c
 }
 
+// SetHosNote sets the "hos_note" field.
+func (_c *FleetDriverCreate) SetHosNote(v string) *FleetDriverCreate {
+	_c.mutation.SetHosNote(v)
+	return _c
+}
+
+// SetNillableHosNote sets the "hos_note" field if the given value is not nil.
+func (_c *FleetDriverCreate) SetNillableHosNote(v *string) *FleetDriverCreate {
+	if v != nil {
+		_c.SetHosNote(*v)
+	}
+	return _c
+}
+
+// SetCycleViolationHours sets the "cycle_violation_hours" field.
+func (_c *FleetDriverCreate) SetCycleViolationHours(v float64) *FleetDriverCreate {
+	_c.mutation.SetCycleViolationHours(v)
+	return _c
+}
+
+// SetNillableCycleViolationHours sets the "cycle_violation_hours" field if the given value is not nil.
+func (_c *FleetDriverCreate) SetNillableCycleViolationHours(v *float64) *FleetDriverCreate {
+	if v != nil {
+		_c.SetCycleViolationHours(*v)
+	}
+	return _c
+}
+
+// SetShiftDrivingViolationHours sets the "shift_driving_violation_hours" field.
+func (_c *FleetDriverCreate) SetShiftDrivingViolationHours(v float64) *FleetDriverCreate {
+	_c.mutation.SetShiftDrivingViolationHours(v)
+	return _c
+}
+
+// SetNillableShiftDrivingViolationHours sets the "shift_driving_violation_hours" field if the given value is not nil.
+func (_c *FleetDriverCreate) SetNillableShiftDrivingViolationHours(v *float64) *FleetDriverCreate {
+	if v != nil {
+		_c.SetShiftDrivingViolationHours(*v)
+	}
+	return _c
+}
+
 // SetHosSyncedAt sets the "hos_synced_at" field.
 func (_c *FleetDriverCreate) SetHosSyncedAt(v time.Time) *FleetDriverCreate {
 	_c.mutation.SetHosSyncedAt(v)
@@ -334,6 +376,48 @@ func (_c *FleetDriverCreate) SetOverrideAt(v time.Time) *FleetDriverCreate {
 func (_c *FleetDriverCreate) SetNillableOverrideAt(v *time.Time) *FleetDriverCreate {
 	if v != nil {
 		_c.SetOverrideAt(*v)
+	}
+	return _c
+}
+
+// SetOverrideBy sets the "override_by" field.
+func (_c *FleetDriverCreate) SetOverrideBy(v uuid.UUID) *FleetDriverCreate {
+	_c.mutation.SetOverrideBy(v)
+	return _c
+}
+
+// SetNillableOverrideBy sets the "override_by" field if the given value is not nil.
+func (_c *FleetDriverCreate) SetNillableOverrideBy(v *uuid.UUID) *FleetDriverCreate {
+	if v != nil {
+		_c.SetOverrideBy(*v)
+	}
+	return _c
+}
+
+// SetOverrideReason sets the "override_reason" field.
+func (_c *FleetDriverCreate) SetOverrideReason(v string) *FleetDriverCreate {
+	_c.mutation.SetOverrideReason(v)
+	return _c
+}
+
+// SetNillableOverrideReason sets the "override_reason" field if the given value is not nil.
+func (_c *FleetDriverCreate) SetNillableOverrideReason(v *string) *FleetDriverCreate {
+	if v != nil {
+		_c.SetOverrideReason(*v)
+	}
+	return _c
+}
+
+// SetOverrideExpiresAt sets the "override_expires_at" field.
+func (_c *FleetDriverCreate) SetOverrideExpiresAt(v time.Time) *FleetDriverCreate {
+	_c.mutation.SetOverrideExpiresAt(v)
+	return _c
+}
+
+// SetNillableOverrideExpiresAt sets the "override_expires_at" field if the given value is not nil.
+func (_c *FleetDriverCreate) SetNillableOverrideExpiresAt(v *time.Time) *FleetDriverCreate {
+	if v != nil {
+		_c.SetOverrideExpiresAt(*v)
 	}
 	return _c
 }
@@ -549,6 +633,18 @@ func (_c *FleetDriverCreate) createSpec() (*FleetDriver, *sqlgraph.CreateSpec) {
 		_spec.SetField(fleetdriver.FieldTimeUntilBreakHours, field.TypeFloat64, value)
 		_node.TimeUntilBreakHours = &value
 	}
+	if value, ok := _c.mutation.HosNote(); ok {
+		_spec.SetField(fleetdriver.FieldHosNote, field.TypeString, value)
+		_node.HosNote = &value
+	}
+	if value, ok := _c.mutation.CycleViolationHours(); ok {
+		_spec.SetField(fleetdriver.FieldCycleViolationHours, field.TypeFloat64, value)
+		_node.CycleViolationHours = &value
+	}
+	if value, ok := _c.mutation.ShiftDrivingViolationHours(); ok {
+		_spec.SetField(fleetdriver.FieldShiftDrivingViolationHours, field.TypeFloat64, value)
+		_node.ShiftDrivingViolationHours = &value
+	}
 	if value, ok := _c.mutation.HosSyncedAt(); ok {
 		_spec.SetField(fleetdriver.FieldHosSyncedAt, field.TypeTime, value)
 		_node.HosSyncedAt = &value
@@ -588,6 +684,18 @@ func (_c *FleetDriverCreate) createSpec() (*FleetDriver, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.OverrideAt(); ok {
 		_spec.SetField(fleetdriver.FieldOverrideAt, field.TypeTime, value)
 		_node.OverrideAt = &value
+	}
+	if value, ok := _c.mutation.OverrideBy(); ok {
+		_spec.SetField(fleetdriver.FieldOverrideBy, field.TypeUUID, value)
+		_node.OverrideBy = &value
+	}
+	if value, ok := _c.mutation.OverrideReason(); ok {
+		_spec.SetField(fleetdriver.FieldOverrideReason, field.TypeString, value)
+		_node.OverrideReason = &value
+	}
+	if value, ok := _c.mutation.OverrideExpiresAt(); ok {
+		_spec.SetField(fleetdriver.FieldOverrideExpiresAt, field.TypeTime, value)
+		_node.OverrideExpiresAt = &value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -873,6 +981,72 @@ func (u *FleetDriverUpsert) ClearTimeUntilBreakHours() *FleetDriverUpsert {
 	return u
 }
 
+// SetHosNote sets the "hos_note" field.
+func (u *FleetDriverUpsert) SetHosNote(v string) *FleetDriverUpsert {
+	u.Set(fleetdriver.FieldHosNote, v)
+	return u
+}
+
+// UpdateHosNote sets the "hos_note" field to the value that was provided on create.
+func (u *FleetDriverUpsert) UpdateHosNote() *FleetDriverUpsert {
+	u.SetExcluded(fleetdriver.FieldHosNote)
+	return u
+}
+
+// ClearHosNote clears the value of the "hos_note" field.
+func (u *FleetDriverUpsert) ClearHosNote() *FleetDriverUpsert {
+	u.SetNull(fleetdriver.FieldHosNote)
+	return u
+}
+
+// SetCycleViolationHours sets the "cycle_violation_hours" field.
+func (u *FleetDriverUpsert) SetCycleViolationHours(v float64) *FleetDriverUpsert {
+	u.Set(fleetdriver.FieldCycleViolationHours, v)
+	return u
+}
+
+// UpdateCycleViolationHours sets the "cycle_violation_hours" field to the value that was provided on create.
+func (u *FleetDriverUpsert) UpdateCycleViolationHours() *FleetDriverUpsert {
+	u.SetExcluded(fleetdriver.FieldCycleViolationHours)
+	return u
+}
+
+// AddCycleViolationHours adds v to the "cycle_violation_hours" field.
+func (u *FleetDriverUpsert) AddCycleViolationHours(v float64) *FleetDriverUpsert {
+	u.Add(fleetdriver.FieldCycleViolationHours, v)
+	return u
+}
+
+// ClearCycleViolationHours clears the value of the "cycle_violation_hours" field.
+func (u *FleetDriverUpsert) ClearCycleViolationHours() *FleetDriverUpsert {
+	u.SetNull(fleetdriver.FieldCycleViolationHours)
+	return u
+}
+
+// SetShiftDrivingViolationHours sets the "shift_driving_violation_hours" field.
+func (u *FleetDriverUpsert) SetShiftDrivingViolationHours(v float64) *FleetDriverUpsert {
+	u.Set(fleetdriver.FieldShiftDrivingViolationHours, v)
+	return u
+}
+
+// UpdateShiftDrivingViolationHours sets the "shift_driving_violation_hours" field to the value that was provided on create.
+func (u *FleetDriverUpsert) UpdateShiftDrivingViolationHours() *FleetDriverUpsert {
+	u.SetExcluded(fleetdriver.FieldShiftDrivingViolationHours)
+	return u
+}
+
+// AddShiftDrivingViolationHours adds v to the "shift_driving_violation_hours" field.
+func (u *FleetDriverUpsert) AddShiftDrivingViolationHours(v float64) *FleetDriverUpsert {
+	u.Add(fleetdriver.FieldShiftDrivingViolationHours, v)
+	return u
+}
+
+// ClearShiftDrivingViolationHours clears the value of the "shift_driving_violation_hours" field.
+func (u *FleetDriverUpsert) ClearShiftDrivingViolationHours() *FleetDriverUpsert {
+	u.SetNull(fleetdriver.FieldShiftDrivingViolationHours)
+	return u
+}
+
 // SetHosSyncedAt sets the "hos_synced_at" field.
 func (u *FleetDriverUpsert) SetHosSyncedAt(v time.Time) *FleetDriverUpsert {
 	u.Set(fleetdriver.FieldHosSyncedAt, v)
@@ -1074,6 +1248,60 @@ func (u *FleetDriverUpsert) UpdateOverrideAt() *FleetDriverUpsert {
 // ClearOverrideAt clears the value of the "override_at" field.
 func (u *FleetDriverUpsert) ClearOverrideAt() *FleetDriverUpsert {
 	u.SetNull(fleetdriver.FieldOverrideAt)
+	return u
+}
+
+// SetOverrideBy sets the "override_by" field.
+func (u *FleetDriverUpsert) SetOverrideBy(v uuid.UUID) *FleetDriverUpsert {
+	u.Set(fleetdriver.FieldOverrideBy, v)
+	return u
+}
+
+// UpdateOverrideBy sets the "override_by" field to the value that was provided on create.
+func (u *FleetDriverUpsert) UpdateOverrideBy() *FleetDriverUpsert {
+	u.SetExcluded(fleetdriver.FieldOverrideBy)
+	return u
+}
+
+// ClearOverrideBy clears the value of the "override_by" field.
+func (u *FleetDriverUpsert) ClearOverrideBy() *FleetDriverUpsert {
+	u.SetNull(fleetdriver.FieldOverrideBy)
+	return u
+}
+
+// SetOverrideReason sets the "override_reason" field.
+func (u *FleetDriverUpsert) SetOverrideReason(v string) *FleetDriverUpsert {
+	u.Set(fleetdriver.FieldOverrideReason, v)
+	return u
+}
+
+// UpdateOverrideReason sets the "override_reason" field to the value that was provided on create.
+func (u *FleetDriverUpsert) UpdateOverrideReason() *FleetDriverUpsert {
+	u.SetExcluded(fleetdriver.FieldOverrideReason)
+	return u
+}
+
+// ClearOverrideReason clears the value of the "override_reason" field.
+func (u *FleetDriverUpsert) ClearOverrideReason() *FleetDriverUpsert {
+	u.SetNull(fleetdriver.FieldOverrideReason)
+	return u
+}
+
+// SetOverrideExpiresAt sets the "override_expires_at" field.
+func (u *FleetDriverUpsert) SetOverrideExpiresAt(v time.Time) *FleetDriverUpsert {
+	u.Set(fleetdriver.FieldOverrideExpiresAt, v)
+	return u
+}
+
+// UpdateOverrideExpiresAt sets the "override_expires_at" field to the value that was provided on create.
+func (u *FleetDriverUpsert) UpdateOverrideExpiresAt() *FleetDriverUpsert {
+	u.SetExcluded(fleetdriver.FieldOverrideExpiresAt)
+	return u
+}
+
+// ClearOverrideExpiresAt clears the value of the "override_expires_at" field.
+func (u *FleetDriverUpsert) ClearOverrideExpiresAt() *FleetDriverUpsert {
+	u.SetNull(fleetdriver.FieldOverrideExpiresAt)
 	return u
 }
 
@@ -1368,6 +1596,83 @@ func (u *FleetDriverUpsertOne) ClearTimeUntilBreakHours() *FleetDriverUpsertOne 
 	})
 }
 
+// SetHosNote sets the "hos_note" field.
+func (u *FleetDriverUpsertOne) SetHosNote(v string) *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.SetHosNote(v)
+	})
+}
+
+// UpdateHosNote sets the "hos_note" field to the value that was provided on create.
+func (u *FleetDriverUpsertOne) UpdateHosNote() *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.UpdateHosNote()
+	})
+}
+
+// ClearHosNote clears the value of the "hos_note" field.
+func (u *FleetDriverUpsertOne) ClearHosNote() *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.ClearHosNote()
+	})
+}
+
+// SetCycleViolationHours sets the "cycle_violation_hours" field.
+func (u *FleetDriverUpsertOne) SetCycleViolationHours(v float64) *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.SetCycleViolationHours(v)
+	})
+}
+
+// AddCycleViolationHours adds v to the "cycle_violation_hours" field.
+func (u *FleetDriverUpsertOne) AddCycleViolationHours(v float64) *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.AddCycleViolationHours(v)
+	})
+}
+
+// UpdateCycleViolationHours sets the "cycle_violation_hours" field to the value that was provided on create.
+func (u *FleetDriverUpsertOne) UpdateCycleViolationHours() *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.UpdateCycleViolationHours()
+	})
+}
+
+// ClearCycleViolationHours clears the value of the "cycle_violation_hours" field.
+func (u *FleetDriverUpsertOne) ClearCycleViolationHours() *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.ClearCycleViolationHours()
+	})
+}
+
+// SetShiftDrivingViolationHours sets the "shift_driving_violation_hours" field.
+func (u *FleetDriverUpsertOne) SetShiftDrivingViolationHours(v float64) *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.SetShiftDrivingViolationHours(v)
+	})
+}
+
+// AddShiftDrivingViolationHours adds v to the "shift_driving_violation_hours" field.
+func (u *FleetDriverUpsertOne) AddShiftDrivingViolationHours(v float64) *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.AddShiftDrivingViolationHours(v)
+	})
+}
+
+// UpdateShiftDrivingViolationHours sets the "shift_driving_violation_hours" field to the value that was provided on create.
+func (u *FleetDriverUpsertOne) UpdateShiftDrivingViolationHours() *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.UpdateShiftDrivingViolationHours()
+	})
+}
+
+// ClearShiftDrivingViolationHours clears the value of the "shift_driving_violation_hours" field.
+func (u *FleetDriverUpsertOne) ClearShiftDrivingViolationHours() *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.ClearShiftDrivingViolationHours()
+	})
+}
+
 // SetHosSyncedAt sets the "hos_synced_at" field.
 func (u *FleetDriverUpsertOne) SetHosSyncedAt(v time.Time) *FleetDriverUpsertOne {
 	return u.Update(func(s *FleetDriverUpsert) {
@@ -1603,6 +1908,69 @@ func (u *FleetDriverUpsertOne) UpdateOverrideAt() *FleetDriverUpsertOne {
 func (u *FleetDriverUpsertOne) ClearOverrideAt() *FleetDriverUpsertOne {
 	return u.Update(func(s *FleetDriverUpsert) {
 		s.ClearOverrideAt()
+	})
+}
+
+// SetOverrideBy sets the "override_by" field.
+func (u *FleetDriverUpsertOne) SetOverrideBy(v uuid.UUID) *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.SetOverrideBy(v)
+	})
+}
+
+// UpdateOverrideBy sets the "override_by" field to the value that was provided on create.
+func (u *FleetDriverUpsertOne) UpdateOverrideBy() *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.UpdateOverrideBy()
+	})
+}
+
+// ClearOverrideBy clears the value of the "override_by" field.
+func (u *FleetDriverUpsertOne) ClearOverrideBy() *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.ClearOverrideBy()
+	})
+}
+
+// SetOverrideReason sets the "override_reason" field.
+func (u *FleetDriverUpsertOne) SetOverrideReason(v string) *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.SetOverrideReason(v)
+	})
+}
+
+// UpdateOverrideReason sets the "override_reason" field to the value that was provided on create.
+func (u *FleetDriverUpsertOne) UpdateOverrideReason() *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.UpdateOverrideReason()
+	})
+}
+
+// ClearOverrideReason clears the value of the "override_reason" field.
+func (u *FleetDriverUpsertOne) ClearOverrideReason() *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.ClearOverrideReason()
+	})
+}
+
+// SetOverrideExpiresAt sets the "override_expires_at" field.
+func (u *FleetDriverUpsertOne) SetOverrideExpiresAt(v time.Time) *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.SetOverrideExpiresAt(v)
+	})
+}
+
+// UpdateOverrideExpiresAt sets the "override_expires_at" field to the value that was provided on create.
+func (u *FleetDriverUpsertOne) UpdateOverrideExpiresAt() *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.UpdateOverrideExpiresAt()
+	})
+}
+
+// ClearOverrideExpiresAt clears the value of the "override_expires_at" field.
+func (u *FleetDriverUpsertOne) ClearOverrideExpiresAt() *FleetDriverUpsertOne {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.ClearOverrideExpiresAt()
 	})
 }
 
@@ -2064,6 +2432,83 @@ func (u *FleetDriverUpsertBulk) ClearTimeUntilBreakHours() *FleetDriverUpsertBul
 	})
 }
 
+// SetHosNote sets the "hos_note" field.
+func (u *FleetDriverUpsertBulk) SetHosNote(v string) *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.SetHosNote(v)
+	})
+}
+
+// UpdateHosNote sets the "hos_note" field to the value that was provided on create.
+func (u *FleetDriverUpsertBulk) UpdateHosNote() *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.UpdateHosNote()
+	})
+}
+
+// ClearHosNote clears the value of the "hos_note" field.
+func (u *FleetDriverUpsertBulk) ClearHosNote() *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.ClearHosNote()
+	})
+}
+
+// SetCycleViolationHours sets the "cycle_violation_hours" field.
+func (u *FleetDriverUpsertBulk) SetCycleViolationHours(v float64) *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.SetCycleViolationHours(v)
+	})
+}
+
+// AddCycleViolationHours adds v to the "cycle_violation_hours" field.
+func (u *FleetDriverUpsertBulk) AddCycleViolationHours(v float64) *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.AddCycleViolationHours(v)
+	})
+}
+
+// UpdateCycleViolationHours sets the "cycle_violation_hours" field to the value that was provided on create.
+func (u *FleetDriverUpsertBulk) UpdateCycleViolationHours() *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.UpdateCycleViolationHours()
+	})
+}
+
+// ClearCycleViolationHours clears the value of the "cycle_violation_hours" field.
+func (u *FleetDriverUpsertBulk) ClearCycleViolationHours() *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.ClearCycleViolationHours()
+	})
+}
+
+// SetShiftDrivingViolationHours sets the "shift_driving_violation_hours" field.
+func (u *FleetDriverUpsertBulk) SetShiftDrivingViolationHours(v float64) *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.SetShiftDrivingViolationHours(v)
+	})
+}
+
+// AddShiftDrivingViolationHours adds v to the "shift_driving_violation_hours" field.
+func (u *FleetDriverUpsertBulk) AddShiftDrivingViolationHours(v float64) *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.AddShiftDrivingViolationHours(v)
+	})
+}
+
+// UpdateShiftDrivingViolationHours sets the "shift_driving_violation_hours" field to the value that was provided on create.
+func (u *FleetDriverUpsertBulk) UpdateShiftDrivingViolationHours() *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.UpdateShiftDrivingViolationHours()
+	})
+}
+
+// ClearShiftDrivingViolationHours clears the value of the "shift_driving_violation_hours" field.
+func (u *FleetDriverUpsertBulk) ClearShiftDrivingViolationHours() *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.ClearShiftDrivingViolationHours()
+	})
+}
+
 // SetHosSyncedAt sets the "hos_synced_at" field.
 func (u *FleetDriverUpsertBulk) SetHosSyncedAt(v time.Time) *FleetDriverUpsertBulk {
 	return u.Update(func(s *FleetDriverUpsert) {
@@ -2299,6 +2744,69 @@ func (u *FleetDriverUpsertBulk) UpdateOverrideAt() *FleetDriverUpsertBulk {
 func (u *FleetDriverUpsertBulk) ClearOverrideAt() *FleetDriverUpsertBulk {
 	return u.Update(func(s *FleetDriverUpsert) {
 		s.ClearOverrideAt()
+	})
+}
+
+// SetOverrideBy sets the "override_by" field.
+func (u *FleetDriverUpsertBulk) SetOverrideBy(v uuid.UUID) *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.SetOverrideBy(v)
+	})
+}
+
+// UpdateOverrideBy sets the "override_by" field to the value that was provided on create.
+func (u *FleetDriverUpsertBulk) UpdateOverrideBy() *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.UpdateOverrideBy()
+	})
+}
+
+// ClearOverrideBy clears the value of the "override_by" field.
+func (u *FleetDriverUpsertBulk) ClearOverrideBy() *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.ClearOverrideBy()
+	})
+}
+
+// SetOverrideReason sets the "override_reason" field.
+func (u *FleetDriverUpsertBulk) SetOverrideReason(v string) *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.SetOverrideReason(v)
+	})
+}
+
+// UpdateOverrideReason sets the "override_reason" field to the value that was provided on create.
+func (u *FleetDriverUpsertBulk) UpdateOverrideReason() *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.UpdateOverrideReason()
+	})
+}
+
+// ClearOverrideReason clears the value of the "override_reason" field.
+func (u *FleetDriverUpsertBulk) ClearOverrideReason() *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.ClearOverrideReason()
+	})
+}
+
+// SetOverrideExpiresAt sets the "override_expires_at" field.
+func (u *FleetDriverUpsertBulk) SetOverrideExpiresAt(v time.Time) *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.SetOverrideExpiresAt(v)
+	})
+}
+
+// UpdateOverrideExpiresAt sets the "override_expires_at" field to the value that was provided on create.
+func (u *FleetDriverUpsertBulk) UpdateOverrideExpiresAt() *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.UpdateOverrideExpiresAt()
+	})
+}
+
+// ClearOverrideExpiresAt clears the value of the "override_expires_at" field.
+func (u *FleetDriverUpsertBulk) ClearOverrideExpiresAt() *FleetDriverUpsertBulk {
+	return u.Update(func(s *FleetDriverUpsert) {
+		s.ClearOverrideExpiresAt()
 	})
 }
 

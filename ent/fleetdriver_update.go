@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/google/uuid"
 	"github.com/sallyhq/sally/ent/fleetdriver"
 	"github.com/sallyhq/sally/ent/predicate"
 )
@@ -243,6 +244,80 @@ func (_u *FleetDriverUpdate) ClearTimeUntilBreakHours() *FleetDriverUpdate {
 	return _u
 }
 
+// SetHosNote sets the "hos_note" field.
+func (_u *FleetDriverUpdate) SetHosNote(v string) *FleetDriverUpdate {
+	_u.mutation.SetHosNote(v)
+	return _u
+}
+
+// SetNillableHosNote sets the "hos_note" field if the given value is not nil.
+func (_u *FleetDriverUpdate) SetNillableHosNote(v *string) *FleetDriverUpdate {
+	if v != nil {
+		_u.SetHosNote(*v)
+	}
+	return _u
+}
+
+// ClearHosNote clears the value of the "hos_note" field.
+func (_u *FleetDriverUpdate) ClearHosNote() *FleetDriverUpdate {
+	_u.mutation.ClearHosNote()
+	return _u
+}
+
+// SetCycleViolationHours sets the "cycle_violation_hours" field.
+func (_u *FleetDriverUpdate) SetCycleViolationHours(v float64) *FleetDriverUpdate {
+	_u.mutation.ResetCycleViolationHours()
+	_u.mutation.SetCycleViolationHours(v)
+	return _u
+}
+
+// SetNillableCycleViolationHours sets the "cycle_violation_hours" field if the given value is not nil.
+func (_u *FleetDriverUpdate) SetNillableCycleViolationHours(v *float64) *FleetDriverUpdate {
+	if v != nil {
+		_u.SetCycleViolationHours(*v)
+	}
+	return _u
+}
+
+// AddCycleViolationHours adds value to the "cycle_violation_hours" field.
+func (_u *FleetDriverUpdate) AddCycleViolationHours(v float64) *FleetDriverUpdate {
+	_u.mutation.AddCycleViolationHours(v)
+	return _u
+}
+
+// ClearCycleViolationHours clears the value of the "cycle_violation_hours" field.
+func (_u *FleetDriverUpdate) ClearCycleViolationHours() *FleetDriverUpdate {
+	_u.mutation.ClearCycleViolationHours()
+	return _u
+}
+
+// SetShiftDrivingViolationHours sets the "shift_driving_violation_hours" field.
+func (_u *FleetDriverUpdate) SetShiftDrivingViolationHours(v float64) *FleetDriverUpdate {
+	_u.mutation.ResetShiftDrivingViolationHours()
+	_u.mutation.SetShiftDrivingViolationHours(v)
+	return _u
+}
+
+// SetNillableShiftDrivingViolationHours sets the "shift_driving_violation_hours" field if the given value is not nil.
+func (_u *FleetDriverUpdate) SetNillableShiftDrivingViolationHours(v *float64) *FleetDriverUpdate {
+	if v != nil {
+		_u.SetShiftDrivingViolationHours(*v)
+	}
+	return _u
+}
+
+// AddShiftDrivingViolationHours adds value to the "shift_driving_violation_hours" field.
+func (_u *FleetDriverUpdate) AddShiftDrivingViolationHours(v float64) *FleetDriverUpdate {
+	_u.mutation.AddShiftDrivingViolationHours(v)
+	return _u
+}
+
+// ClearShiftDrivingViolationHours clears the value of the "shift_driving_violation_hours" field.
+func (_u *FleetDriverUpdate) ClearShiftDrivingViolationHours() *FleetDriverUpdate {
+	_u.mutation.ClearShiftDrivingViolationHours()
+	return _u
+}
+
 // SetHosSyncedAt sets the "hos_synced_at" field.
 func (_u *FleetDriverUpdate) SetHosSyncedAt(v time.Time) *FleetDriverUpdate {
 	_u.mutation.SetHosSyncedAt(v)
@@ -472,6 +547,66 @@ func (_u *FleetDriverUpdate) ClearOverrideAt() *FleetDriverUpdate {
 	return _u
 }
 
+// SetOverrideBy sets the "override_by" field.
+func (_u *FleetDriverUpdate) SetOverrideBy(v uuid.UUID) *FleetDriverUpdate {
+	_u.mutation.SetOverrideBy(v)
+	return _u
+}
+
+// SetNillableOverrideBy sets the "override_by" field if the given value is not nil.
+func (_u *FleetDriverUpdate) SetNillableOverrideBy(v *uuid.UUID) *FleetDriverUpdate {
+	if v != nil {
+		_u.SetOverrideBy(*v)
+	}
+	return _u
+}
+
+// ClearOverrideBy clears the value of the "override_by" field.
+func (_u *FleetDriverUpdate) ClearOverrideBy() *FleetDriverUpdate {
+	_u.mutation.ClearOverrideBy()
+	return _u
+}
+
+// SetOverrideReason sets the "override_reason" field.
+func (_u *FleetDriverUpdate) SetOverrideReason(v string) *FleetDriverUpdate {
+	_u.mutation.SetOverrideReason(v)
+	return _u
+}
+
+// SetNillableOverrideReason sets the "override_reason" field if the given value is not nil.
+func (_u *FleetDriverUpdate) SetNillableOverrideReason(v *string) *FleetDriverUpdate {
+	if v != nil {
+		_u.SetOverrideReason(*v)
+	}
+	return _u
+}
+
+// ClearOverrideReason clears the value of the "override_reason" field.
+func (_u *FleetDriverUpdate) ClearOverrideReason() *FleetDriverUpdate {
+	_u.mutation.ClearOverrideReason()
+	return _u
+}
+
+// SetOverrideExpiresAt sets the "override_expires_at" field.
+func (_u *FleetDriverUpdate) SetOverrideExpiresAt(v time.Time) *FleetDriverUpdate {
+	_u.mutation.SetOverrideExpiresAt(v)
+	return _u
+}
+
+// SetNillableOverrideExpiresAt sets the "override_expires_at" field if the given value is not nil.
+func (_u *FleetDriverUpdate) SetNillableOverrideExpiresAt(v *time.Time) *FleetDriverUpdate {
+	if v != nil {
+		_u.SetOverrideExpiresAt(*v)
+	}
+	return _u
+}
+
+// ClearOverrideExpiresAt clears the value of the "override_expires_at" field.
+func (_u *FleetDriverUpdate) ClearOverrideExpiresAt() *FleetDriverUpdate {
+	_u.mutation.ClearOverrideExpiresAt()
+	return _u
+}
+
 // Mutation returns the FleetDriverMutation object of the builder.
 func (_u *FleetDriverUpdate) Mutation() *FleetDriverMutation {
 	return _u.mutation
@@ -611,6 +746,30 @@ func (_u *FleetDriverUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	if _u.mutation.TimeUntilBreakHoursCleared() {
 		_spec.ClearField(fleetdriver.FieldTimeUntilBreakHours, field.TypeFloat64)
 	}
+	if value, ok := _u.mutation.HosNote(); ok {
+		_spec.SetField(fleetdriver.FieldHosNote, field.TypeString, value)
+	}
+	if _u.mutation.HosNoteCleared() {
+		_spec.ClearField(fleetdriver.FieldHosNote, field.TypeString)
+	}
+	if value, ok := _u.mutation.CycleViolationHours(); ok {
+		_spec.SetField(fleetdriver.FieldCycleViolationHours, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedCycleViolationHours(); ok {
+		_spec.AddField(fleetdriver.FieldCycleViolationHours, field.TypeFloat64, value)
+	}
+	if _u.mutation.CycleViolationHoursCleared() {
+		_spec.ClearField(fleetdriver.FieldCycleViolationHours, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.ShiftDrivingViolationHours(); ok {
+		_spec.SetField(fleetdriver.FieldShiftDrivingViolationHours, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedShiftDrivingViolationHours(); ok {
+		_spec.AddField(fleetdriver.FieldShiftDrivingViolationHours, field.TypeFloat64, value)
+	}
+	if _u.mutation.ShiftDrivingViolationHoursCleared() {
+		_spec.ClearField(fleetdriver.FieldShiftDrivingViolationHours, field.TypeFloat64)
+	}
 	if value, ok := _u.mutation.HosSyncedAt(); ok {
 		_spec.SetField(fleetdriver.FieldHosSyncedAt, field.TypeTime, value)
 	}
@@ -682,6 +841,24 @@ func (_u *FleetDriverUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.OverrideAtCleared() {
 		_spec.ClearField(fleetdriver.FieldOverrideAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.OverrideBy(); ok {
+		_spec.SetField(fleetdriver.FieldOverrideBy, field.TypeUUID, value)
+	}
+	if _u.mutation.OverrideByCleared() {
+		_spec.ClearField(fleetdriver.FieldOverrideBy, field.TypeUUID)
+	}
+	if value, ok := _u.mutation.OverrideReason(); ok {
+		_spec.SetField(fleetdriver.FieldOverrideReason, field.TypeString, value)
+	}
+	if _u.mutation.OverrideReasonCleared() {
+		_spec.ClearField(fleetdriver.FieldOverrideReason, field.TypeString)
+	}
+	if value, ok := _u.mutation.OverrideExpiresAt(); ok {
+		_spec.SetField(fleetdriver.FieldOverrideExpiresAt, field.TypeTime, value)
+	}
+	if _u.mutation.OverrideExpiresAtCleared() {
+		_spec.ClearField(fleetdriver.FieldOverrideExpiresAt, field.TypeTime)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -918,6 +1095,80 @@ func (_u *FleetDriverUpdateOne) ClearTimeUntilBreakHours() *FleetDriverUpdateOne
 	return _u
 }
 
+// SetHosNote sets the "hos_note" field.
+func (_u *FleetDriverUpdateOne) SetHosNote(v string) *FleetDriverUpdateOne {
+	_u.mutation.SetHosNote(v)
+	return _u
+}
+
+// SetNillableHosNote sets the "hos_note" field if the given value is not nil.
+func (_u *FleetDriverUpdateOne) SetNillableHosNote(v *string) *FleetDriverUpdateOne {
+	if v != nil {
+		_u.SetHosNote(*v)
+	}
+	return _u
+}
+
+// ClearHosNote clears the value of the "hos_note" field.
+func (_u *FleetDriverUpdateOne) ClearHosNote() *FleetDriverUpdateOne {
+	_u.mutation.ClearHosNote()
+	return _u
+}
+
+// SetCycleViolationHours sets the "cycle_violation_hours" field.
+func (_u *FleetDriverUpdateOne) SetCycleViolationHours(v float64) *FleetDriverUpdateOne {
+	_u.mutation.ResetCycleViolationHours()
+	_u.mutation.SetCycleViolationHours(v)
+	return _u
+}
+
+// SetNillableCycleViolationHours sets the "cycle_violation_hours" field if the given value is not nil.
+func (_u *FleetDriverUpdateOne) SetNillableCycleViolationHours(v *float64) *FleetDriverUpdateOne {
+	if v != nil {
+		_u.SetCycleViolationHours(*v)
+	}
+	return _u
+}
+
+// AddCycleViolationHours adds value to the "cycle_violation_hours" field.
+func (_u *FleetDriverUpdateOne) AddCycleViolationHours(v float64) *FleetDriverUpdateOne {
+	_u.mutation.AddCycleViolationHours(v)
+	return _u
+}
+
+// ClearCycleViolationHours clears the value of the "cycle_violation_hours" field.
+func (_u *FleetDriverUpdateOne) ClearCycleViolationHours() *FleetDriverUpdateOne {
+	_u.mutation.ClearCycleViolationHours()
+	return _u
+}
+
+// SetShiftDrivingViolationHours sets the "shift_driving_violation_hours" field.
+func (_u *FleetDriverUpdateOne) SetShiftDrivingViolationHours(v float64) *FleetDriverUpdateOne {
+	_u.mutation.ResetShiftDrivingViolationHours()
+	_u.mutation.SetShiftDrivingViolationHours(v)
+	return _u
+}
+
+// SetNillableShiftDrivingViolationHours sets the "shift_driving_violation_hours" field if the given value is not nil.
+func (_u *FleetDriverUpdateOne) SetNillableShiftDrivingViolationHours(v *float64) *FleetDriverUpdateOne {
+	if v != nil {
+		_u.SetShiftDrivingViolationHours(*v)
+	}
+	return _u
+}
+
+// AddShiftDrivingViolationHours adds value to the "shift_driving_violation_hours" field.
+func (_u *FleetDriverUpdateOne) AddShiftDrivingViolationHours(v float64) *FleetDriverUpdateOne {
+	_u.mutation.AddShiftDrivingViolationHours(v)
+	return _u
+}
+
+// ClearShiftDrivingViolationHours clears the value of the "shift_driving_violation_hours" field.
+func (_u *FleetDriverUpdateOne) ClearShiftDrivingViolationHours() *FleetDriverUpdateOne {
+	_u.mutation.ClearShiftDrivingViolationHours()
+	return _u
+}
+
 // SetHosSyncedAt sets the "hos_synced_at" field.
 func (_u *FleetDriverUpdateOne) SetHosSyncedAt(v time.Time) *FleetDriverUpdateOne {
 	_u.mutation.SetHosSyncedAt(v)
@@ -1147,6 +1398,66 @@ func (_u *FleetDriverUpdateOne) ClearOverrideAt() *FleetDriverUpdateOne {
 	return _u
 }
 
+// SetOverrideBy sets the "override_by" field.
+func (_u *FleetDriverUpdateOne) SetOverrideBy(v uuid.UUID) *FleetDriverUpdateOne {
+	_u.mutation.SetOverrideBy(v)
+	return _u
+}
+
+// SetNillableOverrideBy sets the "override_by" field if the given value is not nil.
+func (_u *FleetDriverUpdateOne) SetNillableOverrideBy(v *uuid.UUID) *FleetDriverUpdateOne {
+	if v != nil {
+		_u.SetOverrideBy(*v)
+	}
+	return _u
+}
+
+// ClearOverrideBy clears the value of the "override_by" field.
+func (_u *FleetDriverUpdateOne) ClearOverrideBy() *FleetDriverUpdateOne {
+	_u.mutation.ClearOverrideBy()
+	return _u
+}
+
+// SetOverrideReason sets the "override_reason" field.
+func (_u *FleetDriverUpdateOne) SetOverrideReason(v string) *FleetDriverUpdateOne {
+	_u.mutation.SetOverrideReason(v)
+	return _u
+}
+
+// SetNillableOverrideReason sets the "override_reason" field if the given value is not nil.
+func (_u *FleetDriverUpdateOne) SetNillableOverrideReason(v *string) *FleetDriverUpdateOne {
+	if v != nil {
+		_u.SetOverrideReason(*v)
+	}
+	return _u
+}
+
+// ClearOverrideReason clears the value of the "override_reason" field.
+func (_u *FleetDriverUpdateOne) ClearOverrideReason() *FleetDriverUpdateOne {
+	_u.mutation.ClearOverrideReason()
+	return _u
+}
+
+// SetOverrideExpiresAt sets the "override_expires_at" field.
+func (_u *FleetDriverUpdateOne) SetOverrideExpiresAt(v time.Time) *FleetDriverUpdateOne {
+	_u.mutation.SetOverrideExpiresAt(v)
+	return _u
+}
+
+// SetNillableOverrideExpiresAt sets the "override_expires_at" field if the given value is not nil.
+func (_u *FleetDriverUpdateOne) SetNillableOverrideExpiresAt(v *time.Time) *FleetDriverUpdateOne {
+	if v != nil {
+		_u.SetOverrideExpiresAt(*v)
+	}
+	return _u
+}
+
+// ClearOverrideExpiresAt clears the value of the "override_expires_at" field.
+func (_u *FleetDriverUpdateOne) ClearOverrideExpiresAt() *FleetDriverUpdateOne {
+	_u.mutation.ClearOverrideExpiresAt()
+	return _u
+}
+
 // Mutation returns the FleetDriverMutation object of the builder.
 func (_u *FleetDriverUpdateOne) Mutation() *FleetDriverMutation {
 	return _u.mutation
@@ -1316,6 +1627,30 @@ func (_u *FleetDriverUpdateOne) sqlSave(ctx context.Context) (_node *FleetDriver
 	if _u.mutation.TimeUntilBreakHoursCleared() {
 		_spec.ClearField(fleetdriver.FieldTimeUntilBreakHours, field.TypeFloat64)
 	}
+	if value, ok := _u.mutation.HosNote(); ok {
+		_spec.SetField(fleetdriver.FieldHosNote, field.TypeString, value)
+	}
+	if _u.mutation.HosNoteCleared() {
+		_spec.ClearField(fleetdriver.FieldHosNote, field.TypeString)
+	}
+	if value, ok := _u.mutation.CycleViolationHours(); ok {
+		_spec.SetField(fleetdriver.FieldCycleViolationHours, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedCycleViolationHours(); ok {
+		_spec.AddField(fleetdriver.FieldCycleViolationHours, field.TypeFloat64, value)
+	}
+	if _u.mutation.CycleViolationHoursCleared() {
+		_spec.ClearField(fleetdriver.FieldCycleViolationHours, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.ShiftDrivingViolationHours(); ok {
+		_spec.SetField(fleetdriver.FieldShiftDrivingViolationHours, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedShiftDrivingViolationHours(); ok {
+		_spec.AddField(fleetdriver.FieldShiftDrivingViolationHours, field.TypeFloat64, value)
+	}
+	if _u.mutation.ShiftDrivingViolationHoursCleared() {
+		_spec.ClearField(fleetdriver.FieldShiftDrivingViolationHours, field.TypeFloat64)
+	}
 	if value, ok := _u.mutation.HosSyncedAt(); ok {
 		_spec.SetField(fleetdriver.FieldHosSyncedAt, field.TypeTime, value)
 	}
@@ -1387,6 +1722,24 @@ func (_u *FleetDriverUpdateOne) sqlSave(ctx context.Context) (_node *FleetDriver
 	}
 	if _u.mutation.OverrideAtCleared() {
 		_spec.ClearField(fleetdriver.FieldOverrideAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.OverrideBy(); ok {
+		_spec.SetField(fleetdriver.FieldOverrideBy, field.TypeUUID, value)
+	}
+	if _u.mutation.OverrideByCleared() {
+		_spec.ClearField(fleetdriver.FieldOverrideBy, field.TypeUUID)
+	}
+	if value, ok := _u.mutation.OverrideReason(); ok {
+		_spec.SetField(fleetdriver.FieldOverrideReason, field.TypeString, value)
+	}
+	if _u.mutation.OverrideReasonCleared() {
+		_spec.ClearField(fleetdriver.FieldOverrideReason, field.TypeString)
+	}
+	if value, ok := _u.mutation.OverrideExpiresAt(); ok {
+		_spec.SetField(fleetdriver.FieldOverrideExpiresAt, field.TypeTime, value)
+	}
+	if _u.mutation.OverrideExpiresAtCleared() {
+		_spec.ClearField(fleetdriver.FieldOverrideExpiresAt, field.TypeTime)
 	}
 	_node = &FleetDriver{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -1681,6 +1681,11 @@ type FleetDriverMutation struct {
 	addcycle_remaining_hours           *float64
 	time_until_break_hours             *float64
 	addtime_until_break_hours          *float64
+	hos_note                           *string
+	cycle_violation_hours              *float64
+	addcycle_violation_hours           *float64
+	shift_driving_violation_hours      *float64
+	addshift_driving_violation_hours   *float64
 	hos_synced_at                      *time.Time
 	last_synced_at                     *time.Time
 	hos_manual_override                *bool
@@ -1696,6 +1701,9 @@ type FleetDriverMutation struct {
 	override_time_until_break_hours    *float64
 	addoverride_time_until_break_hours *float64
 	override_at                        *time.Time
+	override_by                        *uuid.UUID
+	override_reason                    *string
+	override_expires_at                *time.Time
 	clearedFields                      map[string]struct{}
 	tenant                             *uuid.UUID
 	clearedtenant                      bool
@@ -2523,6 +2531,195 @@ func (m *FleetDriverMutation) ResetTimeUntilBreakHours() {
 	delete(m.clearedFields, fleetdriver.FieldTimeUntilBreakHours)
 }
 
+// SetHosNote sets the "hos_note" field.
+func (m *FleetDriverMutation) SetHosNote(s string) {
+	m.hos_note = &s
+}
+
+// HosNote returns the value of the "hos_note" field in the mutation.
+func (m *FleetDriverMutation) HosNote() (r string, exists bool) {
+	v := m.hos_note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHosNote returns the old "hos_note" field's value of the FleetDriver entity.
+// If the FleetDriver object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FleetDriverMutation) OldHosNote(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHosNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHosNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHosNote: %w", err)
+	}
+	return oldValue.HosNote, nil
+}
+
+// ClearHosNote clears the value of the "hos_note" field.
+func (m *FleetDriverMutation) ClearHosNote() {
+	m.hos_note = nil
+	m.clearedFields[fleetdriver.FieldHosNote] = struct{}{}
+}
+
+// HosNoteCleared returns if the "hos_note" field was cleared in this mutation.
+func (m *FleetDriverMutation) HosNoteCleared() bool {
+	_, ok := m.clearedFields[fleetdriver.FieldHosNote]
+	return ok
+}
+
+// ResetHosNote resets all changes to the "hos_note" field.
+func (m *FleetDriverMutation) ResetHosNote() {
+	m.hos_note = nil
+	delete(m.clearedFields, fleetdriver.FieldHosNote)
+}
+
+// SetCycleViolationHours sets the "cycle_violation_hours" field.
+func (m *FleetDriverMutation) SetCycleViolationHours(f float64) {
+	m.cycle_violation_hours = &f
+	m.addcycle_violation_hours = nil
+}
+
+// CycleViolationHours returns the value of the "cycle_violation_hours" field in the mutation.
+func (m *FleetDriverMutation) CycleViolationHours() (r float64, exists bool) {
+	v := m.cycle_violation_hours
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCycleViolationHours returns the old "cycle_violation_hours" field's value of the FleetDriver entity.
+// If the FleetDriver object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FleetDriverMutation) OldCycleViolationHours(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCycleViolationHours is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCycleViolationHours requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCycleViolationHours: %w", err)
+	}
+	return oldValue.CycleViolationHours, nil
+}
+
+// AddCycleViolationHours adds f to the "cycle_violation_hours" field.
+func (m *FleetDriverMutation) AddCycleViolationHours(f float64) {
+	if m.addcycle_violation_hours != nil {
+		*m.addcycle_violation_hours += f
+	} else {
+		m.addcycle_violation_hours = &f
+	}
+}
+
+// AddedCycleViolationHours returns the value that was added to the "cycle_violation_hours" field in this mutation.
+func (m *FleetDriverMutation) AddedCycleViolationHours() (r float64, exists bool) {
+	v := m.addcycle_violation_hours
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCycleViolationHours clears the value of the "cycle_violation_hours" field.
+func (m *FleetDriverMutation) ClearCycleViolationHours() {
+	m.cycle_violation_hours = nil
+	m.addcycle_violation_hours = nil
+	m.clearedFields[fleetdriver.FieldCycleViolationHours] = struct{}{}
+}
+
+// CycleViolationHoursCleared returns if the "cycle_violation_hours" field was cleared in this mutation.
+func (m *FleetDriverMutation) CycleViolationHoursCleared() bool {
+	_, ok := m.clearedFields[fleetdriver.FieldCycleViolationHours]
+	return ok
+}
+
+// ResetCycleViolationHours resets all changes to the "cycle_violation_hours" field.
+func (m *FleetDriverMutation) ResetCycleViolationHours() {
+	m.cycle_violation_hours = nil
+	m.addcycle_violation_hours = nil
+	delete(m.clearedFields, fleetdriver.FieldCycleViolationHours)
+}
+
+// SetShiftDrivingViolationHours sets the "shift_driving_violation_hours" field.
+func (m *FleetDriverMutation) SetShiftDrivingViolationHours(f float64) {
+	m.shift_driving_violation_hours = &f
+	m.addshift_driving_violation_hours = nil
+}
+
+// ShiftDrivingViolationHours returns the value of the "shift_driving_violation_hours" field in the mutation.
+func (m *FleetDriverMutation) ShiftDrivingViolationHours() (r float64, exists bool) {
+	v := m.shift_driving_violation_hours
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldShiftDrivingViolationHours returns the old "shift_driving_violation_hours" field's value of the FleetDriver entity.
+// If the FleetDriver object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FleetDriverMutation) OldShiftDrivingViolationHours(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldShiftDrivingViolationHours is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldShiftDrivingViolationHours requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldShiftDrivingViolationHours: %w", err)
+	}
+	return oldValue.ShiftDrivingViolationHours, nil
+}
+
+// AddShiftDrivingViolationHours adds f to the "shift_driving_violation_hours" field.
+func (m *FleetDriverMutation) AddShiftDrivingViolationHours(f float64) {
+	if m.addshift_driving_violation_hours != nil {
+		*m.addshift_driving_violation_hours += f
+	} else {
+		m.addshift_driving_violation_hours = &f
+	}
+}
+
+// AddedShiftDrivingViolationHours returns the value that was added to the "shift_driving_violation_hours" field in this mutation.
+func (m *FleetDriverMutation) AddedShiftDrivingViolationHours() (r float64, exists bool) {
+	v := m.addshift_driving_violation_hours
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearShiftDrivingViolationHours clears the value of the "shift_driving_violation_hours" field.
+func (m *FleetDriverMutation) ClearShiftDrivingViolationHours() {
+	m.shift_driving_violation_hours = nil
+	m.addshift_driving_violation_hours = nil
+	m.clearedFields[fleetdriver.FieldShiftDrivingViolationHours] = struct{}{}
+}
+
+// ShiftDrivingViolationHoursCleared returns if the "shift_driving_violation_hours" field was cleared in this mutation.
+func (m *FleetDriverMutation) ShiftDrivingViolationHoursCleared() bool {
+	_, ok := m.clearedFields[fleetdriver.FieldShiftDrivingViolationHours]
+	return ok
+}
+
+// ResetShiftDrivingViolationHours resets all changes to the "shift_driving_violation_hours" field.
+func (m *FleetDriverMutation) ResetShiftDrivingViolationHours() {
+	m.shift_driving_violation_hours = nil
+	m.addshift_driving_violation_hours = nil
+	delete(m.clearedFields, fleetdriver.FieldShiftDrivingViolationHours)
+}
+
 // SetHosSyncedAt sets the "hos_synced_at" field.
 func (m *FleetDriverMutation) SetHosSyncedAt(t time.Time) {
 	m.hos_synced_at = &t
@@ -3105,6 +3302,153 @@ func (m *FleetDriverMutation) ResetOverrideAt() {
 	delete(m.clearedFields, fleetdriver.FieldOverrideAt)
 }
 
+// SetOverrideBy sets the "override_by" field.
+func (m *FleetDriverMutation) SetOverrideBy(u uuid.UUID) {
+	m.override_by = &u
+}
+
+// OverrideBy returns the value of the "override_by" field in the mutation.
+func (m *FleetDriverMutation) OverrideBy() (r uuid.UUID, exists bool) {
+	v := m.override_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOverrideBy returns the old "override_by" field's value of the FleetDriver entity.
+// If the FleetDriver object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FleetDriverMutation) OldOverrideBy(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOverrideBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOverrideBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOverrideBy: %w", err)
+	}
+	return oldValue.OverrideBy, nil
+}
+
+// ClearOverrideBy clears the value of the "override_by" field.
+func (m *FleetDriverMutation) ClearOverrideBy() {
+	m.override_by = nil
+	m.clearedFields[fleetdriver.FieldOverrideBy] = struct{}{}
+}
+
+// OverrideByCleared returns if the "override_by" field was cleared in this mutation.
+func (m *FleetDriverMutation) OverrideByCleared() bool {
+	_, ok := m.clearedFields[fleetdriver.FieldOverrideBy]
+	return ok
+}
+
+// ResetOverrideBy resets all changes to the "override_by" field.
+func (m *FleetDriverMutation) ResetOverrideBy() {
+	m.override_by = nil
+	delete(m.clearedFields, fleetdriver.FieldOverrideBy)
+}
+
+// SetOverrideReason sets the "override_reason" field.
+func (m *FleetDriverMutation) SetOverrideReason(s string) {
+	m.override_reason = &s
+}
+
+// OverrideReason returns the value of the "override_reason" field in the mutation.
+func (m *FleetDriverMutation) OverrideReason() (r string, exists bool) {
+	v := m.override_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOverrideReason returns the old "override_reason" field's value of the FleetDriver entity.
+// If the FleetDriver object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FleetDriverMutation) OldOverrideReason(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOverrideReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOverrideReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOverrideReason: %w", err)
+	}
+	return oldValue.OverrideReason, nil
+}
+
+// ClearOverrideReason clears the value of the "override_reason" field.
+func (m *FleetDriverMutation) ClearOverrideReason() {
+	m.override_reason = nil
+	m.clearedFields[fleetdriver.FieldOverrideReason] = struct{}{}
+}
+
+// OverrideReasonCleared returns if the "override_reason" field was cleared in this mutation.
+func (m *FleetDriverMutation) OverrideReasonCleared() bool {
+	_, ok := m.clearedFields[fleetdriver.FieldOverrideReason]
+	return ok
+}
+
+// ResetOverrideReason resets all changes to the "override_reason" field.
+func (m *FleetDriverMutation) ResetOverrideReason() {
+	m.override_reason = nil
+	delete(m.clearedFields, fleetdriver.FieldOverrideReason)
+}
+
+// SetOverrideExpiresAt sets the "override_expires_at" field.
+func (m *FleetDriverMutation) SetOverrideExpiresAt(t time.Time) {
+	m.override_expires_at = &t
+}
+
+// OverrideExpiresAt returns the value of the "override_expires_at" field in the mutation.
+func (m *FleetDriverMutation) OverrideExpiresAt() (r time.Time, exists bool) {
+	v := m.override_expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOverrideExpiresAt returns the old "override_expires_at" field's value of the FleetDriver entity.
+// If the FleetDriver object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FleetDriverMutation) OldOverrideExpiresAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOverrideExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOverrideExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOverrideExpiresAt: %w", err)
+	}
+	return oldValue.OverrideExpiresAt, nil
+}
+
+// ClearOverrideExpiresAt clears the value of the "override_expires_at" field.
+func (m *FleetDriverMutation) ClearOverrideExpiresAt() {
+	m.override_expires_at = nil
+	m.clearedFields[fleetdriver.FieldOverrideExpiresAt] = struct{}{}
+}
+
+// OverrideExpiresAtCleared returns if the "override_expires_at" field was cleared in this mutation.
+func (m *FleetDriverMutation) OverrideExpiresAtCleared() bool {
+	_, ok := m.clearedFields[fleetdriver.FieldOverrideExpiresAt]
+	return ok
+}
+
+// ResetOverrideExpiresAt resets all changes to the "override_expires_at" field.
+func (m *FleetDriverMutation) ResetOverrideExpiresAt() {
+	m.override_expires_at = nil
+	delete(m.clearedFields, fleetdriver.FieldOverrideExpiresAt)
+}
+
 // ClearTenant clears the "tenant" edge to the Tenant entity.
 func (m *FleetDriverMutation) ClearTenant() {
 	m.clearedtenant = true
@@ -3193,7 +3537,7 @@ func (m *FleetDriverMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *FleetDriverMutation) Fields() []string {
-	fields := make([]string, 0, 24)
+	fields := make([]string, 0, 30)
 	if m.created_at != nil {
 		fields = append(fields, fleetdriver.FieldCreatedAt)
 	}
@@ -3236,6 +3580,15 @@ func (m *FleetDriverMutation) Fields() []string {
 	if m.time_until_break_hours != nil {
 		fields = append(fields, fleetdriver.FieldTimeUntilBreakHours)
 	}
+	if m.hos_note != nil {
+		fields = append(fields, fleetdriver.FieldHosNote)
+	}
+	if m.cycle_violation_hours != nil {
+		fields = append(fields, fleetdriver.FieldCycleViolationHours)
+	}
+	if m.shift_driving_violation_hours != nil {
+		fields = append(fields, fleetdriver.FieldShiftDrivingViolationHours)
+	}
 	if m.hos_synced_at != nil {
 		fields = append(fields, fleetdriver.FieldHosSyncedAt)
 	}
@@ -3265,6 +3618,15 @@ func (m *FleetDriverMutation) Fields() []string {
 	}
 	if m.override_at != nil {
 		fields = append(fields, fleetdriver.FieldOverrideAt)
+	}
+	if m.override_by != nil {
+		fields = append(fields, fleetdriver.FieldOverrideBy)
+	}
+	if m.override_reason != nil {
+		fields = append(fields, fleetdriver.FieldOverrideReason)
+	}
+	if m.override_expires_at != nil {
+		fields = append(fields, fleetdriver.FieldOverrideExpiresAt)
 	}
 	return fields
 }
@@ -3302,6 +3664,12 @@ func (m *FleetDriverMutation) Field(name string) (ent.Value, bool) {
 		return m.CycleRemainingHours()
 	case fleetdriver.FieldTimeUntilBreakHours:
 		return m.TimeUntilBreakHours()
+	case fleetdriver.FieldHosNote:
+		return m.HosNote()
+	case fleetdriver.FieldCycleViolationHours:
+		return m.CycleViolationHours()
+	case fleetdriver.FieldShiftDrivingViolationHours:
+		return m.ShiftDrivingViolationHours()
 	case fleetdriver.FieldHosSyncedAt:
 		return m.HosSyncedAt()
 	case fleetdriver.FieldLastSyncedAt:
@@ -3322,6 +3690,12 @@ func (m *FleetDriverMutation) Field(name string) (ent.Value, bool) {
 		return m.OverrideTimeUntilBreakHours()
 	case fleetdriver.FieldOverrideAt:
 		return m.OverrideAt()
+	case fleetdriver.FieldOverrideBy:
+		return m.OverrideBy()
+	case fleetdriver.FieldOverrideReason:
+		return m.OverrideReason()
+	case fleetdriver.FieldOverrideExpiresAt:
+		return m.OverrideExpiresAt()
 	}
 	return nil, false
 }
@@ -3359,6 +3733,12 @@ func (m *FleetDriverMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldCycleRemainingHours(ctx)
 	case fleetdriver.FieldTimeUntilBreakHours:
 		return m.OldTimeUntilBreakHours(ctx)
+	case fleetdriver.FieldHosNote:
+		return m.OldHosNote(ctx)
+	case fleetdriver.FieldCycleViolationHours:
+		return m.OldCycleViolationHours(ctx)
+	case fleetdriver.FieldShiftDrivingViolationHours:
+		return m.OldShiftDrivingViolationHours(ctx)
 	case fleetdriver.FieldHosSyncedAt:
 		return m.OldHosSyncedAt(ctx)
 	case fleetdriver.FieldLastSyncedAt:
@@ -3379,6 +3759,12 @@ func (m *FleetDriverMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldOverrideTimeUntilBreakHours(ctx)
 	case fleetdriver.FieldOverrideAt:
 		return m.OldOverrideAt(ctx)
+	case fleetdriver.FieldOverrideBy:
+		return m.OldOverrideBy(ctx)
+	case fleetdriver.FieldOverrideReason:
+		return m.OldOverrideReason(ctx)
+	case fleetdriver.FieldOverrideExpiresAt:
+		return m.OldOverrideExpiresAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown FleetDriver field %s", name)
 }
@@ -3486,6 +3872,27 @@ func (m *FleetDriverMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetTimeUntilBreakHours(v)
 		return nil
+	case fleetdriver.FieldHosNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHosNote(v)
+		return nil
+	case fleetdriver.FieldCycleViolationHours:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCycleViolationHours(v)
+		return nil
+	case fleetdriver.FieldShiftDrivingViolationHours:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetShiftDrivingViolationHours(v)
+		return nil
 	case fleetdriver.FieldHosSyncedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -3556,6 +3963,27 @@ func (m *FleetDriverMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetOverrideAt(v)
 		return nil
+	case fleetdriver.FieldOverrideBy:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOverrideBy(v)
+		return nil
+	case fleetdriver.FieldOverrideReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOverrideReason(v)
+		return nil
+	case fleetdriver.FieldOverrideExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOverrideExpiresAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown FleetDriver field %s", name)
 }
@@ -3578,6 +4006,12 @@ func (m *FleetDriverMutation) AddedFields() []string {
 	}
 	if m.addtime_until_break_hours != nil {
 		fields = append(fields, fleetdriver.FieldTimeUntilBreakHours)
+	}
+	if m.addcycle_violation_hours != nil {
+		fields = append(fields, fleetdriver.FieldCycleViolationHours)
+	}
+	if m.addshift_driving_violation_hours != nil {
+		fields = append(fields, fleetdriver.FieldShiftDrivingViolationHours)
 	}
 	if m.addoverride_hours_driven != nil {
 		fields = append(fields, fleetdriver.FieldOverrideHoursDriven)
@@ -3612,6 +4046,10 @@ func (m *FleetDriverMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedCycleRemainingHours()
 	case fleetdriver.FieldTimeUntilBreakHours:
 		return m.AddedTimeUntilBreakHours()
+	case fleetdriver.FieldCycleViolationHours:
+		return m.AddedCycleViolationHours()
+	case fleetdriver.FieldShiftDrivingViolationHours:
+		return m.AddedShiftDrivingViolationHours()
 	case fleetdriver.FieldOverrideHoursDriven:
 		return m.AddedOverrideHoursDriven()
 	case fleetdriver.FieldOverrideDriveRemainingHours:
@@ -3665,6 +4103,20 @@ func (m *FleetDriverMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddTimeUntilBreakHours(v)
+		return nil
+	case fleetdriver.FieldCycleViolationHours:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCycleViolationHours(v)
+		return nil
+	case fleetdriver.FieldShiftDrivingViolationHours:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddShiftDrivingViolationHours(v)
 		return nil
 	case fleetdriver.FieldOverrideHoursDriven:
 		v, ok := value.(float64)
@@ -3733,6 +4185,15 @@ func (m *FleetDriverMutation) ClearedFields() []string {
 	if m.FieldCleared(fleetdriver.FieldTimeUntilBreakHours) {
 		fields = append(fields, fleetdriver.FieldTimeUntilBreakHours)
 	}
+	if m.FieldCleared(fleetdriver.FieldHosNote) {
+		fields = append(fields, fleetdriver.FieldHosNote)
+	}
+	if m.FieldCleared(fleetdriver.FieldCycleViolationHours) {
+		fields = append(fields, fleetdriver.FieldCycleViolationHours)
+	}
+	if m.FieldCleared(fleetdriver.FieldShiftDrivingViolationHours) {
+		fields = append(fields, fleetdriver.FieldShiftDrivingViolationHours)
+	}
 	if m.FieldCleared(fleetdriver.FieldHosSyncedAt) {
 		fields = append(fields, fleetdriver.FieldHosSyncedAt)
 	}
@@ -3759,6 +4220,15 @@ func (m *FleetDriverMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(fleetdriver.FieldOverrideAt) {
 		fields = append(fields, fleetdriver.FieldOverrideAt)
+	}
+	if m.FieldCleared(fleetdriver.FieldOverrideBy) {
+		fields = append(fields, fleetdriver.FieldOverrideBy)
+	}
+	if m.FieldCleared(fleetdriver.FieldOverrideReason) {
+		fields = append(fields, fleetdriver.FieldOverrideReason)
+	}
+	if m.FieldCleared(fleetdriver.FieldOverrideExpiresAt) {
+		fields = append(fields, fleetdriver.FieldOverrideExpiresAt)
 	}
 	return fields
 }
@@ -3798,6 +4268,15 @@ func (m *FleetDriverMutation) ClearField(name string) error {
 	case fleetdriver.FieldTimeUntilBreakHours:
 		m.ClearTimeUntilBreakHours()
 		return nil
+	case fleetdriver.FieldHosNote:
+		m.ClearHosNote()
+		return nil
+	case fleetdriver.FieldCycleViolationHours:
+		m.ClearCycleViolationHours()
+		return nil
+	case fleetdriver.FieldShiftDrivingViolationHours:
+		m.ClearShiftDrivingViolationHours()
+		return nil
 	case fleetdriver.FieldHosSyncedAt:
 		m.ClearHosSyncedAt()
 		return nil
@@ -3824,6 +4303,15 @@ func (m *FleetDriverMutation) ClearField(name string) error {
 		return nil
 	case fleetdriver.FieldOverrideAt:
 		m.ClearOverrideAt()
+		return nil
+	case fleetdriver.FieldOverrideBy:
+		m.ClearOverrideBy()
+		return nil
+	case fleetdriver.FieldOverrideReason:
+		m.ClearOverrideReason()
+		return nil
+	case fleetdriver.FieldOverrideExpiresAt:
+		m.ClearOverrideExpiresAt()
 		return nil
 	}
 	return fmt.Errorf("unknown FleetDriver nullable field %s", name)
@@ -3875,6 +4363,15 @@ func (m *FleetDriverMutation) ResetField(name string) error {
 	case fleetdriver.FieldTimeUntilBreakHours:
 		m.ResetTimeUntilBreakHours()
 		return nil
+	case fleetdriver.FieldHosNote:
+		m.ResetHosNote()
+		return nil
+	case fleetdriver.FieldCycleViolationHours:
+		m.ResetCycleViolationHours()
+		return nil
+	case fleetdriver.FieldShiftDrivingViolationHours:
+		m.ResetShiftDrivingViolationHours()
+		return nil
 	case fleetdriver.FieldHosSyncedAt:
 		m.ResetHosSyncedAt()
 		return nil
@@ -3904,6 +4401,15 @@ func (m *FleetDriverMutation) ResetField(name string) error {
 		return nil
 	case fleetdriver.FieldOverrideAt:
 		m.ResetOverrideAt()
+		return nil
+	case fleetdriver.FieldOverrideBy:
+		m.ResetOverrideBy()
+		return nil
+	case fleetdriver.FieldOverrideReason:
+		m.ResetOverrideReason()
+		return nil
+	case fleetdriver.FieldOverrideExpiresAt:
+		m.ResetOverrideExpiresAt()
 		return nil
 	}
 	return fmt.Errorf("unknown FleetDriver field %s", name)

@@ -84,11 +84,14 @@ func (s *Sandbox) controlFault(w http.ResponseWriter, r *http.Request, vendor st
 	}
 }
 
-// fleetBody is the body of PUT and GET /_control/fleet; an absent field keeps its
-// value.
+// fleetBody is the body of PUT /_control/fleet. A PUT replaces the whole setting:
+// an absent field returns to its default (the default sizes, no gaps).
 type fleetBody struct {
-	Drivers *int `json:"drivers"`
-	Loads   *int `json:"loads"`
+	Drivers       *int `json:"drivers"`
+	Loads         *int `json:"loads"`
+	WithoutClocks *int `json:"withoutClocks"`
+	Disconnected  *int `json:"disconnected"`
+	InViolation   *int `json:"inViolation"`
 }
 
 func (s *Sandbox) controlFleet(w http.ResponseWriter, r *http.Request) {
@@ -97,31 +100,35 @@ func (s *Sandbox) controlFleet(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, controlError{Error: "fleet: " + err.Error()})
 		return
 	}
-	drivers, loads := s.Fleet()
-	if b.Drivers != nil {
-		drivers = *b.Drivers
+	f := FleetSettings{Drivers: DefaultDrivers, Loads: DefaultLoads}
+	fields := []struct {
+		name string
+		in   *int
+		out  *int
+		max  int
+	}{
+		{"drivers", b.Drivers, &f.Drivers, MaxDrivers},
+		{"loads", b.Loads, &f.Loads, MaxLoads},
+		{"withoutClocks", b.WithoutClocks, &f.WithoutClocks, MaxDrivers},
+		{"disconnected", b.Disconnected, &f.Disconnected, MaxDrivers},
+		{"inViolation", b.InViolation, &f.InViolation, MaxDrivers},
 	}
-	if b.Loads != nil {
-		loads = *b.Loads
+	for _, fl := range fields {
+		if fl.in == nil {
+			continue
+		}
+		if *fl.in < 0 || *fl.in > fl.max {
+			writeJSON(w, http.StatusBadRequest, controlError{Error: fmt.Sprintf("fleet: %s must be between 0 and %d", fl.name, fl.max)})
+			return
+		}
+		*fl.out = *fl.in
 	}
-	switch {
-	case b.Drivers == nil && b.Loads == nil:
-		writeJSON(w, http.StatusBadRequest, controlError{Error: "fleet: set drivers, loads or both"})
-		return
-	case drivers < 0 || drivers > MaxDrivers:
-		writeJSON(w, http.StatusBadRequest, controlError{Error: fmt.Sprintf("fleet: drivers must be between 0 and %d", MaxDrivers)})
-		return
-	case loads < 0 || loads > MaxLoads:
-		writeJSON(w, http.StatusBadRequest, controlError{Error: fmt.Sprintf("fleet: loads must be between 0 and %d", MaxLoads)})
-		return
-	}
-	s.SetFleet(drivers, loads)
+	s.SetFleetSettings(f)
 	s.writeFleet(w)
 }
 
 func (s *Sandbox) writeFleet(w http.ResponseWriter) {
-	d, l := s.Fleet()
-	writeJSON(w, http.StatusOK, fleetBody{Drivers: &d, Loads: &l})
+	writeJSON(w, http.StatusOK, s.FleetSettings())
 }
 
 // decodeStrict decodes one JSON object and rejects unknown fields and trailing data,

@@ -51,7 +51,9 @@ func TestControlValidation(t *testing.T) {
 		{"FleetNegativeDrivers", "PUT", "/fleet", `{"drivers":-1,"loads":10}`, 400},
 		{"FleetTooManyDrivers", "PUT", "/fleet", `{"drivers":100001}`, 400},
 		{"FleetTooManyLoads", "PUT", "/fleet", `{"loads":100001}`, 400},
-		{"FleetEmpty", "PUT", "/fleet", `{}`, 400},
+		{"FleetEmptyIsTheDefault", "PUT", "/fleet", `{}`, 200},
+		{"FleetNegativeGap", "PUT", "/fleet", `{"withoutClocks":-1}`, 400},
+		{"FleetGapTooLarge", "PUT", "/fleet", `{"inViolation":100001}`, 400},
 		{"FleetBadJSON", "PUT", "/fleet", `{"drivers":1000,`, 400},
 		{"FleetFractional", "PUT", "/fleet", `{"drivers":10.5}`, 400},
 		{"FleetUnknownField", "PUT", "/fleet", `{"trucks":10}`, 400},
@@ -101,14 +103,18 @@ func TestSetFaultErrors(t *testing.T) {
 func TestControlFleet(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
+	fleet := func(d, l, w, dis, v float64) map[string]any {
+		return map[string]any{"drivers": d, "loads": l, "withoutClocks": w, "disconnected": dis, "inViolation": v}
+	}
 	a := e.control(t, http.MethodGet, "/fleet", "")
-	require.Equal(t, map[string]any{"drivers": 25.0, "loads": 10.0}, a.json(t))
+	require.Equal(t, fleet(25, 10, 0, 0, 0), a.json(t))
 
-	a = e.control(t, http.MethodPut, "/fleet", `{"drivers":1000,"loads":200}`)
+	a = e.control(t, http.MethodPut, "/fleet", `{"drivers":1000,"loads":200,"withoutClocks":3,"disconnected":2,"inViolation":1}`)
 	require.Equal(t, http.StatusOK, a.status)
-	require.Equal(t, map[string]any{"drivers": 1000.0, "loads": 200.0}, a.json(t))
+	require.Equal(t, fleet(1000, 200, 3, 2, 1), a.json(t))
+	require.Equal(t, fleet(1000, 200, 3, 2, 1), e.control(t, http.MethodGet, "/fleet", "").json(t))
 	a = e.control(t, http.MethodPut, "/fleet", `{"loads":3}`)
-	require.Equal(t, map[string]any{"drivers": 1000.0, "loads": 3.0}, a.json(t), "an absent field keeps its value")
+	require.Equal(t, fleet(25, 3, 0, 0, 0), a.json(t), "a PUT replaces the whole setting: absent fields return to their defaults")
 	require.Len(t, loads(t, e, "acme", "?status=active"), 3)
 
 	// SetFleet clamps instead of failing.

@@ -34,6 +34,9 @@
 //	GET    /_control/faults             the faults in force
 //	DELETE /_control/faults[/{vendor}]
 //	GET    /_control/fleet, PUT /_control/fleet   {"drivers":1000,"loads":200}
+//	       plus the gaps real vendors leave, counts of drivers in fleet order:
+//	       {"withoutClocks":K} no clocks object, {"disconnected":K} hosStatusType "",
+//	       {"inViolation":K} violations of 1 h each; a PUT replaces the whole setting
 //	GET    /_control/stats, DELETE /_control/stats
 //
 // Everything is safe for concurrent use.

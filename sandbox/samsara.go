@@ -60,7 +60,7 @@ type hosClock struct {
 	Driver            idName        `json:"driver"`
 	CurrentDutyStatus hosDutyStatus `json:"currentDutyStatus"`
 	CurrentVehicle    *idName       `json:"currentVehicle,omitempty"`
-	Clocks            hosClocks     `json:"clocks"`
+	Clocks            *hosClocks    `json:"clocks,omitempty"`
 	Violations        hosViolations `json:"violations"`
 }
 
@@ -130,7 +130,8 @@ func (s *Sandbox) samsaraClocks(w http.ResponseWriter, r *http.Request, key stri
 		return
 	}
 	kh := hashString(key)
-	drivers, _ := s.Fleet()
+	fleet := s.FleetSettings()
+	drivers := fleet.Drivers
 	// The fleet, or the listed drivers that are in it, in fleet order.
 	var ids []int
 	if csv := q.Get("driverIds"); csv != "" {
@@ -158,7 +159,7 @@ func (s *Sandbox) samsaraClocks(w http.ResponseWriter, r *http.Request, key stri
 		if ids != nil {
 			id = ids[i]
 		}
-		out.Data = append(out.Data, newProfile(kh, id, true).clock(kh, t))
+		out.Data = append(out.Data, newProfile(kh, id, true).clock(kh, t, fleet.gapOf(id-firstDriverID)))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -287,14 +288,16 @@ func (p profile) driver() samsaraDriver {
 	}
 }
 
-func (p profile) clock(keyHash uint64, t int64) hosClock {
+// clock is the driver's clocks item at t, with the gap the fleet settings give it.
+func (p profile) clock(keyHash uint64, t int64, g gap) hosClock {
 	st := p.hos.clocksAt(t)
 	c := hosClock{
 		Driver:            idName{ID: strconv.Itoa(p.id), Name: p.name()},
 		CurrentDutyStatus: hosDutyStatus{HosStatusType: st.status.String()},
 		CurrentVehicle:    p.vehicle,
+		Clocks:            new(hosClocks),
 	}
-	if p.hos.disconnected(t) {
+	if p.hos.disconnected(t) || g == gapDisconnected {
 		c.CurrentDutyStatus.HosStatusType = ""
 	}
 	c.Clocks.Break.TimeUntilBreakDurationMs = st.brk
@@ -305,6 +308,12 @@ func (p profile) clock(keyHash uint64, t int64) hosClock {
 	c.Clocks.Cycle.CycleTomorrowDurationMs = st.cycleTomorrow()
 	c.Violations.CycleViolationDurationMs = st.cycleViolation
 	c.Violations.ShiftDrivingViolationDurationMs = st.shiftViolation
+	switch g {
+	case gapWithoutClocks:
+		c.Clocks = nil
+	case gapInViolation:
+		c.Violations = hosViolations{CycleViolationDurationMs: hourMs, ShiftDrivingViolationDurationMs: hourMs}
+	}
 	return c
 }
 

@@ -432,3 +432,55 @@ type discard struct {
 func (d *discard) Header() http.Header         { return d.h }
 func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discard) WriteHeader(s int)           { d.status = s }
+
+// TestFleetGaps checks the gaps the fleet control puts in the clocks items, as the
+// runtime contract says: the first withoutClocks drivers carry no clocks object, the
+// next disconnected carry hosStatusType "" with their clocks, the next inViolation
+// carry violations of one hour each; with a driverIds list too.
+func TestFleetGaps(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	a := e.control(t, http.MethodPut, "/fleet", `{"drivers":12,"withoutClocks":2,"disconnected":3,"inViolation":4}`)
+	require.Equal(t, http.StatusOK, a.status, "body: %s", a.body)
+
+	type raw struct {
+		Driver            struct{ ID string } `json:"driver"`
+		CurrentDutyStatus *struct {
+			HosStatusType *string `json:"hosStatusType"`
+		} `json:"currentDutyStatus"`
+		Clocks     map[string]any `json:"clocks"`
+		Violations *struct {
+			Cycle int64 `json:"cycleViolationDurationMs"`
+			Shift int64 `json:"shiftDrivingViolationDurationMs"`
+		} `json:"violations"`
+	}
+	for _, path := range []string{"/fleet/hos/clocks", "/fleet/hos/clocks?driverIds=52012,52001,52002,52003,52004,52005,52006,52007,52008,52009,52010,52011"} {
+		items := pageAll[raw](t, e, "gaps", path, 5).items
+		require.Len(t, items, 12)
+		for i, c := range items {
+			require.Equal(t, strconv.Itoa(52001+i), c.Driver.ID, "fleet order")
+			require.NotNil(t, c.CurrentDutyStatus)
+			require.NotNil(t, c.CurrentDutyStatus.HosStatusType)
+			require.NotNil(t, c.Violations)
+			switch {
+			case i < 2:
+				require.Nil(t, c.Clocks, "driver %d: no clocks object", i)
+			case i < 5:
+				require.NotNil(t, c.Clocks, "driver %d", i)
+				require.Len(t, c.Clocks, 4)
+				require.Equal(t, "", *c.CurrentDutyStatus.HosStatusType, "driver %d: disconnected", i)
+			case i < 9:
+				require.NotNil(t, c.Clocks, "driver %d", i)
+				require.Equal(t, int64(3_600_000), c.Violations.Cycle, "driver %d", i)
+				require.Equal(t, int64(3_600_000), c.Violations.Shift, "driver %d", i)
+			default:
+				require.NotNil(t, c.Clocks, "driver %d", i)
+			}
+		}
+	}
+	// The default setting again: every item has its clocks.
+	e.sb.SetFleet(12, 10)
+	for _, c := range pageAll[raw](t, e, "gaps", "/fleet/hos/clocks", 512).items {
+		require.NotNil(t, c.Clocks)
+	}
+}

@@ -41,7 +41,7 @@ type Options struct {
 type Sandbox struct {
 	now    func() time.Time
 	log    *slog.Logger
-	fleet  atomic.Pointer[fleetSize]
+	fleet  atomic.Pointer[FleetSettings]
 	reqSeq atomic.Uint64
 
 	samsara503 atomic.Uint64 // alternates JSON and plain-text 503 bodies
@@ -51,7 +51,40 @@ type Sandbox struct {
 
 var _ http.Handler = (*Sandbox)(nil)
 
-type fleetSize struct{ drivers, loads int }
+// FleetSettings is the fleet every key sees, and the gaps real vendors leave in it
+// (PUT /_control/fleet). The gap counts are counts of drivers taken in the fleet's
+// driver order: the first WithoutClocks drivers' clocks items carry no clocks object,
+// the next Disconnected carry hosStatusType "" (the driver app disconnected) with
+// their clocks, and the next InViolation carry violations of one hour each.
+type FleetSettings struct {
+	Drivers       int `json:"drivers"`
+	Loads         int `json:"loads"`
+	WithoutClocks int `json:"withoutClocks"`
+	Disconnected  int `json:"disconnected"`
+	InViolation   int `json:"inViolation"`
+}
+
+// gap is what the fleet settings make of the driver at index i (0-based).
+type gap int
+
+const (
+	gapNone gap = iota
+	gapWithoutClocks
+	gapDisconnected
+	gapInViolation
+)
+
+func (f *FleetSettings) gapOf(i int) gap {
+	switch {
+	case i < f.WithoutClocks:
+		return gapWithoutClocks
+	case i < f.WithoutClocks+f.Disconnected:
+		return gapDisconnected
+	case i < f.WithoutClocks+f.Disconnected+f.InViolation:
+		return gapInViolation
+	}
+	return gapNone
+}
 
 // vendorAPI is one fake vendor: its counters, its fault and its behaviour.
 type vendorAPI struct {
@@ -86,7 +119,7 @@ func New(opts Options) *Sandbox {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.fleet.Store(&fleetSize{drivers: DefaultDrivers, loads: DefaultLoads})
+	s.fleet.Store(&FleetSettings{Drivers: DefaultDrivers, Loads: DefaultLoads})
 	s.vendors = map[string]*vendorAPI{
 		Samsara: {
 			name: Samsara, retryFrac: true, rateLimitRetryAfter: 1,
@@ -201,16 +234,29 @@ func (s *Sandbox) serveOpenWeather(w http.ResponseWriter, r *http.Request, _, pa
 // Fleet returns the fleet size every key sees.
 func (s *Sandbox) Fleet() (drivers, loads int) {
 	f := s.fleet.Load()
-	return f.drivers, f.loads
+	return f.Drivers, f.Loads
 }
 
+// FleetSettings returns the whole fleet setting.
+func (s *Sandbox) FleetSettings() FleetSettings { return *s.fleet.Load() }
+
 // SetFleet sets the number of drivers and active loads every key sees, clamped to
-// 0..MaxDrivers and 0..MaxLoads.
+// 0..MaxDrivers and 0..MaxLoads, with no gaps.
 func (s *Sandbox) SetFleet(drivers, loads int) {
-	drivers = min(max(drivers, 0), MaxDrivers)
-	loads = min(max(loads, 0), MaxLoads)
-	s.fleet.Store(&fleetSize{drivers: drivers, loads: loads})
-	s.log.Info("sandbox fleet set", "drivers", drivers, "loads", loads)
+	s.SetFleetSettings(FleetSettings{Drivers: drivers, Loads: loads})
+}
+
+// SetFleetSettings replaces the whole fleet setting; sizes are clamped to
+// 0..MaxDrivers and 0..MaxLoads and gap counts to 0..MaxDrivers.
+func (s *Sandbox) SetFleetSettings(f FleetSettings) {
+	f.Drivers = min(max(f.Drivers, 0), MaxDrivers)
+	f.Loads = min(max(f.Loads, 0), MaxLoads)
+	for _, n := range []*int{&f.WithoutClocks, &f.Disconnected, &f.InViolation} {
+		*n = min(max(*n, 0), MaxDrivers)
+	}
+	s.fleet.Store(&f)
+	s.log.Info("sandbox fleet set", "drivers", f.Drivers, "loads", f.Loads,
+		"withoutClocks", f.WithoutClocks, "disconnected", f.Disconnected, "inViolation", f.InViolation)
 }
 
 // splitFirst splits "/a/b/c" into "a" and "/b/c".

@@ -44,6 +44,12 @@ const (
 	FieldCycleRemainingHours = "cycle_remaining_hours"
 	// FieldTimeUntilBreakHours holds the string denoting the time_until_break_hours field in the database.
 	FieldTimeUntilBreakHours = "time_until_break_hours"
+	// FieldHosNote holds the string denoting the hos_note field in the database.
+	FieldHosNote = "hos_note"
+	// FieldCycleViolationHours holds the string denoting the cycle_violation_hours field in the database.
+	FieldCycleViolationHours = "cycle_violation_hours"
+	// FieldShiftDrivingViolationHours holds the string denoting the shift_driving_violation_hours field in the database.
+	FieldShiftDrivingViolationHours = "shift_driving_violation_hours"
 	// FieldHosSyncedAt holds the string denoting the hos_synced_at field in the database.
 	FieldHosSyncedAt = "hos_synced_at"
 	// FieldLastSyncedAt holds the string denoting the last_synced_at field in the database.
@@ -64,6 +70,12 @@ const (
 	FieldOverrideTimeUntilBreakHours = "override_time_until_break_hours"
 	// FieldOverrideAt holds the string denoting the override_at field in the database.
 	FieldOverrideAt = "override_at"
+	// FieldOverrideBy holds the string denoting the override_by field in the database.
+	FieldOverrideBy = "override_by"
+	// FieldOverrideReason holds the string denoting the override_reason field in the database.
+	FieldOverrideReason = "override_reason"
+	// FieldOverrideExpiresAt holds the string denoting the override_expires_at field in the database.
+	FieldOverrideExpiresAt = "override_expires_at"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// EdgeIntegration holds the string denoting the integration edge name in mutations.
@@ -103,6 +115,9 @@ var Columns = []string{
 	FieldShiftRemainingHours,
 	FieldCycleRemainingHours,
 	FieldTimeUntilBreakHours,
+	FieldHosNote,
+	FieldCycleViolationHours,
+	FieldShiftDrivingViolationHours,
 	FieldHosSyncedAt,
 	FieldLastSyncedAt,
 	FieldHosManualOverride,
@@ -113,6 +128,9 @@ var Columns = []string{
 	FieldOverrideCycleRemainingHours,
 	FieldOverrideTimeUntilBreakHours,
 	FieldOverrideAt,
+	FieldOverrideBy,
+	FieldOverrideReason,
+	FieldOverrideExpiresAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -227,6 +245,21 @@ func ByTimeUntilBreakHours(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTimeUntilBreakHours, opts...).ToFunc()
 }
 
+// ByHosNote orders the results by the hos_note field.
+func ByHosNote(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHosNote, opts...).ToFunc()
+}
+
+// ByCycleViolationHours orders the results by the cycle_violation_hours field.
+func ByCycleViolationHours(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCycleViolationHours, opts...).ToFunc()
+}
+
+// ByShiftDrivingViolationHours orders the results by the shift_driving_violation_hours field.
+func ByShiftDrivingViolationHours(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldShiftDrivingViolationHours, opts...).ToFunc()
+}
+
 // ByHosSyncedAt orders the results by the hos_synced_at field.
 func ByHosSyncedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldHosSyncedAt, opts...).ToFunc()
@@ -275,6 +308,21 @@ func ByOverrideTimeUntilBreakHours(opts ...sql.OrderTermOption) OrderOption {
 // ByOverrideAt orders the results by the override_at field.
 func ByOverrideAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldOverrideAt, opts...).ToFunc()
+}
+
+// ByOverrideBy orders the results by the override_by field.
+func ByOverrideBy(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOverrideBy, opts...).ToFunc()
+}
+
+// ByOverrideReason orders the results by the override_reason field.
+func ByOverrideReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOverrideReason, opts...).ToFunc()
+}
+
+// ByOverrideExpiresAt orders the results by the override_expires_at field.
+func ByOverrideExpiresAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOverrideExpiresAt, opts...).ToFunc()
 }
 
 // ByTenantField orders the results by tenant field.

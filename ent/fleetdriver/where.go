@@ -126,6 +126,21 @@ func TimeUntilBreakHours(v float64) predicate.FleetDriver {
 	return predicate.FleetDriver(sql.FieldEQ(FieldTimeUntilBreakHours, v))
 }
 
+// HosNote applies equality check predicate on the "hos_note" field. It's identical to HosNoteEQ.
+func HosNote(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldEQ(FieldHosNote, v))
+}
+
+// CycleViolationHours applies equality check predicate on the "cycle_violation_hours" field. It's identical to CycleViolationHoursEQ.
+func CycleViolationHours(v float64) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldEQ(FieldCycleViolationHours, v))
+}
+
+// ShiftDrivingViolationHours applies equality check predicate on the "shift_driving_violation_hours" field. It's identical to ShiftDrivingViolationHoursEQ.
+func ShiftDrivingViolationHours(v float64) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldEQ(FieldShiftDrivingViolationHours, v))
+}
+
 // HosSyncedAt applies equality check predicate on the "hos_synced_at" field. It's identical to HosSyncedAtEQ.
 func HosSyncedAt(v time.Time) predicate.FleetDriver {
 	return predicate.FleetDriver(sql.FieldEQ(FieldHosSyncedAt, v))
@@ -174,6 +189,21 @@ func OverrideTimeUntilBreakHours(v float64) predicate.FleetDriver {
 // OverrideAt applies equality check predicate on the "override_at" field. It's identical to OverrideAtEQ.
 func OverrideAt(v time.Time) predicate.FleetDriver {
 	return predicate.FleetDriver(sql.FieldEQ(FieldOverrideAt, v))
+}
+
+// OverrideBy applies equality check predicate on the "override_by" field. It's identical to OverrideByEQ.
+func OverrideBy(v uuid.UUID) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldEQ(FieldOverrideBy, v))
+}
+
+// OverrideReason applies equality check predicate on the "override_reason" field. It's identical to OverrideReasonEQ.
+func OverrideReason(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldEQ(FieldOverrideReason, v))
+}
+
+// OverrideExpiresAt applies equality check predicate on the "override_expires_at" field. It's identical to OverrideExpiresAtEQ.
+func OverrideExpiresAt(v time.Time) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldEQ(FieldOverrideExpiresAt, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
@@ -846,6 +876,181 @@ func TimeUntilBreakHoursNotNil() predicate.FleetDriver {
 	return predicate.FleetDriver(sql.FieldNotNull(FieldTimeUntilBreakHours))
 }
 
+// HosNoteEQ applies the EQ predicate on the "hos_note" field.
+func HosNoteEQ(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldEQ(FieldHosNote, v))
+}
+
+// HosNoteNEQ applies the NEQ predicate on the "hos_note" field.
+func HosNoteNEQ(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldNEQ(FieldHosNote, v))
+}
+
+// HosNoteIn applies the In predicate on the "hos_note" field.
+func HosNoteIn(vs ...string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldIn(FieldHosNote, vs...))
+}
+
+// HosNoteNotIn applies the NotIn predicate on the "hos_note" field.
+func HosNoteNotIn(vs ...string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldNotIn(FieldHosNote, vs...))
+}
+
+// HosNoteGT applies the GT predicate on the "hos_note" field.
+func HosNoteGT(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldGT(FieldHosNote, v))
+}
+
+// HosNoteGTE applies the GTE predicate on the "hos_note" field.
+func HosNoteGTE(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldGTE(FieldHosNote, v))
+}
+
+// HosNoteLT applies the LT predicate on the "hos_note" field.
+func HosNoteLT(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldLT(FieldHosNote, v))
+}
+
+// HosNoteLTE applies the LTE predicate on the "hos_note" field.
+func HosNoteLTE(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldLTE(FieldHosNote, v))
+}
+
+// HosNoteContains applies the Contains predicate on the "hos_note" field.
+func HosNoteContains(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldContains(FieldHosNote, v))
+}
+
+// HosNoteHasPrefix applies the HasPrefix predicate on the "hos_note" field.
+func HosNoteHasPrefix(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldHasPrefix(FieldHosNote, v))
+}
+
+// HosNoteHasSuffix applies the HasSuffix predicate on the "hos_note" field.
+func HosNoteHasSuffix(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldHasSuffix(FieldHosNote, v))
+}
+
+// HosNoteIsNil applies the IsNil predicate on the "hos_note" field.
+func HosNoteIsNil() predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldIsNull(FieldHosNote))
+}
+
+// HosNoteNotNil applies the NotNil predicate on the "hos_note" field.
+func HosNoteNotNil() predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldNotNull(FieldHosNote))
+}
+
+// HosNoteEqualFold applies the EqualFold predicate on the "hos_note" field.
+func HosNoteEqualFold(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldEqualFold(FieldHosNote, v))
+}
+
+// HosNoteContainsFold applies the ContainsFold predicate on the "hos_note" field.
+func HosNoteContainsFold(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldContainsFold(FieldHosNote, v))
+}
+
+// CycleViolationHoursEQ applies the EQ predicate on the "cycle_violation_hours" field.
+func CycleViolationHoursEQ(v float64) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldEQ(FieldCycleViolationHours, v))
+}
+
+// CycleViolationHoursNEQ applies the NEQ predicate on the "cycle_violation_hours" field.
+func CycleViolationHoursNEQ(v float64) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldNEQ(FieldCycleViolationHours, v))
+}
+
+// CycleViolationHoursIn applies the In predicate on the "cycle_violation_hours" field.
+func CycleViolationHoursIn(vs ...float64) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldIn(FieldCycleViolationHours, vs...))
+}
+
+// CycleViolationHoursNotIn applies the NotIn predicate on the "cycle_violation_hours" field.
+func CycleViolationHoursNotIn(vs ...float64) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldNotIn(FieldCycleViolationHours, vs...))
+}
+
+// CycleViolationHoursGT applies the GT predicate on the "cycle_violation_hours" field.
+func CycleViolationHoursGT(v float64) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldGT(FieldCycleViolationHours, v))
+}
+
+// CycleViolationHoursGTE applies the GTE predicate on the "cycle_violation_hours" field.
+func CycleViolationHoursGTE(v float64) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldGTE(FieldCycleViolationHours, v))
+}
+
+// CycleViolationHoursLT applies the LT predicate on the "cycle_violation_hours" field.
+func CycleViolationHoursLT(v float64) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldLT(FieldCycleViolationHours, v))
+}
+
+// CycleViolationHoursLTE applies the LTE predicate on the "cycle_violation_hours" field.
+func CycleViolationHoursLTE(v float64) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldLTE(FieldCycleViolationHours, v))
+}
+
+// CycleViolationHoursIsNil applies the IsNil predicate on the "cycle_violation_hours" field.
+func CycleViolationHoursIsNil() predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldIsNull(FieldCycleViolationHours))
+}
+
+// CycleViolationHoursNotNil applies the NotNil predicate on the "cycle_violation_hours" field.
+func CycleViolationHoursNotNil() predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldNotNull(FieldCycleViolationHours))
+}
+
+// ShiftDrivingViolationHoursEQ applies the EQ predicate on the "shift_driving_violation_hours" field.
+func ShiftDrivingViolationHoursEQ(v float64) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldEQ(FieldShiftDrivingViolationHours, v))
+}
+
+// ShiftDrivingViolationHoursNEQ applies the NEQ predicate on the "shift_driving_violation_hours" field.
+func ShiftDrivingViolationHoursNEQ(v float64) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldNEQ(FieldShiftDrivingViolationHours, v))
+}
+
+// ShiftDrivingViolationHoursIn applies the In predicate on the "shift_driving_violation_hours" field.
+func ShiftDrivingViolationHoursIn(vs ...float64) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldIn(FieldShiftDrivingViolationHours, vs...))
+}
+
+// ShiftDrivingViolationHoursNotIn applies the NotIn predicate on the "shift_driving_violation_hours" field.
+func ShiftDrivingViolationHoursNotIn(vs ...float64) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldNotIn(FieldShiftDrivingViolationHours, vs...))
+}
+
+// ShiftDrivingViolationHoursGT applies the GT predicate on the "shift_driving_violation_hours" field.
+func ShiftDrivingViolationHoursGT(v float64) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldGT(FieldShiftDrivingViolationHours, v))
+}
+
+// ShiftDrivingViolationHoursGTE applies the GTE predicate on the "shift_driving_violation_hours" field.
+func ShiftDrivingViolationHoursGTE(v float64) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldGTE(FieldShiftDrivingViolationHours, v))
+}
+
+// ShiftDrivingViolationHoursLT applies the LT predicate on the "shift_driving_violation_hours" field.
+func ShiftDrivingViolationHoursLT(v float64) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldLT(FieldShiftDrivingViolationHours, v))
+}
+
+// ShiftDrivingViolationHoursLTE applies the LTE predicate on the "shift_driving_violation_hours" field.
+func ShiftDrivingViolationHoursLTE(v float64) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldLTE(FieldShiftDrivingViolationHours, v))
+}
+
+// ShiftDrivingViolationHoursIsNil applies the IsNil predicate on the "shift_driving_violation_hours" field.
+func ShiftDrivingViolationHoursIsNil() predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldIsNull(FieldShiftDrivingViolationHours))
+}
+
+// ShiftDrivingViolationHoursNotNil applies the NotNil predicate on the "shift_driving_violation_hours" field.
+func ShiftDrivingViolationHoursNotNil() predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldNotNull(FieldShiftDrivingViolationHours))
+}
+
 // HosSyncedAtEQ applies the EQ predicate on the "hos_synced_at" field.
 func HosSyncedAtEQ(v time.Time) predicate.FleetDriver {
 	return predicate.FleetDriver(sql.FieldEQ(FieldHosSyncedAt, v))
@@ -1329,6 +1534,181 @@ func OverrideAtIsNil() predicate.FleetDriver {
 // OverrideAtNotNil applies the NotNil predicate on the "override_at" field.
 func OverrideAtNotNil() predicate.FleetDriver {
 	return predicate.FleetDriver(sql.FieldNotNull(FieldOverrideAt))
+}
+
+// OverrideByEQ applies the EQ predicate on the "override_by" field.
+func OverrideByEQ(v uuid.UUID) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldEQ(FieldOverrideBy, v))
+}
+
+// OverrideByNEQ applies the NEQ predicate on the "override_by" field.
+func OverrideByNEQ(v uuid.UUID) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldNEQ(FieldOverrideBy, v))
+}
+
+// OverrideByIn applies the In predicate on the "override_by" field.
+func OverrideByIn(vs ...uuid.UUID) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldIn(FieldOverrideBy, vs...))
+}
+
+// OverrideByNotIn applies the NotIn predicate on the "override_by" field.
+func OverrideByNotIn(vs ...uuid.UUID) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldNotIn(FieldOverrideBy, vs...))
+}
+
+// OverrideByGT applies the GT predicate on the "override_by" field.
+func OverrideByGT(v uuid.UUID) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldGT(FieldOverrideBy, v))
+}
+
+// OverrideByGTE applies the GTE predicate on the "override_by" field.
+func OverrideByGTE(v uuid.UUID) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldGTE(FieldOverrideBy, v))
+}
+
+// OverrideByLT applies the LT predicate on the "override_by" field.
+func OverrideByLT(v uuid.UUID) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldLT(FieldOverrideBy, v))
+}
+
+// OverrideByLTE applies the LTE predicate on the "override_by" field.
+func OverrideByLTE(v uuid.UUID) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldLTE(FieldOverrideBy, v))
+}
+
+// OverrideByIsNil applies the IsNil predicate on the "override_by" field.
+func OverrideByIsNil() predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldIsNull(FieldOverrideBy))
+}
+
+// OverrideByNotNil applies the NotNil predicate on the "override_by" field.
+func OverrideByNotNil() predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldNotNull(FieldOverrideBy))
+}
+
+// OverrideReasonEQ applies the EQ predicate on the "override_reason" field.
+func OverrideReasonEQ(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldEQ(FieldOverrideReason, v))
+}
+
+// OverrideReasonNEQ applies the NEQ predicate on the "override_reason" field.
+func OverrideReasonNEQ(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldNEQ(FieldOverrideReason, v))
+}
+
+// OverrideReasonIn applies the In predicate on the "override_reason" field.
+func OverrideReasonIn(vs ...string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldIn(FieldOverrideReason, vs...))
+}
+
+// OverrideReasonNotIn applies the NotIn predicate on the "override_reason" field.
+func OverrideReasonNotIn(vs ...string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldNotIn(FieldOverrideReason, vs...))
+}
+
+// OverrideReasonGT applies the GT predicate on the "override_reason" field.
+func OverrideReasonGT(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldGT(FieldOverrideReason, v))
+}
+
+// OverrideReasonGTE applies the GTE predicate on the "override_reason" field.
+func OverrideReasonGTE(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldGTE(FieldOverrideReason, v))
+}
+
+// OverrideReasonLT applies the LT predicate on the "override_reason" field.
+func OverrideReasonLT(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldLT(FieldOverrideReason, v))
+}
+
+// OverrideReasonLTE applies the LTE predicate on the "override_reason" field.
+func OverrideReasonLTE(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldLTE(FieldOverrideReason, v))
+}
+
+// OverrideReasonContains applies the Contains predicate on the "override_reason" field.
+func OverrideReasonContains(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldContains(FieldOverrideReason, v))
+}
+
+// OverrideReasonHasPrefix applies the HasPrefix predicate on the "override_reason" field.
+func OverrideReasonHasPrefix(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldHasPrefix(FieldOverrideReason, v))
+}
+
+// OverrideReasonHasSuffix applies the HasSuffix predicate on the "override_reason" field.
+func OverrideReasonHasSuffix(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldHasSuffix(FieldOverrideReason, v))
+}
+
+// OverrideReasonIsNil applies the IsNil predicate on the "override_reason" field.
+func OverrideReasonIsNil() predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldIsNull(FieldOverrideReason))
+}
+
+// OverrideReasonNotNil applies the NotNil predicate on the "override_reason" field.
+func OverrideReasonNotNil() predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldNotNull(FieldOverrideReason))
+}
+
+// OverrideReasonEqualFold applies the EqualFold predicate on the "override_reason" field.
+func OverrideReasonEqualFold(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldEqualFold(FieldOverrideReason, v))
+}
+
+// OverrideReasonContainsFold applies the ContainsFold predicate on the "override_reason" field.
+func OverrideReasonContainsFold(v string) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldContainsFold(FieldOverrideReason, v))
+}
+
+// OverrideExpiresAtEQ applies the EQ predicate on the "override_expires_at" field.
+func OverrideExpiresAtEQ(v time.Time) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldEQ(FieldOverrideExpiresAt, v))
+}
+
+// OverrideExpiresAtNEQ applies the NEQ predicate on the "override_expires_at" field.
+func OverrideExpiresAtNEQ(v time.Time) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldNEQ(FieldOverrideExpiresAt, v))
+}
+
+// OverrideExpiresAtIn applies the In predicate on the "override_expires_at" field.
+func OverrideExpiresAtIn(vs ...time.Time) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldIn(FieldOverrideExpiresAt, vs...))
+}
+
+// OverrideExpiresAtNotIn applies the NotIn predicate on the "override_expires_at" field.
+func OverrideExpiresAtNotIn(vs ...time.Time) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldNotIn(FieldOverrideExpiresAt, vs...))
+}
+
+// OverrideExpiresAtGT applies the GT predicate on the "override_expires_at" field.
+func OverrideExpiresAtGT(v time.Time) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldGT(FieldOverrideExpiresAt, v))
+}
+
+// OverrideExpiresAtGTE applies the GTE predicate on the "override_expires_at" field.
+func OverrideExpiresAtGTE(v time.Time) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldGTE(FieldOverrideExpiresAt, v))
+}
+
+// OverrideExpiresAtLT applies the LT predicate on the "override_expires_at" field.
+func OverrideExpiresAtLT(v time.Time) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldLT(FieldOverrideExpiresAt, v))
+}
+
+// OverrideExpiresAtLTE applies the LTE predicate on the "override_expires_at" field.
+func OverrideExpiresAtLTE(v time.Time) predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldLTE(FieldOverrideExpiresAt, v))
+}
+
+// OverrideExpiresAtIsNil applies the IsNil predicate on the "override_expires_at" field.
+func OverrideExpiresAtIsNil() predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldIsNull(FieldOverrideExpiresAt))
+}
+
+// OverrideExpiresAtNotNil applies the NotNil predicate on the "override_expires_at" field.
+func OverrideExpiresAtNotNil() predicate.FleetDriver {
+	return predicate.FleetDriver(sql.FieldNotNull(FieldOverrideExpiresAt))
 }
 
 // HasTenant applies the HasEdge predicate on the "tenant" edge.

@@ -97,6 +97,9 @@ var (
 		{Name: "shift_remaining_hours", Type: field.TypeFloat64, Nullable: true},
 		{Name: "cycle_remaining_hours", Type: field.TypeFloat64, Nullable: true},
 		{Name: "time_until_break_hours", Type: field.TypeFloat64, Nullable: true},
+		{Name: "hos_note", Type: field.TypeString, Nullable: true},
+		{Name: "cycle_violation_hours", Type: field.TypeFloat64, Nullable: true},
+		{Name: "shift_driving_violation_hours", Type: field.TypeFloat64, Nullable: true},
 		{Name: "hos_synced_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_synced_at", Type: field.TypeTime, Nullable: true},
 		{Name: "hos_manual_override", Type: field.TypeBool, Default: false},
@@ -107,6 +110,9 @@ var (
 		{Name: "override_cycle_remaining_hours", Type: field.TypeFloat64, Nullable: true},
 		{Name: "override_time_until_break_hours", Type: field.TypeFloat64, Nullable: true},
 		{Name: "override_at", Type: field.TypeTime, Nullable: true},
+		{Name: "override_by", Type: field.TypeUUID, Nullable: true},
+		{Name: "override_reason", Type: field.TypeString, Nullable: true},
+		{Name: "override_expires_at", Type: field.TypeTime, Nullable: true},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "integration_id", Type: field.TypeUUID},
 	}
@@ -118,13 +124,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "drivers_tenants_tenant",
-				Columns:    []*schema.Column{DriversColumns[23]},
+				Columns:    []*schema.Column{DriversColumns[29]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "drivers_integrations_drivers",
-				Columns:    []*schema.Column{DriversColumns[24]},
+				Columns:    []*schema.Column{DriversColumns[30]},
 				RefColumns: []*schema.Column{IntegrationsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -133,17 +139,17 @@ var (
 			{
 				Name:    "fleetdriver_tenant_id",
 				Unique:  false,
-				Columns: []*schema.Column{DriversColumns[23]},
+				Columns: []*schema.Column{DriversColumns[29]},
 			},
 			{
 				Name:    "fleetdriver_integration_id_driver_id",
 				Unique:  true,
-				Columns: []*schema.Column{DriversColumns[24], DriversColumns[3]},
+				Columns: []*schema.Column{DriversColumns[30], DriversColumns[3]},
 			},
 			{
 				Name:    "fleetdriver_tenant_id_driver_id",
 				Unique:  false,
-				Columns: []*schema.Column{DriversColumns[23], DriversColumns[3]},
+				Columns: []*schema.Column{DriversColumns[29], DriversColumns[3]},
 			},
 		},
 	}

@@ -100,7 +100,7 @@ func init() {
 	// fleetdriver.DefaultActive holds the default value on creation for the active field.
 	fleetdriver.DefaultActive = fleetdriverDescActive.Default.(bool)
 	// fleetdriverDescHosManualOverride is the schema descriptor for hos_manual_override field.
-	fleetdriverDescHosManualOverride := fleetdriverFields[13].Descriptor()
+	fleetdriverDescHosManualOverride := fleetdriverFields[16].Descriptor()
 	// fleetdriver.DefaultHosManualOverride holds the default value on creation for the hos_manual_override field.
 	fleetdriver.DefaultHosManualOverride = fleetdriverDescHosManualOverride.Default.(bool)
 	// fleetdriverDescID is the schema descriptor for id field.

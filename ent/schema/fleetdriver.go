@@ -37,6 +37,14 @@ func (FleetDriver) Fields() []ent.Field {
 		hours("shift_remaining_hours"),
 		hours("cycle_remaining_hours"),
 		hours("time_until_break_hours"),
+		// Why a cached value is missing or odd ("driver app disconnected", "no clocks
+		// reported"); null when there is nothing to say. A null clock above is one the
+		// vendor did not report, never 0.
+		field.String("hos_note").Optional().Nillable(),
+		// How long the driver has been in violation, as the vendor reports it; null
+		// when it reports none.
+		hours("cycle_violation_hours"),
+		hours("shift_driving_violation_hours"),
 		field.Time("hos_synced_at").Optional().Nillable(),
 		field.Time("last_synced_at").Optional().Nillable(),
 		// Manual override, served before anything the vendor says.
@@ -48,6 +56,12 @@ func (FleetDriver) Fields() []ent.Field {
 		hours("override_cycle_remaining_hours"),
 		hours("override_time_until_break_hours"),
 		field.Time("override_at").Optional().Nillable(),
+		// The override's audit: who set it (a user id of the tenant; null once that
+		// user is deleted, or for overrides older than the audit), why, and when it
+		// stops being served by itself (null = until cleared).
+		field.UUID("override_by", uuidType()).Optional().Nillable(),
+		field.String("override_reason").Optional().Nillable(),
+		field.Time("override_expires_at").Optional().Nillable(),
 	}
 }
 

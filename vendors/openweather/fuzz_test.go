@@ -15,6 +15,11 @@ func FuzzDecodeWeather(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	external, err := filepath.Glob(filepath.Join("..", "testdata", "external", "openweather", "*"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	files = append(files, external...)
 	for _, name := range files {
 		b, err := os.ReadFile(name)
 		if err != nil {

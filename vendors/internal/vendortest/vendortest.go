@@ -25,6 +25,16 @@ func Fixture(t testing.TB, name string) []byte {
 	return b
 }
 
+// External returns the contents of vendors/testdata/external/name: a body the vendor
+// wrote or another client recorded (see the README there for each file's source).
+// It is called from an adapter's directory, one level below vendors/.
+func External(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "external", filepath.FromSlash(name)))
+	require.NoError(t, err)
+	return b
+}
+
 // Answer is one canned HTTP answer.
 type Answer struct {
 	Status int               // 0 = 200
