@@ -76,7 +76,7 @@ func TestRun(t *testing.T) {
 	require.Equal(t, 40, strings.Count(body, `"driverActivationStatus"`))
 	status, body = get("/_control/fleet")
 	require.Equal(t, http.StatusOK, status)
-	require.JSONEq(t, `{"drivers":40,"loads":5}`, body)
+	require.JSONEq(t, `{"drivers":40,"loads":5,"withoutClocks":0,"disconnected":0,"inViolation":0}`, body)
 	status, _ = get("/truckbase/loads?status=active", "X-API-Key", "demo", "X-API-Secret", "demo-secret")
 	require.Equal(t, http.StatusOK, status)
 	resp, err := http.Get(strings.TrimSuffix(base, "/sandbox") + "/healthz")
