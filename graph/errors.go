@@ -2,10 +2,14 @@ package graph
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime/debug"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -20,6 +24,7 @@ const (
 	CodeNotFound        = "NOT_FOUND"
 	CodeBadUserInput    = "BAD_USER_INPUT"
 	CodeConflict        = "CONFLICT"
+	CodeRateLimited     = "RATE_LIMITED"
 	CodeInternal        = "INTERNAL"
 )
 
@@ -27,6 +32,9 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// RetryAfter is set on RATE_LIMITED: when the client may try again
+	// (extensions.retryAfterSeconds, whole seconds, at least 1).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -50,8 +58,70 @@ type ErrorCoder interface {
 	ErrorCode() string
 }
 
-// presentError maps any resolver error to the contract's codes. Messages of errors we
-// do not know are replaced: INTERNAL never tells internals.
+// internalError is an error of the server itself (a database or network failure, a
+// bug) on its way to the error presenter, which logs its cause once and answers
+// INTERNAL with a request id.
+type internalError struct{ cause error }
+
+func (e *internalError) Error() string { return e.cause.Error() }
+func (e *internalError) Unwrap() error { return e.cause }
+
+// userFacing tells errors that carry a contract code of their own (or map to one)
+// from the rest, which are the server's own failures.
+func userFacing(err error) bool {
+	var (
+		e     *Error
+		coder ErrorCoder
+		ge    *gqlerror.Error
+	)
+	return errors.As(err, &e) || errors.As(err, &coder) || errors.As(err, &ge) ||
+		ent.IsNotFound(err) || ent.IsConstraintError(err) || ent.IsValidationError(err)
+}
+
+// markInternal is the resolvers' side of the error boundary: an error a resolver
+// returns that is not a coded, user-facing one is the server's own failure. Marking it
+// here tells it apart from gqlgen's errors about the request (an argument that does
+// not convert), which reach the presenter in the same wrapper.
+func markInternal(ctx context.Context, next graphql.Resolver) (any, error) {
+	res, err := next(ctx)
+	if err != nil && !userFacing(err) {
+		if _, ok := errors.AsType[*internalError](err); !ok {
+			err = &internalError{cause: err}
+		}
+	}
+	return res, err
+}
+
+// requestIDKey holds the request id in a request's context.
+type requestIDKey struct{}
+
+// RequestIDHeader is the response header that carries the request id.
+const RequestIDHeader = "X-Request-Id"
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// withRequestID gives the request an id of its own (never the client's: log lines
+// must be trustworthy).
+func withRequestID(ctx context.Context) (context.Context, string) {
+	id := newRequestID()
+	return context.WithValue(ctx, requestIDKey{}, id), id
+}
+
+func requestID(ctx context.Context) string {
+	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
+		return id
+	}
+	return newRequestID()
+}
+
+// presentError is the one error boundary: it maps any error to the contract's codes.
+// Errors that are not coded and user-facing become INTERNAL with a request id, which
+// the one log line of the error (with its cause) also carries; INTERNAL never tells
+// internals.
 func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
@@ -59,10 +129,31 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			e     *Error
 			coder ErrorCoder
 		)
+		internal := func(msg string) *gqlerror.Error {
+			id := requestID(ctx)
+			cause := err
+			if ie, ok := errors.AsType[*internalError](err); ok {
+				cause = ie.cause
+			}
+			logger.ErrorContext(ctx, "internal error", "request_id", id, "err", cause, "path", gerr.Path.String())
+			gerr.Message = msg
+			setCode(gerr, CodeInternal)
+			gerr.Extensions["requestId"] = id
+			return gerr
+		}
+		if _, ok := errors.AsType[*internalError](err); ok {
+			return internal("internal error")
+		}
 		switch {
 		case errors.As(err, &e):
+			if e.Code == CodeInternal {
+				return internal(e.Message)
+			}
 			gerr.Message = e.Message
 			setCode(gerr, e.Code)
+			if e.Code == CodeRateLimited {
+				gerr.Extensions["retryAfterSeconds"] = max(1, int(math.Ceil(e.RetryAfter.Seconds())))
+			}
 		case errors.As(err, &coder):
 			gerr.Message = coder.(error).Error() // its own words, without gqlgen's position prefix
 			setCode(gerr, coder.ErrorCode())
@@ -76,8 +167,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message = "invalid input"
 			setCode(gerr, CodeBadUserInput)
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-			gerr.Message = "the request was canceled or took too long"
-			setCode(gerr, CodeInternal)
+			return internal("the request was canceled or took too long")
 		default:
 			var ge *gqlerror.Error
 			if errors.As(err, &ge) && ge.Extensions != nil && ge.Extensions["code"] != nil {
@@ -96,9 +186,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 				setCode(gerr, CodeBadUserInput)
 				return gerr
 			}
-			logger.ErrorContext(ctx, "internal error", "err", err, "path", gerr.Path.String())
-			gerr.Message = "internal error"
-			setCode(gerr, CodeInternal)
+			return internal("internal error")
 		}
 		return gerr
 	}
@@ -113,7 +201,7 @@ func setCode(e *gqlerror.Error, code string) {
 
 func isContractCode(c string) bool {
 	switch c {
-	case CodeUnauthenticated, CodeForbidden, CodeNotFound, CodeBadUserInput, CodeConflict, CodeInternal:
+	case CodeUnauthenticated, CodeForbidden, CodeNotFound, CodeBadUserInput, CodeConflict, CodeRateLimited, CodeInternal:
 		return true
 	}
 	return false
@@ -122,7 +210,6 @@ func isContractCode(c string) bool {
 // recoverPanic turns a panic in a resolver into INTERNAL: no panic reaches a client.
 func recoverPanic(logger *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
-		logger.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-		return &Error{Code: CodeInternal, Message: "internal error"}
+		return &internalError{cause: fmt.Errorf("panic: %v\n%s", p, debug.Stack())}
 	}
 }

@@ -70,10 +70,15 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	srv.SetRecoverFunc(recoverPanic(logger))
 	srv.AroundOperations(limitDepth)
 	srv.AroundOperations(r.renderLive)
+	srv.AroundRootFields(checkArguments)
 	srv.AroundRootFields(r.requireViewer)
+	srv.AroundFields(markInternal)
 	srv.AroundRootFields(r.flatHistory) // inside requireViewer: it needs the viewer
 
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		ctx, id := withRequestID(req.Context())
+		w.Header().Set(RequestIDHeader, id)
+		req = req.WithContext(ctx)
 		if req.Body != nil {
 			req.Body = http.MaxBytesReader(w, req.Body, MaxBodyBytes)
 		}
@@ -125,7 +130,8 @@ func (r *Resolver) requireViewer(ctx context.Context, next graphql.RootResolver)
 			return fail(e)
 		}
 		if err != nil {
-			return fail(&Error{Code: CodeInternal, Message: "internal error"})
+			graphql.AddError(ctx, &gqlerror.Error{Err: &internalError{cause: err}, Message: "internal error", Path: ast.Path{ast.PathName(fc.Field.Alias)}})
+			return graphql.Null
 		}
 		ctx = auth.NewContext(ctx, cur)
 	}
