@@ -46,8 +46,12 @@ const (
 	DefaultCircuitFailureThreshold = 5
 	DefaultCircuitOpenSeconds      = 60
 	DefaultSyncConcurrency         = 64
-	DefaultLogLevel                = slog.LevelInfo
-	DefaultLogFormat               = LogFormatText
+	// DefaultCredentialsFailuresBeforePause is CREDENTIALS_FAILURES_BEFORE_PAUSE's
+	// default: consecutive syncs the vendor refused the credentials of (401/403)
+	// before the integration becomes NEEDS_CREDENTIALS.
+	DefaultCredentialsFailuresBeforePause = 3
+	DefaultLogLevel                       = slog.LevelInfo
+	DefaultLogFormat                      = LogFormatText
 
 	// SQLiteFile is the database file name of the embedded default inside DataDir.
 	SQLiteFile = "sally.db"
@@ -139,6 +143,13 @@ type Config struct {
 	// wait on vendors, not the CPU, so it is far above the core count.
 	SyncConcurrency int
 
+	// PublicURL is PUBLIC_URL without a trailing slash: the address people reach the
+	// web page at; links in emails start with it. Empty when unset: PublicBaseURL
+	// then answers http://localhost:<the port the server listens on>.
+	PublicURL string
+	// CredentialsFailuresBeforePause is CREDENTIALS_FAILURES_BEFORE_PAUSE.
+	CredentialsFailuresBeforePause int
+
 	// CORSAllowedOrigins are the browser origins allowed (CORS_ALLOWED_ORIGINS), each
 	// trimmed and without a trailing slash; "*" allows any; empty = same origin only.
 	CORSAllowedOrigins []string
@@ -155,6 +166,15 @@ func (c Config) Embedded() bool { return c.DatabaseURL == "" }
 // resilience policies take.
 func (c Config) CircuitOpenDuration() time.Duration {
 	return time.Duration(c.CircuitOpenSeconds) * time.Second
+}
+
+// PublicBaseURL is where links in emails point: PUBLIC_URL, or
+// http://localhost:<port> when it is unset (port: the one the server listens on).
+func (c Config) PublicBaseURL(port int) string {
+	if c.PublicURL != "" {
+		return c.PublicURL
+	}
+	return fmt.Sprintf("http://localhost:%d", port)
 }
 
 // Load reads and validates the configuration through getenv (os.Getenv in main, a
@@ -224,6 +244,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.SyncConcurrency = p.int("SYNC_CONCURRENCY", DefaultSyncConcurrency, 1, 10_000)
 
 	c.CORSAllowedOrigins = p.origins("CORS_ALLOWED_ORIGINS")
+
+	c.PublicURL = p.publicURL("PUBLIC_URL")
+	c.CredentialsFailuresBeforePause = p.int("CREDENTIALS_FAILURES_BEFORE_PAUSE", DefaultCredentialsFailuresBeforePause, 1, 1000)
 
 	c.LogLevel = p.logLevel("LOG_LEVEL")
 	c.LogFormat = p.oneOf("LOG_FORMAT", DefaultLogFormat, LogFormatText, LogFormatJSON)
@@ -472,6 +495,21 @@ func (p *parser) baseURL(name, def string) string {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		p.fail(name, "an absolute http(s) URL without query or credentials, such as "+def, v)
 		return def
+	}
+	return strings.TrimRight(v, "/")
+}
+
+// publicURL is an absolute http(s) URL, possibly with a path (a console served under
+// a prefix), without query, fragment or credentials; "" when unset.
+func (p *parser) publicURL(name string) string {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		p.fail(name, "an absolute http(s) URL without query or credentials, such as https://sally.example.com", v)
+		return ""
 	}
 	return strings.TrimRight(v, "/")
 }

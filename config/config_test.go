@@ -67,6 +67,9 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, 60, cfg.CircuitOpenSeconds)
 	require.Equal(t, time.Minute, cfg.CircuitOpenDuration())
 	require.Equal(t, 64, cfg.SyncConcurrency)
+	require.Empty(t, cfg.PublicURL)
+	require.Equal(t, "http://localhost:8080", cfg.PublicBaseURL(8080))
+	require.Equal(t, 3, cfg.CredentialsFailuresBeforePause)
 	require.Empty(t, cfg.CORSAllowedOrigins)
 	require.Equal(t, slog.LevelInfo, cfg.LogLevel)
 	require.Equal(t, "text", cfg.LogFormat)
@@ -76,36 +79,38 @@ func TestLoadEveryVariable(t *testing.T) {
 	t.Parallel()
 
 	cfg, err := config.Load(env{
-		"PORT":                      "9090",
-		"DATA_DIR":                  "/var/lib/sally",
-		"DATABASE_URL":              testPGURL,
-		"JWT_SECRET":                testJWTSecret,
-		"TOKEN_TTL":                 "30m",
-		"CREDENTIALS_KEY":           testKey,
-		"ADMIN_EMAIL":               " Root@Example.COM ",
-		"ADMIN_PASSWORD":            "correct horse battery",
-		"SANDBOX":                   "true",
-		"DEMO":                      "false",
-		"SAMSARA_API_URL":           "http://localhost:9000/samsara/",
-		"TRUCKBASE_API_URL":         "http://localhost:9000/truckbase",
-		"FUELFINDER_API_URL":        "https://fuel.example.com/v2",
-		"OPENWEATHER_API_URL":       "https://weather.example.com",
-		"SMTP_HOST":                 "smtp.example.com",
-		"SMTP_PORT":                 "465",
-		"SMTP_USER":                 "mailer",
-		"SMTP_PASS":                 "mail-password",
-		"SMTP_TLS":                  "TLS",
-		"ALERT_FROM_EMAIL":          "Sally Alerts <alerts@example.com>",
-		"SYNC_LOG_RETENTION_DAYS":   "30",
-		"RETRY_MAX_ATTEMPTS":        "5",
-		"RETRY_BASE_DELAY":          "250ms",
-		"RETRY_MAX_DELAY":           "2s",
-		"CIRCUIT_FAILURE_THRESHOLD": "7",
-		"CIRCUIT_OPEN_SECONDS":      "15",
-		"SYNC_CONCURRENCY":          "200",
-		"CORS_ALLOWED_ORIGINS":      " https://app.example.com , http://localhost:5173/ ,, ",
-		"LOG_LEVEL":                 "DEBUG",
-		"LOG_FORMAT":                "json",
+		"PORT":                              "9090",
+		"DATA_DIR":                          "/var/lib/sally",
+		"DATABASE_URL":                      testPGURL,
+		"JWT_SECRET":                        testJWTSecret,
+		"TOKEN_TTL":                         "30m",
+		"CREDENTIALS_KEY":                   testKey,
+		"ADMIN_EMAIL":                       " Root@Example.COM ",
+		"ADMIN_PASSWORD":                    "correct horse battery",
+		"SANDBOX":                           "true",
+		"DEMO":                              "false",
+		"SAMSARA_API_URL":                   "http://localhost:9000/samsara/",
+		"TRUCKBASE_API_URL":                 "http://localhost:9000/truckbase",
+		"FUELFINDER_API_URL":                "https://fuel.example.com/v2",
+		"OPENWEATHER_API_URL":               "https://weather.example.com",
+		"SMTP_HOST":                         "smtp.example.com",
+		"SMTP_PORT":                         "465",
+		"SMTP_USER":                         "mailer",
+		"SMTP_PASS":                         "mail-password",
+		"SMTP_TLS":                          "TLS",
+		"ALERT_FROM_EMAIL":                  "Sally Alerts <alerts@example.com>",
+		"SYNC_LOG_RETENTION_DAYS":           "30",
+		"RETRY_MAX_ATTEMPTS":                "5",
+		"RETRY_BASE_DELAY":                  "250ms",
+		"RETRY_MAX_DELAY":                   "2s",
+		"CIRCUIT_FAILURE_THRESHOLD":         "7",
+		"CIRCUIT_OPEN_SECONDS":              "15",
+		"SYNC_CONCURRENCY":                  "200",
+		"PUBLIC_URL":                        " https://sally.example.com/console/ ",
+		"CREDENTIALS_FAILURES_BEFORE_PAUSE": "5",
+		"CORS_ALLOWED_ORIGINS":              " https://app.example.com , http://localhost:5173/ ,, ",
+		"LOG_LEVEL":                         "DEBUG",
+		"LOG_FORMAT":                        "json",
 	}.get)
 	require.NoError(t, err)
 
@@ -140,6 +145,9 @@ func TestLoadEveryVariable(t *testing.T) {
 	require.Equal(t, 7, cfg.CircuitFailureThreshold)
 	require.Equal(t, 15, cfg.CircuitOpenSeconds)
 	require.Equal(t, 200, cfg.SyncConcurrency)
+	require.Equal(t, "https://sally.example.com/console", cfg.PublicURL)
+	require.Equal(t, "https://sally.example.com/console", cfg.PublicBaseURL(9090))
+	require.Equal(t, 5, cfg.CredentialsFailuresBeforePause)
 	require.Equal(t, []string{"https://app.example.com", "http://localhost:5173"}, cfg.CORSAllowedOrigins)
 	require.Equal(t, slog.LevelDebug, cfg.LogLevel)
 	require.Equal(t, "json", cfg.LogFormat)
@@ -277,6 +285,9 @@ func TestLoadErrors(t *testing.T) {
 		{name: "SyncConcurrencyZero", env: env{"SYNC_CONCURRENCY": "0"}, wantErr: []string{`SYNC_CONCURRENCY: want an integer 1..10000, got "0"`}},
 		{name: "SyncConcurrencyNotANumber", env: env{"SYNC_CONCURRENCY": "lots"}, wantErr: []string{`SYNC_CONCURRENCY: want an integer 1..10000, got "lots"`}},
 		{name: "SyncConcurrencyTooLarge", env: env{"SYNC_CONCURRENCY": "10001"}, wantErr: []string{"SYNC_CONCURRENCY: want an integer 1..10000"}},
+		{name: "PublicURLNotAbsolute", env: env{"PUBLIC_URL": "sally.example.com"}, wantErr: []string{`PUBLIC_URL: want an absolute http(s) URL`}},
+		{name: "PublicURLWithQuery", env: env{"PUBLIC_URL": "https://sally.example.com/?x=1"}, wantErr: []string{`PUBLIC_URL: want an absolute http(s) URL`}},
+		{name: "CredentialsFailuresZero", env: env{"CREDENTIALS_FAILURES_BEFORE_PAUSE": "0"}, wantErr: []string{`CREDENTIALS_FAILURES_BEFORE_PAUSE: want an integer 1..1000, got "0"`}},
 		{name: "CORSOriginWithPath", env: env{"CORS_ALLOWED_ORIGINS": "https://ok.example.com,https://app.example.com/login"}, wantErr: []string{`CORS_ALLOWED_ORIGINS: want comma-separated origins`, `"https://app.example.com/login"`}},
 		{name: "LogLevelBad", env: env{"LOG_LEVEL": "verbose"}, wantErr: []string{`LOG_LEVEL: want one of debug, info, warn, error, got "verbose"`}},
 		{name: "LogFormatBad", env: env{"LOG_FORMAT": "xml"}, wantErr: []string{`LOG_FORMAT: want one of text, json, got "xml"`}},

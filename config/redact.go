@@ -47,6 +47,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("circuit_failure_threshold", c.CircuitFailureThreshold),
 		slog.Int("circuit_open_seconds", c.CircuitOpenSeconds),
 		slog.Int("sync_concurrency", c.SyncConcurrency),
+		slog.String("public_url", c.PublicURL),
+		slog.Int("credentials_failures_before_pause", c.CredentialsFailuresBeforePause),
 		slog.String("cors_allowed_origins", strings.Join(c.CORSAllowedOrigins, ",")),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", c.LogFormat),
