@@ -43,6 +43,9 @@ type WorkerOptions struct {
 	// send takes, so that a slow send is never doubled by an impatient replica.
 	Lease time.Duration
 	Batch int
+	// Open unseals the set-password link of an account email (auth.Sealer.Open);
+	// without it, account emails fail as undeliverable.
+	Open func(sealed string) ([]byte, error)
 }
 
 // Worker delivers PENDING alerts: the outbox's consumer. Several workers (one per
@@ -156,7 +159,7 @@ func (w *Worker) deliver(ctx context.Context, a *ent.Alert) error {
 		entalert.Or(entalert.NextAttemptAtIsNil(), entalert.NextAttemptAtLTE(now)))
 
 	if w.opts.Sender == nil {
-		_, err := w.db.Alert.Update().Where(due).
+		_, err := wipeLink(w.db.Alert.Update().Where(due), a).
 			SetStatus(entalert.StatusFAILED).SetLastError(NoSenderError).ClearNextAttemptAt().
 			Save(ctx)
 		if err == nil {
@@ -196,7 +199,7 @@ func (w *Worker) deliver(ctx context.Context, a *ent.Alert) error {
 	claimed := entalert.And(entalert.ID(a.ID), entalert.StatusEQ(entalert.StatusPENDING),
 		entalert.DeliveryAttempts(attempt))
 
-	email, err := Render(a)
+	email, err := w.render(a)
 	if err != nil {
 		return w.fail(ctx, a, claimed, fmt.Sprintf("not delivered: %v", err))
 	}
@@ -217,7 +220,7 @@ func (w *Worker) deliver(ctx context.Context, a *ent.Alert) error {
 	done := w.now()
 	switch {
 	case err == nil:
-		_, uerr := w.db.Alert.Update().Where(claimed).
+		_, uerr := wipeLink(w.db.Alert.Update().Where(claimed), a).
 			SetStatus(entalert.StatusSENT).SetSentAt(done).ClearNextAttemptAt().ClearLastError().
 			Save(ctx)
 		if uerr == nil {
@@ -241,13 +244,40 @@ func (w *Worker) deliver(ctx context.Context, a *ent.Alert) error {
 
 // fail records the claimed alert FAILED with why; it is not tried again.
 func (w *Worker) fail(ctx context.Context, a *ent.Alert, claimed predicate.Alert, reason string) error {
-	_, err := w.db.Alert.Update().Where(claimed).
+	_, err := wipeLink(w.db.Alert.Update().Where(claimed), a).
 		SetStatus(entalert.StatusFAILED).SetLastError(truncate(reason, 1000)).ClearNextAttemptAt().
 		Save(ctx)
 	if err == nil {
 		w.log.Error("alert not delivered", "alert", a.ID, "title", a.Title, "reason", reason)
 	}
 	return err
+}
+
+// render writes the email of an outbox row: an alert, or an account email whose
+// sealed link it opens.
+func (w *Worker) render(a *ent.Alert) (Email, error) {
+	if !IsAccountKind(a.Kind) {
+		return Render(a)
+	}
+	if w.opts.Open == nil || a.Details.SealedLink == "" {
+		return Email{}, fmt.Errorf("the set-password link cannot be read")
+	}
+	link, err := w.opts.Open(a.Details.SealedLink)
+	if err != nil {
+		return Email{}, fmt.Errorf("the set-password link cannot be read: %w", err)
+	}
+	return RenderAccount(a, string(link))
+}
+
+// wipeLink removes an account email's sealed link once it is no longer needed (sent,
+// or given up): the outbox keeps no usable copy of it.
+func wipeLink(u *ent.AlertUpdate, a *ent.Alert) *ent.AlertUpdate {
+	if !IsAccountKind(a.Kind) || a.Details.SealedLink == "" {
+		return u
+	}
+	d := a.Details
+	d.SealedLink = ""
+	return u.SetDetails(d)
 }
 
 // backoff is the wait after the attempt-th failed attempt: BaseBackoff doubling, up

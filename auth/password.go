@@ -19,7 +19,7 @@ const DefaultCost = 12
 // bcrypt reads only the first 72 bytes of its input, so a long passphrase would be
 // silently truncated (and x/crypto refuses it outright). Every password is therefore
 // pre-hashed: bcrypt sees base64(SHA-256(password)), 44 bytes, so every byte of a
-// password up to MaxPasswordLen characters counts. The stored value is an ordinary
+// password up to MaxPasswordBytes bytes counts. The stored value is an ordinary
 // bcrypt string ($2a$…), but it verifies only through this Hasher.
 type Hasher struct {
 	// Cost is the bcrypt cost (bcrypt.MinCost..bcrypt.MaxCost); 0 means DefaultCost.

@@ -37,6 +37,10 @@ type claims struct {
 	TenantID string `json:"tid"`
 	Email    string `json:"email"`
 	Role     Role   `json:"role"`
+	// Gen is the user's token generation when the token was issued: a password
+	// change, a used reset link or a deactivation raises the user's, which ends
+	// every token of an older generation (checked against the database every 15 s).
+	Gen int64 `json:"gen,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -101,6 +105,7 @@ func (t *Tokens) Issue(v Viewer) (token string, expiresAt time.Time, err error) 
 		TenantID: v.TenantID,
 		Email:    v.Email,
 		Role:     v.Role,
+		Gen:      v.TokenGen,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    Issuer,
 			Subject:   v.UserID,
@@ -151,7 +156,7 @@ func (t *Tokens) Parse(token string) (*Viewer, error) {
 	if c.ExpiresAt == nil || !t.now().Before(c.ExpiresAt.Time) {
 		return nil, ErrExpiredToken
 	}
-	v := &Viewer{UserID: c.Subject, TenantID: c.TenantID, Email: c.Email, Role: c.Role}
+	v := &Viewer{UserID: c.Subject, TenantID: c.TenantID, Email: c.Email, Role: c.Role, TokenGen: c.Gen}
 	if c.ExpiresAt != nil {
 		v.ExpiresAt = c.ExpiresAt.UTC()
 	}

@@ -54,24 +54,32 @@ func TestValidateEmail(t *testing.T) {
 func TestValidatePassword(t *testing.T) {
 	t.Parallel()
 
+	long := strings.Repeat("gorilla kettle umbra ", 60)[:auth.MaxPasswordBytes]
 	tests := []struct {
 		name    string
 		pw      string
+		inputs  []string
 		wantErr string
 	}{
-		{name: "OK", pw: "twelve chars"},
-		{name: "Long", pw: strings.Repeat("p", 256)},
-		{name: "TwelveRunes", pw: "äöüßäöüßäöüß"}, // 24 bytes, 12 characters
+		{name: "OK", pw: "violet ferry number"},
+		{name: "Longest", pw: long},
+		{name: "TwelveRunes", pw: "äöüßçñåøéþðæ"}, // 24 bytes, 12 characters
 		{name: "ErrEmpty", pw: "", wantErr: "at least 12 characters"},
-		{name: "ErrElevenChars", pw: "eleven char", wantErr: "at least 12 characters"},
+		{name: "ErrElevenChars", pw: "kx9#mq2!zpw", wantErr: "at least 12 characters"},
 		{name: "ErrElevenRunes", pw: "äöüßäöüßäöü", wantErr: "at least 12 characters"},
-		{name: "ErrTooLong", pw: strings.Repeat("p", 257), wantErr: "at most 256 characters"},
+		{name: "ErrTooLong", pw: long + "x", wantErr: "at most 1024 bytes"},
 		{name: "ErrInvalidUTF8", pw: "password1234\xff", wantErr: "UTF-8"},
+		{name: "ErrCommon", pw: "password1234", wantErr: "too easy to guess"},
+		{name: "ErrKeyboard", pw: "qwertyuiopas", wantErr: "too easy to guess"},
+		{name: "ErrRepeat", pw: strings.Repeat("a", 40), wantErr: "too easy to guess"},
+		{name: "ErrOwnEmail", pw: "dispatcher@example.com", inputs: []string{"dispatcher@example.com"}, wantErr: "too easy to guess"},
+		{name: "ErrOwnEmailPlus", pw: "Dispatcher2026!", inputs: []string{"dispatcher@example.com"}, wantErr: "too easy to guess"},
+		{name: "OtherEmailOK", pw: "marmalade dispatcher", inputs: []string{"ops@example.com"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := auth.ValidatePassword(tt.pw)
+			err := auth.ValidatePassword(tt.pw, tt.inputs...)
 			if tt.wantErr == "" {
 				require.NoError(t, err)
 				return

@@ -70,6 +70,9 @@ type Viewer struct {
 	// ExpiresAt is when the token that authenticated this viewer expires (zero when
 	// the viewer did not come from a token); subscriptions end then.
 	ExpiresAt time.Time
+	// TokenGen is the user's token generation the token was issued in; the token
+	// stops working once the user's generation in the database is another.
+	TokenGen int64
 }
 
 // IsAdmin reports whether the viewer may administer its tenant (ADMIN or

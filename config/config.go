@@ -24,6 +24,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sallyhq/sally/auth"
 )
 
 // Defaults, named so that callers, tests and docs agree on one value each.
@@ -112,6 +114,11 @@ type Config struct {
 	JWTSecret      []byte        // JWT_SECRET (raw bytes of the variable); nil until EnsureSecrets on SQLite
 	TokenTTL       time.Duration // TOKEN_TTL
 	CredentialsKey []byte        // CREDENTIALS_KEY, decoded: 32 bytes; nil until EnsureSecrets on SQLite
+
+	// PublicURL is PUBLIC_URL without a trailing slash: where people reach the web
+	// page; set-password links start with it. Empty = http://localhost:<the port the
+	// server listens on> (PublicURLFor).
+	PublicURL string
 
 	AdminEmail    string // ADMIN_EMAIL, lower-cased
 	AdminPassword string // ADMIN_PASSWORD; empty = the server generates one and prints it once
@@ -212,8 +219,10 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 
+	c.PublicURL = p.baseURL("PUBLIC_URL", "")
+
 	c.AdminEmail = p.email("ADMIN_EMAIL", DefaultAdminEmail)
-	c.AdminPassword = p.adminPassword()
+	c.AdminPassword = p.adminPassword(c.AdminEmail)
 
 	c.Sandbox = p.bool("SANDBOX", embedded)
 	c.Demo = p.bool("DEMO", c.Sandbox)
@@ -255,6 +264,15 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
+}
+
+// PublicURLFor is the address links are built on: PUBLIC_URL, or
+// http://localhost:<port> of the listening server when it is unset.
+func (c Config) PublicURLFor(port int) string {
+	if c.PublicURL != "" {
+		return c.PublicURL
+	}
+	return fmt.Sprintf("http://localhost:%d", port)
 }
 
 // NewLogger builds the service's logger: LOG_FORMAT picks text or JSON, LOG_LEVEL the
@@ -443,13 +461,19 @@ func decodeKey(s string) ([]byte, error) {
 	return nil, firstErr
 }
 
-func (p *parser) adminPassword() string {
+// adminPassword is ADMIN_PASSWORD, held to the rule of every password
+// (auth.ValidatePassword, which also refuses the admin's own email).
+func (p *parser) adminPassword(email string) string {
 	v := p.getenv("ADMIN_PASSWORD") // as given: spaces may be part of a password
 	if strings.TrimSpace(v) == "" {
 		return ""
 	}
 	if !utf8.ValidString(v) || utf8.RuneCountInString(v) < MinAdminPasswordLen {
 		p.errs = append(p.errs, fmt.Errorf("ADMIN_PASSWORD: want at least %d characters of UTF-8 text, or unset to generate one", MinAdminPasswordLen))
+		return ""
+	}
+	if err := auth.ValidatePassword(v, email); err != nil {
+		p.errs = append(p.errs, fmt.Errorf("ADMIN_PASSWORD: %w, or unset to generate one", err))
 		return ""
 	}
 	return v
@@ -493,7 +517,11 @@ func (p *parser) baseURL(name, def string) string {
 	}
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		p.fail(name, "an absolute http(s) URL without query or credentials, such as "+def, v)
+		example := def
+		if example == "" {
+			example = "https://sally.example.com"
+		}
+		p.fail(name, "an absolute http(s) URL without query or credentials, such as "+example, v)
 		return def
 	}
 	return strings.TrimRight(v, "/")

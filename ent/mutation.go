@@ -12735,21 +12735,27 @@ func (m *TenantMutation) ResetEdge(name string) error {
 // UserMutation represents an operation that mutates the User nodes in the graph.
 type UserMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *uuid.UUID
-	created_at    *time.Time
-	updated_at    *time.Time
-	email         *string
-	password_hash *string
-	role          *user.Role
-	is_active     *bool
-	clearedFields map[string]struct{}
-	tenant        *uuid.UUID
-	clearedtenant bool
-	done          bool
-	oldValue      func(context.Context) (*User, error)
-	predicates    []predicate.User
+	op                  Op
+	typ                 string
+	id                  *uuid.UUID
+	created_at          *time.Time
+	updated_at          *time.Time
+	email               *string
+	password_hash       *string
+	role                *user.Role
+	is_active           *bool
+	token_generation    *int64
+	addtoken_generation *int64
+	last_login_at       *time.Time
+	link_lookup         *string
+	link_hash           *string
+	link_expires_at     *time.Time
+	clearedFields       map[string]struct{}
+	tenant              *uuid.UUID
+	clearedtenant       bool
+	done                bool
+	oldValue            func(context.Context) (*User, error)
+	predicates          []predicate.User
 }
 
 var _ ent.Mutation = (*UserMutation)(nil)
@@ -13108,6 +13114,258 @@ func (m *UserMutation) ResetIsActive() {
 	m.is_active = nil
 }
 
+// SetTokenGeneration sets the "token_generation" field.
+func (m *UserMutation) SetTokenGeneration(i int64) {
+	m.token_generation = &i
+	m.addtoken_generation = nil
+}
+
+// TokenGeneration returns the value of the "token_generation" field in the mutation.
+func (m *UserMutation) TokenGeneration() (r int64, exists bool) {
+	v := m.token_generation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenGeneration returns the old "token_generation" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldTokenGeneration(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenGeneration is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenGeneration requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenGeneration: %w", err)
+	}
+	return oldValue.TokenGeneration, nil
+}
+
+// AddTokenGeneration adds i to the "token_generation" field.
+func (m *UserMutation) AddTokenGeneration(i int64) {
+	if m.addtoken_generation != nil {
+		*m.addtoken_generation += i
+	} else {
+		m.addtoken_generation = &i
+	}
+}
+
+// AddedTokenGeneration returns the value that was added to the "token_generation" field in this mutation.
+func (m *UserMutation) AddedTokenGeneration() (r int64, exists bool) {
+	v := m.addtoken_generation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTokenGeneration resets all changes to the "token_generation" field.
+func (m *UserMutation) ResetTokenGeneration() {
+	m.token_generation = nil
+	m.addtoken_generation = nil
+}
+
+// SetLastLoginAt sets the "last_login_at" field.
+func (m *UserMutation) SetLastLoginAt(t time.Time) {
+	m.last_login_at = &t
+}
+
+// LastLoginAt returns the value of the "last_login_at" field in the mutation.
+func (m *UserMutation) LastLoginAt() (r time.Time, exists bool) {
+	v := m.last_login_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastLoginAt returns the old "last_login_at" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldLastLoginAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastLoginAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastLoginAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastLoginAt: %w", err)
+	}
+	return oldValue.LastLoginAt, nil
+}
+
+// ClearLastLoginAt clears the value of the "last_login_at" field.
+func (m *UserMutation) ClearLastLoginAt() {
+	m.last_login_at = nil
+	m.clearedFields[user.FieldLastLoginAt] = struct{}{}
+}
+
+// LastLoginAtCleared returns if the "last_login_at" field was cleared in this mutation.
+func (m *UserMutation) LastLoginAtCleared() bool {
+	_, ok := m.clearedFields[user.FieldLastLoginAt]
+	return ok
+}
+
+// ResetLastLoginAt resets all changes to the "last_login_at" field.
+func (m *UserMutation) ResetLastLoginAt() {
+	m.last_login_at = nil
+	delete(m.clearedFields, user.FieldLastLoginAt)
+}
+
+// SetLinkLookup sets the "link_lookup" field.
+func (m *UserMutation) SetLinkLookup(s string) {
+	m.link_lookup = &s
+}
+
+// LinkLookup returns the value of the "link_lookup" field in the mutation.
+func (m *UserMutation) LinkLookup() (r string, exists bool) {
+	v := m.link_lookup
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLinkLookup returns the old "link_lookup" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldLinkLookup(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLinkLookup is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLinkLookup requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLinkLookup: %w", err)
+	}
+	return oldValue.LinkLookup, nil
+}
+
+// ClearLinkLookup clears the value of the "link_lookup" field.
+func (m *UserMutation) ClearLinkLookup() {
+	m.link_lookup = nil
+	m.clearedFields[user.FieldLinkLookup] = struct{}{}
+}
+
+// LinkLookupCleared returns if the "link_lookup" field was cleared in this mutation.
+func (m *UserMutation) LinkLookupCleared() bool {
+	_, ok := m.clearedFields[user.FieldLinkLookup]
+	return ok
+}
+
+// ResetLinkLookup resets all changes to the "link_lookup" field.
+func (m *UserMutation) ResetLinkLookup() {
+	m.link_lookup = nil
+	delete(m.clearedFields, user.FieldLinkLookup)
+}
+
+// SetLinkHash sets the "link_hash" field.
+func (m *UserMutation) SetLinkHash(s string) {
+	m.link_hash = &s
+}
+
+// LinkHash returns the value of the "link_hash" field in the mutation.
+func (m *UserMutation) LinkHash() (r string, exists bool) {
+	v := m.link_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLinkHash returns the old "link_hash" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldLinkHash(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLinkHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLinkHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLinkHash: %w", err)
+	}
+	return oldValue.LinkHash, nil
+}
+
+// ClearLinkHash clears the value of the "link_hash" field.
+func (m *UserMutation) ClearLinkHash() {
+	m.link_hash = nil
+	m.clearedFields[user.FieldLinkHash] = struct{}{}
+}
+
+// LinkHashCleared returns if the "link_hash" field was cleared in this mutation.
+func (m *UserMutation) LinkHashCleared() bool {
+	_, ok := m.clearedFields[user.FieldLinkHash]
+	return ok
+}
+
+// ResetLinkHash resets all changes to the "link_hash" field.
+func (m *UserMutation) ResetLinkHash() {
+	m.link_hash = nil
+	delete(m.clearedFields, user.FieldLinkHash)
+}
+
+// SetLinkExpiresAt sets the "link_expires_at" field.
+func (m *UserMutation) SetLinkExpiresAt(t time.Time) {
+	m.link_expires_at = &t
+}
+
+// LinkExpiresAt returns the value of the "link_expires_at" field in the mutation.
+func (m *UserMutation) LinkExpiresAt() (r time.Time, exists bool) {
+	v := m.link_expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLinkExpiresAt returns the old "link_expires_at" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldLinkExpiresAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLinkExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLinkExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLinkExpiresAt: %w", err)
+	}
+	return oldValue.LinkExpiresAt, nil
+}
+
+// ClearLinkExpiresAt clears the value of the "link_expires_at" field.
+func (m *UserMutation) ClearLinkExpiresAt() {
+	m.link_expires_at = nil
+	m.clearedFields[user.FieldLinkExpiresAt] = struct{}{}
+}
+
+// LinkExpiresAtCleared returns if the "link_expires_at" field was cleared in this mutation.
+func (m *UserMutation) LinkExpiresAtCleared() bool {
+	_, ok := m.clearedFields[user.FieldLinkExpiresAt]
+	return ok
+}
+
+// ResetLinkExpiresAt resets all changes to the "link_expires_at" field.
+func (m *UserMutation) ResetLinkExpiresAt() {
+	m.link_expires_at = nil
+	delete(m.clearedFields, user.FieldLinkExpiresAt)
+}
+
 // ClearTenant clears the "tenant" edge to the Tenant entity.
 func (m *UserMutation) ClearTenant() {
 	m.clearedtenant = true
@@ -13169,7 +13427,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 12)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -13190,6 +13448,21 @@ func (m *UserMutation) Fields() []string {
 	}
 	if m.is_active != nil {
 		fields = append(fields, user.FieldIsActive)
+	}
+	if m.token_generation != nil {
+		fields = append(fields, user.FieldTokenGeneration)
+	}
+	if m.last_login_at != nil {
+		fields = append(fields, user.FieldLastLoginAt)
+	}
+	if m.link_lookup != nil {
+		fields = append(fields, user.FieldLinkLookup)
+	}
+	if m.link_hash != nil {
+		fields = append(fields, user.FieldLinkHash)
+	}
+	if m.link_expires_at != nil {
+		fields = append(fields, user.FieldLinkExpiresAt)
 	}
 	return fields
 }
@@ -13213,6 +13486,16 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.Role()
 	case user.FieldIsActive:
 		return m.IsActive()
+	case user.FieldTokenGeneration:
+		return m.TokenGeneration()
+	case user.FieldLastLoginAt:
+		return m.LastLoginAt()
+	case user.FieldLinkLookup:
+		return m.LinkLookup()
+	case user.FieldLinkHash:
+		return m.LinkHash()
+	case user.FieldLinkExpiresAt:
+		return m.LinkExpiresAt()
 	}
 	return nil, false
 }
@@ -13236,6 +13519,16 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldRole(ctx)
 	case user.FieldIsActive:
 		return m.OldIsActive(ctx)
+	case user.FieldTokenGeneration:
+		return m.OldTokenGeneration(ctx)
+	case user.FieldLastLoginAt:
+		return m.OldLastLoginAt(ctx)
+	case user.FieldLinkLookup:
+		return m.OldLinkLookup(ctx)
+	case user.FieldLinkHash:
+		return m.OldLinkHash(ctx)
+	case user.FieldLinkExpiresAt:
+		return m.OldLinkExpiresAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -13294,6 +13587,41 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetIsActive(v)
 		return nil
+	case user.FieldTokenGeneration:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenGeneration(v)
+		return nil
+	case user.FieldLastLoginAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastLoginAt(v)
+		return nil
+	case user.FieldLinkLookup:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLinkLookup(v)
+		return nil
+	case user.FieldLinkHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLinkHash(v)
+		return nil
+	case user.FieldLinkExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLinkExpiresAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
 }
@@ -13301,13 +13629,21 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *UserMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addtoken_generation != nil {
+		fields = append(fields, user.FieldTokenGeneration)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *UserMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case user.FieldTokenGeneration:
+		return m.AddedTokenGeneration()
+	}
 	return nil, false
 }
 
@@ -13316,6 +13652,13 @@ func (m *UserMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *UserMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case user.FieldTokenGeneration:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTokenGeneration(v)
+		return nil
 	}
 	return fmt.Errorf("unknown User numeric field %s", name)
 }
@@ -13323,7 +13666,20 @@ func (m *UserMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *UserMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(user.FieldLastLoginAt) {
+		fields = append(fields, user.FieldLastLoginAt)
+	}
+	if m.FieldCleared(user.FieldLinkLookup) {
+		fields = append(fields, user.FieldLinkLookup)
+	}
+	if m.FieldCleared(user.FieldLinkHash) {
+		fields = append(fields, user.FieldLinkHash)
+	}
+	if m.FieldCleared(user.FieldLinkExpiresAt) {
+		fields = append(fields, user.FieldLinkExpiresAt)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -13336,6 +13692,20 @@ func (m *UserMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *UserMutation) ClearField(name string) error {
+	switch name {
+	case user.FieldLastLoginAt:
+		m.ClearLastLoginAt()
+		return nil
+	case user.FieldLinkLookup:
+		m.ClearLinkLookup()
+		return nil
+	case user.FieldLinkHash:
+		m.ClearLinkHash()
+		return nil
+	case user.FieldLinkExpiresAt:
+		m.ClearLinkExpiresAt()
+		return nil
+	}
 	return fmt.Errorf("unknown User nullable field %s", name)
 }
 
@@ -13363,6 +13733,21 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldIsActive:
 		m.ResetIsActive()
+		return nil
+	case user.FieldTokenGeneration:
+		m.ResetTokenGeneration()
+		return nil
+	case user.FieldLastLoginAt:
+		m.ResetLastLoginAt()
+		return nil
+	case user.FieldLinkLookup:
+		m.ResetLinkLookup()
+		return nil
+	case user.FieldLinkHash:
+		m.ResetLinkHash()
+		return nil
+	case user.FieldLinkExpiresAt:
+		m.ResetLinkExpiresAt()
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)

@@ -33,6 +33,16 @@ type User struct {
 	Role user.Role `json:"role,omitempty"`
 	// IsActive holds the value of the "is_active" field.
 	IsActive bool `json:"is_active,omitempty"`
+	// TokenGeneration holds the value of the "token_generation" field.
+	TokenGeneration int64 `json:"token_generation,omitempty"`
+	// LastLoginAt holds the value of the "last_login_at" field.
+	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
+	// LinkLookup holds the value of the "link_lookup" field.
+	LinkLookup *string `json:"-"`
+	// LinkHash holds the value of the "link_hash" field.
+	LinkHash *string `json:"-"`
+	// LinkExpiresAt holds the value of the "link_expires_at" field.
+	LinkExpiresAt *time.Time `json:"link_expires_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -66,9 +76,11 @@ func (*User) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case user.FieldIsActive:
 			values[i] = new(sql.NullBool)
-		case user.FieldEmail, user.FieldPasswordHash, user.FieldRole:
+		case user.FieldTokenGeneration:
+			values[i] = new(sql.NullInt64)
+		case user.FieldEmail, user.FieldPasswordHash, user.FieldRole, user.FieldLinkLookup, user.FieldLinkHash:
 			values[i] = new(sql.NullString)
-		case user.FieldCreatedAt, user.FieldUpdatedAt:
+		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldLastLoginAt, user.FieldLinkExpiresAt:
 			values[i] = new(sql.NullTime)
 		case user.FieldID, user.FieldTenantID:
 			values[i] = new(uuid.UUID)
@@ -135,6 +147,40 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.IsActive = value.Bool
 			}
+		case user.FieldTokenGeneration:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field token_generation", values[i])
+			} else if value.Valid {
+				_m.TokenGeneration = value.Int64
+			}
+		case user.FieldLastLoginAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field last_login_at", values[i])
+			} else if value.Valid {
+				_m.LastLoginAt = new(time.Time)
+				*_m.LastLoginAt = value.Time
+			}
+		case user.FieldLinkLookup:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field link_lookup", values[i])
+			} else if value.Valid {
+				_m.LinkLookup = new(string)
+				*_m.LinkLookup = value.String
+			}
+		case user.FieldLinkHash:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field link_hash", values[i])
+			} else if value.Valid {
+				_m.LinkHash = new(string)
+				*_m.LinkHash = value.String
+			}
+		case user.FieldLinkExpiresAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field link_expires_at", values[i])
+			} else if value.Valid {
+				_m.LinkExpiresAt = new(time.Time)
+				*_m.LinkExpiresAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -195,6 +241,23 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("is_active=")
 	builder.WriteString(fmt.Sprintf("%v", _m.IsActive))
+	builder.WriteString(", ")
+	builder.WriteString("token_generation=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TokenGeneration))
+	builder.WriteString(", ")
+	if v := _m.LastLoginAt; v != nil {
+		builder.WriteString("last_login_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("link_lookup=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("link_hash=<sensitive>")
+	builder.WriteString(", ")
+	if v := _m.LinkExpiresAt; v != nil {
+		builder.WriteString("link_expires_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

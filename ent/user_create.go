@@ -71,6 +71,14 @@ func (_c *UserCreate) SetPasswordHash(v string) *UserCreate {
 	return _c
 }
 
+// SetNillablePasswordHash sets the "password_hash" field if the given value is not nil.
+func (_c *UserCreate) SetNillablePasswordHash(v *string) *UserCreate {
+	if v != nil {
+		_c.SetPasswordHash(*v)
+	}
+	return _c
+}
+
 // SetRole sets the "role" field.
 func (_c *UserCreate) SetRole(v user.Role) *UserCreate {
 	_c.mutation.SetRole(v)
@@ -87,6 +95,76 @@ func (_c *UserCreate) SetIsActive(v bool) *UserCreate {
 func (_c *UserCreate) SetNillableIsActive(v *bool) *UserCreate {
 	if v != nil {
 		_c.SetIsActive(*v)
+	}
+	return _c
+}
+
+// SetTokenGeneration sets the "token_generation" field.
+func (_c *UserCreate) SetTokenGeneration(v int64) *UserCreate {
+	_c.mutation.SetTokenGeneration(v)
+	return _c
+}
+
+// SetNillableTokenGeneration sets the "token_generation" field if the given value is not nil.
+func (_c *UserCreate) SetNillableTokenGeneration(v *int64) *UserCreate {
+	if v != nil {
+		_c.SetTokenGeneration(*v)
+	}
+	return _c
+}
+
+// SetLastLoginAt sets the "last_login_at" field.
+func (_c *UserCreate) SetLastLoginAt(v time.Time) *UserCreate {
+	_c.mutation.SetLastLoginAt(v)
+	return _c
+}
+
+// SetNillableLastLoginAt sets the "last_login_at" field if the given value is not nil.
+func (_c *UserCreate) SetNillableLastLoginAt(v *time.Time) *UserCreate {
+	if v != nil {
+		_c.SetLastLoginAt(*v)
+	}
+	return _c
+}
+
+// SetLinkLookup sets the "link_lookup" field.
+func (_c *UserCreate) SetLinkLookup(v string) *UserCreate {
+	_c.mutation.SetLinkLookup(v)
+	return _c
+}
+
+// SetNillableLinkLookup sets the "link_lookup" field if the given value is not nil.
+func (_c *UserCreate) SetNillableLinkLookup(v *string) *UserCreate {
+	if v != nil {
+		_c.SetLinkLookup(*v)
+	}
+	return _c
+}
+
+// SetLinkHash sets the "link_hash" field.
+func (_c *UserCreate) SetLinkHash(v string) *UserCreate {
+	_c.mutation.SetLinkHash(v)
+	return _c
+}
+
+// SetNillableLinkHash sets the "link_hash" field if the given value is not nil.
+func (_c *UserCreate) SetNillableLinkHash(v *string) *UserCreate {
+	if v != nil {
+		_c.SetLinkHash(*v)
+	}
+	return _c
+}
+
+// SetLinkExpiresAt sets the "link_expires_at" field.
+func (_c *UserCreate) SetLinkExpiresAt(v time.Time) *UserCreate {
+	_c.mutation.SetLinkExpiresAt(v)
+	return _c
+}
+
+// SetNillableLinkExpiresAt sets the "link_expires_at" field if the given value is not nil.
+func (_c *UserCreate) SetNillableLinkExpiresAt(v *time.Time) *UserCreate {
+	if v != nil {
+		_c.SetLinkExpiresAt(*v)
 	}
 	return _c
 }
@@ -161,9 +239,17 @@ func (_c *UserCreate) defaults() error {
 		v := user.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	if _, ok := _c.mutation.PasswordHash(); !ok {
+		v := user.DefaultPasswordHash
+		_c.mutation.SetPasswordHash(v)
+	}
 	if _, ok := _c.mutation.IsActive(); !ok {
 		v := user.DefaultIsActive
 		_c.mutation.SetIsActive(v)
+	}
+	if _, ok := _c.mutation.TokenGeneration(); !ok {
+		v := user.DefaultTokenGeneration
+		_c.mutation.SetTokenGeneration(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if user.DefaultID == nil {
@@ -207,6 +293,9 @@ func (_c *UserCreate) check() error {
 	}
 	if _, ok := _c.mutation.IsActive(); !ok {
 		return &ValidationError{Name: "is_active", err: errors.New(`ent: missing required field "User.is_active"`)}
+	}
+	if _, ok := _c.mutation.TokenGeneration(); !ok {
+		return &ValidationError{Name: "token_generation", err: errors.New(`ent: missing required field "User.token_generation"`)}
 	}
 	if len(_c.mutation.TenantIDs()) == 0 {
 		return &ValidationError{Name: "tenant", err: errors.New(`ent: missing required edge "User.tenant"`)}
@@ -270,6 +359,26 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.IsActive(); ok {
 		_spec.SetField(user.FieldIsActive, field.TypeBool, value)
 		_node.IsActive = value
+	}
+	if value, ok := _c.mutation.TokenGeneration(); ok {
+		_spec.SetField(user.FieldTokenGeneration, field.TypeInt64, value)
+		_node.TokenGeneration = value
+	}
+	if value, ok := _c.mutation.LastLoginAt(); ok {
+		_spec.SetField(user.FieldLastLoginAt, field.TypeTime, value)
+		_node.LastLoginAt = &value
+	}
+	if value, ok := _c.mutation.LinkLookup(); ok {
+		_spec.SetField(user.FieldLinkLookup, field.TypeString, value)
+		_node.LinkLookup = &value
+	}
+	if value, ok := _c.mutation.LinkHash(); ok {
+		_spec.SetField(user.FieldLinkHash, field.TypeString, value)
+		_node.LinkHash = &value
+	}
+	if value, ok := _c.mutation.LinkExpiresAt(); ok {
+		_spec.SetField(user.FieldLinkExpiresAt, field.TypeTime, value)
+		_node.LinkExpiresAt = &value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -400,6 +509,96 @@ func (u *UserUpsert) UpdateIsActive() *UserUpsert {
 	return u
 }
 
+// SetTokenGeneration sets the "token_generation" field.
+func (u *UserUpsert) SetTokenGeneration(v int64) *UserUpsert {
+	u.Set(user.FieldTokenGeneration, v)
+	return u
+}
+
+// UpdateTokenGeneration sets the "token_generation" field to the value that was provided on create.
+func (u *UserUpsert) UpdateTokenGeneration() *UserUpsert {
+	u.SetExcluded(user.FieldTokenGeneration)
+	return u
+}
+
+// AddTokenGeneration adds v to the "token_generation" field.
+func (u *UserUpsert) AddTokenGeneration(v int64) *UserUpsert {
+	u.Add(user.FieldTokenGeneration, v)
+	return u
+}
+
+// SetLastLoginAt sets the "last_login_at" field.
+func (u *UserUpsert) SetLastLoginAt(v time.Time) *UserUpsert {
+	u.Set(user.FieldLastLoginAt, v)
+	return u
+}
+
+// UpdateLastLoginAt sets the "last_login_at" field to the value that was provided on create.
+func (u *UserUpsert) UpdateLastLoginAt() *UserUpsert {
+	u.SetExcluded(user.FieldLastLoginAt)
+	return u
+}
+
+// ClearLastLoginAt clears the value of the "last_login_at" field.
+func (u *UserUpsert) ClearLastLoginAt() *UserUpsert {
+	u.SetNull(user.FieldLastLoginAt)
+	return u
+}
+
+// SetLinkLookup sets the "link_lookup" field.
+func (u *UserUpsert) SetLinkLookup(v string) *UserUpsert {
+	u.Set(user.FieldLinkLookup, v)
+	return u
+}
+
+// UpdateLinkLookup sets the "link_lookup" field to the value that was provided on create.
+func (u *UserUpsert) UpdateLinkLookup() *UserUpsert {
+	u.SetExcluded(user.FieldLinkLookup)
+	return u
+}
+
+// ClearLinkLookup clears the value of the "link_lookup" field.
+func (u *UserUpsert) ClearLinkLookup() *UserUpsert {
+	u.SetNull(user.FieldLinkLookup)
+	return u
+}
+
+// SetLinkHash sets the "link_hash" field.
+func (u *UserUpsert) SetLinkHash(v string) *UserUpsert {
+	u.Set(user.FieldLinkHash, v)
+	return u
+}
+
+// UpdateLinkHash sets the "link_hash" field to the value that was provided on create.
+func (u *UserUpsert) UpdateLinkHash() *UserUpsert {
+	u.SetExcluded(user.FieldLinkHash)
+	return u
+}
+
+// ClearLinkHash clears the value of the "link_hash" field.
+func (u *UserUpsert) ClearLinkHash() *UserUpsert {
+	u.SetNull(user.FieldLinkHash)
+	return u
+}
+
+// SetLinkExpiresAt sets the "link_expires_at" field.
+func (u *UserUpsert) SetLinkExpiresAt(v time.Time) *UserUpsert {
+	u.Set(user.FieldLinkExpiresAt, v)
+	return u
+}
+
+// UpdateLinkExpiresAt sets the "link_expires_at" field to the value that was provided on create.
+func (u *UserUpsert) UpdateLinkExpiresAt() *UserUpsert {
+	u.SetExcluded(user.FieldLinkExpiresAt)
+	return u
+}
+
+// ClearLinkExpiresAt clears the value of the "link_expires_at" field.
+func (u *UserUpsert) ClearLinkExpiresAt() *UserUpsert {
+	u.SetNull(user.FieldLinkExpiresAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -521,6 +720,111 @@ func (u *UserUpsertOne) SetIsActive(v bool) *UserUpsertOne {
 func (u *UserUpsertOne) UpdateIsActive() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateIsActive()
+	})
+}
+
+// SetTokenGeneration sets the "token_generation" field.
+func (u *UserUpsertOne) SetTokenGeneration(v int64) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetTokenGeneration(v)
+	})
+}
+
+// AddTokenGeneration adds v to the "token_generation" field.
+func (u *UserUpsertOne) AddTokenGeneration(v int64) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.AddTokenGeneration(v)
+	})
+}
+
+// UpdateTokenGeneration sets the "token_generation" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateTokenGeneration() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateTokenGeneration()
+	})
+}
+
+// SetLastLoginAt sets the "last_login_at" field.
+func (u *UserUpsertOne) SetLastLoginAt(v time.Time) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLastLoginAt(v)
+	})
+}
+
+// UpdateLastLoginAt sets the "last_login_at" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateLastLoginAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLastLoginAt()
+	})
+}
+
+// ClearLastLoginAt clears the value of the "last_login_at" field.
+func (u *UserUpsertOne) ClearLastLoginAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearLastLoginAt()
+	})
+}
+
+// SetLinkLookup sets the "link_lookup" field.
+func (u *UserUpsertOne) SetLinkLookup(v string) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLinkLookup(v)
+	})
+}
+
+// UpdateLinkLookup sets the "link_lookup" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateLinkLookup() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLinkLookup()
+	})
+}
+
+// ClearLinkLookup clears the value of the "link_lookup" field.
+func (u *UserUpsertOne) ClearLinkLookup() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearLinkLookup()
+	})
+}
+
+// SetLinkHash sets the "link_hash" field.
+func (u *UserUpsertOne) SetLinkHash(v string) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLinkHash(v)
+	})
+}
+
+// UpdateLinkHash sets the "link_hash" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateLinkHash() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLinkHash()
+	})
+}
+
+// ClearLinkHash clears the value of the "link_hash" field.
+func (u *UserUpsertOne) ClearLinkHash() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearLinkHash()
+	})
+}
+
+// SetLinkExpiresAt sets the "link_expires_at" field.
+func (u *UserUpsertOne) SetLinkExpiresAt(v time.Time) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLinkExpiresAt(v)
+	})
+}
+
+// UpdateLinkExpiresAt sets the "link_expires_at" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateLinkExpiresAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLinkExpiresAt()
+	})
+}
+
+// ClearLinkExpiresAt clears the value of the "link_expires_at" field.
+func (u *UserUpsertOne) ClearLinkExpiresAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearLinkExpiresAt()
 	})
 }
 
@@ -812,6 +1116,111 @@ func (u *UserUpsertBulk) SetIsActive(v bool) *UserUpsertBulk {
 func (u *UserUpsertBulk) UpdateIsActive() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateIsActive()
+	})
+}
+
+// SetTokenGeneration sets the "token_generation" field.
+func (u *UserUpsertBulk) SetTokenGeneration(v int64) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetTokenGeneration(v)
+	})
+}
+
+// AddTokenGeneration adds v to the "token_generation" field.
+func (u *UserUpsertBulk) AddTokenGeneration(v int64) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.AddTokenGeneration(v)
+	})
+}
+
+// UpdateTokenGeneration sets the "token_generation" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateTokenGeneration() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateTokenGeneration()
+	})
+}
+
+// SetLastLoginAt sets the "last_login_at" field.
+func (u *UserUpsertBulk) SetLastLoginAt(v time.Time) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLastLoginAt(v)
+	})
+}
+
+// UpdateLastLoginAt sets the "last_login_at" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateLastLoginAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLastLoginAt()
+	})
+}
+
+// ClearLastLoginAt clears the value of the "last_login_at" field.
+func (u *UserUpsertBulk) ClearLastLoginAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearLastLoginAt()
+	})
+}
+
+// SetLinkLookup sets the "link_lookup" field.
+func (u *UserUpsertBulk) SetLinkLookup(v string) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLinkLookup(v)
+	})
+}
+
+// UpdateLinkLookup sets the "link_lookup" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateLinkLookup() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLinkLookup()
+	})
+}
+
+// ClearLinkLookup clears the value of the "link_lookup" field.
+func (u *UserUpsertBulk) ClearLinkLookup() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearLinkLookup()
+	})
+}
+
+// SetLinkHash sets the "link_hash" field.
+func (u *UserUpsertBulk) SetLinkHash(v string) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLinkHash(v)
+	})
+}
+
+// UpdateLinkHash sets the "link_hash" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateLinkHash() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLinkHash()
+	})
+}
+
+// ClearLinkHash clears the value of the "link_hash" field.
+func (u *UserUpsertBulk) ClearLinkHash() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearLinkHash()
+	})
+}
+
+// SetLinkExpiresAt sets the "link_expires_at" field.
+func (u *UserUpsertBulk) SetLinkExpiresAt(v time.Time) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLinkExpiresAt(v)
+	})
+}
+
+// UpdateLinkExpiresAt sets the "link_expires_at" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateLinkExpiresAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLinkExpiresAt()
+	})
+}
+
+// ClearLinkExpiresAt clears the value of the "link_expires_at" field.
+func (u *UserUpsertBulk) ClearLinkExpiresAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearLinkExpiresAt()
 	})
 }
 

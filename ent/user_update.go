@@ -90,6 +90,107 @@ func (_u *UserUpdate) SetNillableIsActive(v *bool) *UserUpdate {
 	return _u
 }
 
+// SetTokenGeneration sets the "token_generation" field.
+func (_u *UserUpdate) SetTokenGeneration(v int64) *UserUpdate {
+	_u.mutation.ResetTokenGeneration()
+	_u.mutation.SetTokenGeneration(v)
+	return _u
+}
+
+// SetNillableTokenGeneration sets the "token_generation" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableTokenGeneration(v *int64) *UserUpdate {
+	if v != nil {
+		_u.SetTokenGeneration(*v)
+	}
+	return _u
+}
+
+// AddTokenGeneration adds value to the "token_generation" field.
+func (_u *UserUpdate) AddTokenGeneration(v int64) *UserUpdate {
+	_u.mutation.AddTokenGeneration(v)
+	return _u
+}
+
+// SetLastLoginAt sets the "last_login_at" field.
+func (_u *UserUpdate) SetLastLoginAt(v time.Time) *UserUpdate {
+	_u.mutation.SetLastLoginAt(v)
+	return _u
+}
+
+// SetNillableLastLoginAt sets the "last_login_at" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableLastLoginAt(v *time.Time) *UserUpdate {
+	if v != nil {
+		_u.SetLastLoginAt(*v)
+	}
+	return _u
+}
+
+// ClearLastLoginAt clears the value of the "last_login_at" field.
+func (_u *UserUpdate) ClearLastLoginAt() *UserUpdate {
+	_u.mutation.ClearLastLoginAt()
+	return _u
+}
+
+// SetLinkLookup sets the "link_lookup" field.
+func (_u *UserUpdate) SetLinkLookup(v string) *UserUpdate {
+	_u.mutation.SetLinkLookup(v)
+	return _u
+}
+
+// SetNillableLinkLookup sets the "link_lookup" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableLinkLookup(v *string) *UserUpdate {
+	if v != nil {
+		_u.SetLinkLookup(*v)
+	}
+	return _u
+}
+
+// ClearLinkLookup clears the value of the "link_lookup" field.
+func (_u *UserUpdate) ClearLinkLookup() *UserUpdate {
+	_u.mutation.ClearLinkLookup()
+	return _u
+}
+
+// SetLinkHash sets the "link_hash" field.
+func (_u *UserUpdate) SetLinkHash(v string) *UserUpdate {
+	_u.mutation.SetLinkHash(v)
+	return _u
+}
+
+// SetNillableLinkHash sets the "link_hash" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableLinkHash(v *string) *UserUpdate {
+	if v != nil {
+		_u.SetLinkHash(*v)
+	}
+	return _u
+}
+
+// ClearLinkHash clears the value of the "link_hash" field.
+func (_u *UserUpdate) ClearLinkHash() *UserUpdate {
+	_u.mutation.ClearLinkHash()
+	return _u
+}
+
+// SetLinkExpiresAt sets the "link_expires_at" field.
+func (_u *UserUpdate) SetLinkExpiresAt(v time.Time) *UserUpdate {
+	_u.mutation.SetLinkExpiresAt(v)
+	return _u
+}
+
+// SetNillableLinkExpiresAt sets the "link_expires_at" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableLinkExpiresAt(v *time.Time) *UserUpdate {
+	if v != nil {
+		_u.SetLinkExpiresAt(*v)
+	}
+	return _u
+}
+
+// ClearLinkExpiresAt clears the value of the "link_expires_at" field.
+func (_u *UserUpdate) ClearLinkExpiresAt() *UserUpdate {
+	_u.mutation.ClearLinkExpiresAt()
+	return _u
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -182,6 +283,36 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.IsActive(); ok {
 		_spec.SetField(user.FieldIsActive, field.TypeBool, value)
 	}
+	if value, ok := _u.mutation.TokenGeneration(); ok {
+		_spec.SetField(user.FieldTokenGeneration, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTokenGeneration(); ok {
+		_spec.AddField(user.FieldTokenGeneration, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.LastLoginAt(); ok {
+		_spec.SetField(user.FieldLastLoginAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastLoginAtCleared() {
+		_spec.ClearField(user.FieldLastLoginAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LinkLookup(); ok {
+		_spec.SetField(user.FieldLinkLookup, field.TypeString, value)
+	}
+	if _u.mutation.LinkLookupCleared() {
+		_spec.ClearField(user.FieldLinkLookup, field.TypeString)
+	}
+	if value, ok := _u.mutation.LinkHash(); ok {
+		_spec.SetField(user.FieldLinkHash, field.TypeString, value)
+	}
+	if _u.mutation.LinkHashCleared() {
+		_spec.ClearField(user.FieldLinkHash, field.TypeString)
+	}
+	if value, ok := _u.mutation.LinkExpiresAt(); ok {
+		_spec.SetField(user.FieldLinkExpiresAt, field.TypeTime, value)
+	}
+	if _u.mutation.LinkExpiresAtCleared() {
+		_spec.ClearField(user.FieldLinkExpiresAt, field.TypeTime)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{user.Label}
@@ -261,6 +392,107 @@ func (_u *UserUpdateOne) SetNillableIsActive(v *bool) *UserUpdateOne {
 	if v != nil {
 		_u.SetIsActive(*v)
 	}
+	return _u
+}
+
+// SetTokenGeneration sets the "token_generation" field.
+func (_u *UserUpdateOne) SetTokenGeneration(v int64) *UserUpdateOne {
+	_u.mutation.ResetTokenGeneration()
+	_u.mutation.SetTokenGeneration(v)
+	return _u
+}
+
+// SetNillableTokenGeneration sets the "token_generation" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableTokenGeneration(v *int64) *UserUpdateOne {
+	if v != nil {
+		_u.SetTokenGeneration(*v)
+	}
+	return _u
+}
+
+// AddTokenGeneration adds value to the "token_generation" field.
+func (_u *UserUpdateOne) AddTokenGeneration(v int64) *UserUpdateOne {
+	_u.mutation.AddTokenGeneration(v)
+	return _u
+}
+
+// SetLastLoginAt sets the "last_login_at" field.
+func (_u *UserUpdateOne) SetLastLoginAt(v time.Time) *UserUpdateOne {
+	_u.mutation.SetLastLoginAt(v)
+	return _u
+}
+
+// SetNillableLastLoginAt sets the "last_login_at" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableLastLoginAt(v *time.Time) *UserUpdateOne {
+	if v != nil {
+		_u.SetLastLoginAt(*v)
+	}
+	return _u
+}
+
+// ClearLastLoginAt clears the value of the "last_login_at" field.
+func (_u *UserUpdateOne) ClearLastLoginAt() *UserUpdateOne {
+	_u.mutation.ClearLastLoginAt()
+	return _u
+}
+
+// SetLinkLookup sets the "link_lookup" field.
+func (_u *UserUpdateOne) SetLinkLookup(v string) *UserUpdateOne {
+	_u.mutation.SetLinkLookup(v)
+	return _u
+}
+
+// SetNillableLinkLookup sets the "link_lookup" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableLinkLookup(v *string) *UserUpdateOne {
+	if v != nil {
+		_u.SetLinkLookup(*v)
+	}
+	return _u
+}
+
+// ClearLinkLookup clears the value of the "link_lookup" field.
+func (_u *UserUpdateOne) ClearLinkLookup() *UserUpdateOne {
+	_u.mutation.ClearLinkLookup()
+	return _u
+}
+
+// SetLinkHash sets the "link_hash" field.
+func (_u *UserUpdateOne) SetLinkHash(v string) *UserUpdateOne {
+	_u.mutation.SetLinkHash(v)
+	return _u
+}
+
+// SetNillableLinkHash sets the "link_hash" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableLinkHash(v *string) *UserUpdateOne {
+	if v != nil {
+		_u.SetLinkHash(*v)
+	}
+	return _u
+}
+
+// ClearLinkHash clears the value of the "link_hash" field.
+func (_u *UserUpdateOne) ClearLinkHash() *UserUpdateOne {
+	_u.mutation.ClearLinkHash()
+	return _u
+}
+
+// SetLinkExpiresAt sets the "link_expires_at" field.
+func (_u *UserUpdateOne) SetLinkExpiresAt(v time.Time) *UserUpdateOne {
+	_u.mutation.SetLinkExpiresAt(v)
+	return _u
+}
+
+// SetNillableLinkExpiresAt sets the "link_expires_at" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableLinkExpiresAt(v *time.Time) *UserUpdateOne {
+	if v != nil {
+		_u.SetLinkExpiresAt(*v)
+	}
+	return _u
+}
+
+// ClearLinkExpiresAt clears the value of the "link_expires_at" field.
+func (_u *UserUpdateOne) ClearLinkExpiresAt() *UserUpdateOne {
+	_u.mutation.ClearLinkExpiresAt()
 	return _u
 }
 
@@ -385,6 +617,36 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if value, ok := _u.mutation.IsActive(); ok {
 		_spec.SetField(user.FieldIsActive, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.TokenGeneration(); ok {
+		_spec.SetField(user.FieldTokenGeneration, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTokenGeneration(); ok {
+		_spec.AddField(user.FieldTokenGeneration, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.LastLoginAt(); ok {
+		_spec.SetField(user.FieldLastLoginAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastLoginAtCleared() {
+		_spec.ClearField(user.FieldLastLoginAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LinkLookup(); ok {
+		_spec.SetField(user.FieldLinkLookup, field.TypeString, value)
+	}
+	if _u.mutation.LinkLookupCleared() {
+		_spec.ClearField(user.FieldLinkLookup, field.TypeString)
+	}
+	if value, ok := _u.mutation.LinkHash(); ok {
+		_spec.SetField(user.FieldLinkHash, field.TypeString, value)
+	}
+	if _u.mutation.LinkHashCleared() {
+		_spec.ClearField(user.FieldLinkHash, field.TypeString)
+	}
+	if value, ok := _u.mutation.LinkExpiresAt(); ok {
+		_spec.SetField(user.FieldLinkExpiresAt, field.TypeTime, value)
+	}
+	if _u.mutation.LinkExpiresAtCleared() {
+		_spec.ClearField(user.FieldLinkExpiresAt, field.TypeTime)
 	}
 	_node = &User{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -37,6 +37,7 @@ func toUser(u *ent.User) *model.User {
 	return &model.User{
 		ID: u.ID.String(), Email: u.Email, Role: model.Role(u.Role), IsActive: u.IsActive,
 		TenantID: u.TenantID.String(), CreatedAt: utc(u.CreatedAt),
+		LastLoginAt: utcPtr(u.LastLoginAt), InvitationPending: u.PasswordHash == "",
 	}
 }
 

@@ -106,8 +106,9 @@ func refuseBody(w http.ResponseWriter, err error) {
 	writeError(w, status, msg)
 }
 
-// publicRootFields need no token: logging in, and the (public) schema itself.
-var publicRootFields = map[string]bool{"login": true, "__schema": true, "__type": true, "__typename": true}
+// publicRootFields need no token: logging in, using a set-password link, and the
+// (public) schema itself.
+var publicRootFields = map[string]bool{"login": true, "setPassword": true, "__schema": true, "__type": true, "__typename": true}
 
 // requireViewer answers UNAUTHENTICATED for every root field but the public ones when
 // the request has no valid token, in one place rather than in each resolver.

@@ -6,8 +6,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/sallyhq/sally/alert"
 	"github.com/sallyhq/sally/auth"
 	"github.com/sallyhq/sally/ent"
+	entalert "github.com/sallyhq/sally/ent/alert"
 	"github.com/sallyhq/sally/ent/integration"
 	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/graph/model"
@@ -290,7 +292,7 @@ func (r *Resolver) alerts(ctx context.Context, limit, offset *int) ([]*model.Ale
 	if err != nil {
 		return nil, err
 	}
-	as, err := r.Store.Client.Alert.Query().
+	as, err := r.Store.Client.Alert.Query().Where(entalert.KindNotIn(alert.AccountKinds()...)).
 		Order(ent.Desc("created_at"), ent.Desc("id")).Limit(l).Offset(o).All(ctx)
 	if err != nil {
 		return nil, err

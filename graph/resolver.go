@@ -17,6 +17,7 @@ import (
 type Resolver struct {
 	Deps
 	viewers    viewerCache
+	subs       subscribers
 	flatPlans  flatPlans
 	flatServed atomic.Int64 // syncHistory fields served by flatHistory
 }
@@ -43,6 +44,13 @@ type Deps struct {
 	// IntegrationChanged is told when an integration's settings or credentials
 	// change or it is deleted, so cached vendor clients and breakers are rebuilt.
 	IntegrationChanged func(id string)
+	// PublicURL is where people reach the web page (PUBLIC_URL): set-password links
+	// start with it.
+	PublicURL string
+	// MailKick, when set, says that SMTP is configured: invitation and reset emails
+	// are stored in the outbox and MailKick wakes its worker. Nil: links are only
+	// returned to the admin (Invitation.emailed false).
+	MailKick func()
 	// NoFlatHistory turns off flatHistory, so that tests can compare it with gqlgen.
 	NoFlatHistory bool
 }

@@ -75,27 +75,27 @@ func (r *mutationResolver) MuteIntegrationAlerts(ctx context.Context, id string,
 }
 
 func (r *mutationResolver) UpdateUser(ctx context.Context, id string, input model.UpdateUserInput) (*model.User, error) {
-	panic(fmt.Errorf("not implemented: UpdateUser - updateUser"))
+	return r.updateUser(ctx, id, input)
 }
 
 func (r *mutationResolver) DeleteUser(ctx context.Context, id string) (bool, error) {
-	panic(fmt.Errorf("not implemented: DeleteUser - deleteUser"))
+	return r.deleteUser(ctx, id)
 }
 
 func (r *mutationResolver) InviteUser(ctx context.Context, email string, role model.Role) (*model.Invitation, error) {
-	panic(fmt.Errorf("not implemented: InviteUser - inviteUser"))
+	return r.inviteUser(ctx, email, role)
 }
 
 func (r *mutationResolver) ResetUserPassword(ctx context.Context, id string) (*model.Invitation, error) {
-	panic(fmt.Errorf("not implemented: ResetUserPassword - resetUserPassword"))
+	return r.resetUserPassword(ctx, id)
 }
 
 func (r *mutationResolver) SetPassword(ctx context.Context, token string, newPassword string) (*model.AuthPayload, error) {
-	panic(fmt.Errorf("not implemented: SetPassword - setPassword"))
+	return r.setPassword(ctx, token, newPassword)
 }
 
 func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword string, newPassword string) (*model.AuthPayload, error) {
-	panic(fmt.Errorf("not implemented: ChangePassword - changePassword"))
+	return r.changePassword(ctx, currentPassword, newPassword)
 }
 
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {

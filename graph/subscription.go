@@ -134,6 +134,11 @@ func (r *Resolver) syncEvents(ctx context.Context, integrationID *string) (<-cha
 		onDrop = func(error) { c.drop() }
 	}
 	lv.stream, lv.cancel = r.Events.Stream(sctx, f, onDrop), cancel
+	end := cancel // served without a socket: the stream just ends
+	if c := clientFrom(ctx); c != nil {
+		end = c.revoke
+	}
+	r.watch(sctx, v, end)
 	lv.events = make(chan *model.SyncEvent, 1)
 	if !intercepted {
 		// Not served by NewHandler: feed gqlgen from a goroutine of our own.

@@ -46,7 +46,7 @@ func (r *Resolver) login(ctx context.Context, email, password string) (*model.Au
 		delay()
 		return nil, loginFailed()
 	}
-	if key == "" || len(password) > 1024 {
+	if key == "" || len(password) > auth.MaxPasswordBytes {
 		r.Hasher.DummyCheck()
 		return fail()
 	}
@@ -58,13 +58,21 @@ func (r *Resolver) login(ctx context.Context, email, password string) (*model.Au
 	if err != nil {
 		return nil, err
 	}
+	if u.PasswordHash == "" { // invited, no password yet
+		r.Hasher.DummyCheck()
+		return fail()
+	}
 	if !r.Hasher.Check(u.PasswordHash, password) || !u.IsActive {
 		return fail()
 	}
 	if err := r.Throttle.Succeed(ctx, key); err != nil {
 		return nil, err
 	}
-	v := auth.Viewer{UserID: u.ID.String(), TenantID: u.TenantID.String(), Email: u.Email, Role: auth.Role(u.Role)}
+	if u, err = r.Store.Client.User.UpdateOne(u).SetLastLoginAt(r.now()).Save(system(ctx)); err != nil {
+		return nil, err
+	}
+	v := auth.Viewer{UserID: u.ID.String(), TenantID: u.TenantID.String(), Email: u.Email, Role: auth.Role(u.Role),
+		TokenGen: u.TokenGeneration}
 	token, exp, err := r.Tokens.Issue(v)
 	if err != nil {
 		return nil, err
@@ -142,7 +150,7 @@ func (r *Resolver) checkNewUser(ctx context.Context, email, password, field stri
 	if err != nil {
 		return "", "", badInput("%s: %s", field, err.Error())
 	}
-	if err := auth.ValidatePassword(password); err != nil {
+	if err := auth.ValidatePassword(password, norm); err != nil {
 		return "", "", badInput("%s", err.Error())
 	}
 	taken, err := r.Store.Client.User.Query().Where(user.Email(norm)).Exist(system(ctx))

@@ -88,6 +88,9 @@ type client interface {
 	drop()
 	// websocket tells the socket apart from an SSE response.
 	websocket() bool
+	// revoke ends the connection of a subscriber whose session ended (user
+	// deactivated or deleted, password changed). It must not block.
+	revoke()
 }
 
 // clientKey holds the client of a subscription request in its context.
@@ -271,6 +274,10 @@ func (c *wsClient) websocket() bool { return true }
 // drop closes the socket with CloseTooSlow. The close handshake runs in the
 // background; a client that stopped reading altogether is cut off within seconds.
 func (c *wsClient) drop() { c.close(CloseTooSlow, ReasonTooSlow) }
+
+// revoke closes the socket with CloseForbidden: graphql-ws clients do not reconnect
+// with a token that no longer works.
+func (c *wsClient) revoke() { c.close(CloseForbidden, ReasonForbidden) }
 
 // close starts the close handshake, the first time only.
 func (c *wsClient) close(code int, reason string) {
@@ -483,3 +490,6 @@ func (c *sseClient) websocket() bool { return false }
 
 // drop makes every further write fail at once, which ends the response.
 func (c *sseClient) drop() { _ = c.rc.SetWriteDeadline(time.Now()) }
+
+// revoke ends the response as drop does.
+func (c *sseClient) revoke() { c.drop() }

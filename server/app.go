@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -92,7 +93,7 @@ func newApp(cfg config.Config, st *store.Store, logger *slog.Logger, selfURL str
 	policy.FailureThreshold = cfg.CircuitFailureThreshold
 	policy.OpenDelay = cfg.CircuitOpenDuration()
 
-	if err := a.buildAlerts(); err != nil {
+	if err := a.buildAlerts(sealer); err != nil {
 		return nil, err
 	}
 	a.engine = syncer.New(syncer.Options{
@@ -119,7 +120,11 @@ func newApp(cfg config.Config, st *store.Store, logger *slog.Logger, selfURL str
 		Syncer:             a.engine,
 		Events:             a.bus,
 		IntegrationChanged: a.engine.Forget,
+		PublicURL:          cfg.PublicURLFor(port(selfURL)),
 	}}
+	if a.cfg.SMTPHost != "" {
+		a.resolver.MailKick = a.mailer.Kick
+	}
 	return a, nil
 }
 
@@ -143,7 +148,7 @@ func (a *app) start(ctx context.Context) {
 
 // buildAlerts makes the alert rules and their delivery worker; with SMTP_HOST unset,
 // alerts are recorded and logged, and marked as not delivered.
-func (a *app) buildAlerts() error {
+func (a *app) buildAlerts(sealer *auth.Sealer) error {
 	var sender alert.Sender
 	if a.cfg.SMTPHost != "" {
 		m, err := mail.New(mail.Options{
@@ -161,6 +166,7 @@ func (a *app) buildAlerts() error {
 	}
 	a.mailer = alert.NewWorker(alert.WorkerOptions{
 		Client: a.store.Client, Sender: sender, Logger: a.logger.With("component", "alert-mail"),
+		Open: sealer.Open, // invitation and reset emails carry their link sealed
 	})
 	domain := alert.DefaultMessageDomain
 	if at := strings.LastIndex(a.cfg.AlertFromEmail, "@"); at >= 0 {
@@ -171,6 +177,15 @@ func (a *app) buildAlerts() error {
 		Notify: a.mailer.Kick, MessageDomain: domain,
 	})
 	return nil
+}
+
+// port is the port of a URL such as http://localhost:8080 (0 when it has none).
+func port(u string) int {
+	p, err := strconv.Atoi(u[strings.LastIndex(u, ":")+1:])
+	if err != nil {
+		return 0
+	}
+	return p
 }
 
 // wait blocks until the background workers have stopped.

@@ -9,12 +9,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"entgo.io/ent/privacy"
 
+	"github.com/sallyhq/sally/account"
 	"github.com/sallyhq/sally/auth"
 	"github.com/sallyhq/sally/config"
+	"github.com/sallyhq/sally/ent"
 	"github.com/sallyhq/sally/ent/user"
 	"github.com/sallyhq/sally/store"
 
@@ -26,6 +29,12 @@ const shutdownTimeout = 15 * time.Second
 
 // run is the whole program: main only adds the process's signals and environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		if args[0] == "reset-admin" && len(args) == 2 {
+			return resetAdmin(ctx, args[1], getenv, stdout)
+		}
+		return fmt.Errorf("usage: server               run the service\n       server reset-admin EMAIL   print a one-time set-password link for that user")
+	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
@@ -112,6 +121,7 @@ func bootstrapAdmin(ctx context.Context, st *store.Store, cfg config.Config, sea
 		}
 		password, generated := cfg.AdminPassword, false
 		if password == "" {
+			// 130 random bits: passes the password rule (auth.ValidatePassword) by far.
 			password, generated = rand.Text(), true
 		}
 		hash, err := auth.DefaultHasher.Hash(password)
@@ -144,10 +154,76 @@ func bootstrapAdmin(ctx context.Context, st *store.Store, cfg config.Config, sea
 		logger.Info("created the first SUPER_ADMIN", "email", cfg.AdminEmail)
 		if generated {
 			// Printed once, on stdout, never logged: it is not stored anywhere in clear.
-			fmt.Fprintf(stdout, "First SUPER_ADMIN: %s  password: %s  (shown only once)\n", cfg.AdminEmail, password)
+			// On lines of its own, so that it is not lost next to the log.
+			fmt.Fprint(stdout, firstAdminBanner(cfg.AdminEmail, password))
 		}
 		return nil
 	})
+}
+
+// firstAdminBanner is what the first start prints for a generated password.
+func firstAdminBanner(email, password string) string {
+	line := strings.Repeat("=", 72)
+	return "\n" + line + "\n" +
+		"  The first SUPER_ADMIN was created. Sign in on the web page with:\n\n" +
+		"    email:    " + email + "\n" +
+		"    password: " + password + "\n\n" +
+		"  It is shown only this once. Change it under Account > Change password.\n" +
+		"  Lost it? Run: go run ./server reset-admin " + email + "\n" +
+		line + "\n\n"
+}
+
+// resetAdmin is the operator's recovery path: it prints a one-time set-password link
+// (72 h) for the user with the email, reactivating the user if needed. The old
+// password keeps working until the link is used. It needs the server's configuration
+// (DATABASE_URL, PUBLIC_URL), not a running server.
+func resetAdmin(ctx context.Context, email string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	if err := cfg.EnsureSecrets(); err != nil {
+		return err
+	}
+	norm, err := auth.ValidateEmail(email)
+	if err != nil {
+		return fmt.Errorf("reset-admin: %w", err)
+	}
+	st, err := store.Open(ctx, cfg.Driver, cfg.DSN)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	sys := privacy.DecisionContext(ctx, privacy.Allow)
+	u, err := st.Client.User.Query().Where(user.Email(norm)).Only(sys)
+	if ent.IsNotFound(err) {
+		return fmt.Errorf("reset-admin: no user has the email %s", norm)
+	}
+	if err != nil {
+		return err
+	}
+	reactivated := false
+	if !u.IsActive {
+		if err := st.Client.User.UpdateOne(u).SetIsActive(true).Exec(sys); err != nil {
+			return err
+		}
+		reactivated = true
+	}
+	link, err := account.Issue(sys, st.Client, u.ID, time.Now())
+	if err != nil {
+		return err
+	}
+	line := strings.Repeat("=", 72)
+	fmt.Fprintf(stdout, "\n%s\n  One-time link to set a new password for %s (%s):\n\n    %s\n\n", line, u.Email, u.Role, link.URL(cfg.PublicURLFor(cfg.Port)))
+	fmt.Fprintf(stdout, "  It works once, until %s. The current password keeps working until then.\n", link.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))
+	if reactivated {
+		fmt.Fprintf(stdout, "  The user was deactivated and is active again.\n")
+	}
+	fmt.Fprintf(stdout, "%s\n\n", line)
+	return nil
 }
 
 // tokensFor builds the token issuer from the configuration.

@@ -448,9 +448,14 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "email", Type: field.TypeString, Unique: true, Size: 254},
-		{Name: "password_hash", Type: field.TypeString},
+		{Name: "password_hash", Type: field.TypeString, Default: ""},
 		{Name: "role", Type: field.TypeEnum, Enums: []string{"SUPER_ADMIN", "ADMIN", "DISPATCHER"}},
 		{Name: "is_active", Type: field.TypeBool, Default: true},
+		{Name: "token_generation", Type: field.TypeInt64, Default: 0},
+		{Name: "last_login_at", Type: field.TypeTime, Nullable: true},
+		{Name: "link_lookup", Type: field.TypeString, Unique: true, Nullable: true},
+		{Name: "link_hash", Type: field.TypeString, Nullable: true},
+		{Name: "link_expires_at", Type: field.TypeTime, Nullable: true},
 		{Name: "tenant_id", Type: field.TypeUUID},
 	}
 	// UsersTable holds the schema information for the "users" table.
@@ -461,7 +466,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "users_tenants_tenant",
-				Columns:    []*schema.Column{UsersColumns[7]},
+				Columns:    []*schema.Column{UsersColumns[12]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -470,7 +475,7 @@ var (
 			{
 				Name:    "user_tenant_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[7]},
+				Columns: []*schema.Column{UsersColumns[12]},
 			},
 		},
 	}

@@ -390,10 +390,18 @@ func init() {
 			return nil
 		}
 	}()
+	// userDescPasswordHash is the schema descriptor for password_hash field.
+	userDescPasswordHash := userFields[1].Descriptor()
+	// user.DefaultPasswordHash holds the default value on creation for the password_hash field.
+	user.DefaultPasswordHash = userDescPasswordHash.Default.(string)
 	// userDescIsActive is the schema descriptor for is_active field.
 	userDescIsActive := userFields[3].Descriptor()
 	// user.DefaultIsActive holds the default value on creation for the is_active field.
 	user.DefaultIsActive = userDescIsActive.Default.(bool)
+	// userDescTokenGeneration is the schema descriptor for token_generation field.
+	userDescTokenGeneration := userFields[4].Descriptor()
+	// user.DefaultTokenGeneration holds the default value on creation for the token_generation field.
+	user.DefaultTokenGeneration = userDescTokenGeneration.Default.(int64)
 	// userDescID is the schema descriptor for id field.
 	userDescID := userMixinFields0[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.

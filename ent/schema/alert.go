@@ -67,6 +67,12 @@ type AlertDetails struct {
 	// Recovery notices: the alert they close and when it was raised.
 	ResolvesTitle    string     `json:"resolvesTitle,omitempty"`
 	ResolvesRaisedAt *time.Time `json:"resolvesRaisedAt,omitempty"`
+	// Account emails (kinds invitation and password_reset), which share the outbox:
+	// who asked for the link, the link itself sealed with CREDENTIALS_KEY (wiped once
+	// the email is sent or given up), and when it expires.
+	RequestedBy   string     `json:"requestedBy,omitempty"`
+	SealedLink    string     `json:"sealedLink,omitempty"`
+	LinkExpiresAt *time.Time `json:"linkExpiresAt,omitempty"`
 }
 
 // Edges of the Alert.

@@ -31,6 +31,16 @@ const (
 	FieldRole = "role"
 	// FieldIsActive holds the string denoting the is_active field in the database.
 	FieldIsActive = "is_active"
+	// FieldTokenGeneration holds the string denoting the token_generation field in the database.
+	FieldTokenGeneration = "token_generation"
+	// FieldLastLoginAt holds the string denoting the last_login_at field in the database.
+	FieldLastLoginAt = "last_login_at"
+	// FieldLinkLookup holds the string denoting the link_lookup field in the database.
+	FieldLinkLookup = "link_lookup"
+	// FieldLinkHash holds the string denoting the link_hash field in the database.
+	FieldLinkHash = "link_hash"
+	// FieldLinkExpiresAt holds the string denoting the link_expires_at field in the database.
+	FieldLinkExpiresAt = "link_expires_at"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// Table holds the table name of the user in the database.
@@ -54,6 +64,11 @@ var Columns = []string{
 	FieldPasswordHash,
 	FieldRole,
 	FieldIsActive,
+	FieldTokenGeneration,
+	FieldLastLoginAt,
+	FieldLinkLookup,
+	FieldLinkHash,
+	FieldLinkExpiresAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -82,8 +97,12 @@ var (
 	UpdateDefaultUpdatedAt func() time.Time
 	// EmailValidator is a validator for the "email" field. It is called by the builders before save.
 	EmailValidator func(string) error
+	// DefaultPasswordHash holds the default value on creation for the "password_hash" field.
+	DefaultPasswordHash string
 	// DefaultIsActive holds the default value on creation for the "is_active" field.
 	DefaultIsActive bool
+	// DefaultTokenGeneration holds the default value on creation for the "token_generation" field.
+	DefaultTokenGeneration int64
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -153,6 +172,31 @@ func ByRole(opts ...sql.OrderTermOption) OrderOption {
 // ByIsActive orders the results by the is_active field.
 func ByIsActive(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldIsActive, opts...).ToFunc()
+}
+
+// ByTokenGeneration orders the results by the token_generation field.
+func ByTokenGeneration(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTokenGeneration, opts...).ToFunc()
+}
+
+// ByLastLoginAt orders the results by the last_login_at field.
+func ByLastLoginAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastLoginAt, opts...).ToFunc()
+}
+
+// ByLinkLookup orders the results by the link_lookup field.
+func ByLinkLookup(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLinkLookup, opts...).ToFunc()
+}
+
+// ByLinkHash orders the results by the link_hash field.
+func ByLinkHash(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLinkHash, opts...).ToFunc()
+}
+
+// ByLinkExpiresAt orders the results by the link_expires_at field.
+func ByLinkExpiresAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLinkExpiresAt, opts...).ToFunc()
 }
 
 // ByTenantField orders the results by tenant field.

@@ -86,6 +86,31 @@ func IsActive(v bool) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldIsActive, v))
 }
 
+// TokenGeneration applies equality check predicate on the "token_generation" field. It's identical to TokenGenerationEQ.
+func TokenGeneration(v int64) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldTokenGeneration, v))
+}
+
+// LastLoginAt applies equality check predicate on the "last_login_at" field. It's identical to LastLoginAtEQ.
+func LastLoginAt(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLastLoginAt, v))
+}
+
+// LinkLookup applies equality check predicate on the "link_lookup" field. It's identical to LinkLookupEQ.
+func LinkLookup(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLinkLookup, v))
+}
+
+// LinkHash applies equality check predicate on the "link_hash" field. It's identical to LinkHashEQ.
+func LinkHash(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLinkHash, v))
+}
+
+// LinkExpiresAt applies equality check predicate on the "link_expires_at" field. It's identical to LinkExpiresAtEQ.
+func LinkExpiresAt(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLinkExpiresAt, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldCreatedAt, v))
@@ -344,6 +369,296 @@ func IsActiveEQ(v bool) predicate.User {
 // IsActiveNEQ applies the NEQ predicate on the "is_active" field.
 func IsActiveNEQ(v bool) predicate.User {
 	return predicate.User(sql.FieldNEQ(FieldIsActive, v))
+}
+
+// TokenGenerationEQ applies the EQ predicate on the "token_generation" field.
+func TokenGenerationEQ(v int64) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldTokenGeneration, v))
+}
+
+// TokenGenerationNEQ applies the NEQ predicate on the "token_generation" field.
+func TokenGenerationNEQ(v int64) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldTokenGeneration, v))
+}
+
+// TokenGenerationIn applies the In predicate on the "token_generation" field.
+func TokenGenerationIn(vs ...int64) predicate.User {
+	return predicate.User(sql.FieldIn(FieldTokenGeneration, vs...))
+}
+
+// TokenGenerationNotIn applies the NotIn predicate on the "token_generation" field.
+func TokenGenerationNotIn(vs ...int64) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldTokenGeneration, vs...))
+}
+
+// TokenGenerationGT applies the GT predicate on the "token_generation" field.
+func TokenGenerationGT(v int64) predicate.User {
+	return predicate.User(sql.FieldGT(FieldTokenGeneration, v))
+}
+
+// TokenGenerationGTE applies the GTE predicate on the "token_generation" field.
+func TokenGenerationGTE(v int64) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldTokenGeneration, v))
+}
+
+// TokenGenerationLT applies the LT predicate on the "token_generation" field.
+func TokenGenerationLT(v int64) predicate.User {
+	return predicate.User(sql.FieldLT(FieldTokenGeneration, v))
+}
+
+// TokenGenerationLTE applies the LTE predicate on the "token_generation" field.
+func TokenGenerationLTE(v int64) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldTokenGeneration, v))
+}
+
+// LastLoginAtEQ applies the EQ predicate on the "last_login_at" field.
+func LastLoginAtEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLastLoginAt, v))
+}
+
+// LastLoginAtNEQ applies the NEQ predicate on the "last_login_at" field.
+func LastLoginAtNEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldLastLoginAt, v))
+}
+
+// LastLoginAtIn applies the In predicate on the "last_login_at" field.
+func LastLoginAtIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldIn(FieldLastLoginAt, vs...))
+}
+
+// LastLoginAtNotIn applies the NotIn predicate on the "last_login_at" field.
+func LastLoginAtNotIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldLastLoginAt, vs...))
+}
+
+// LastLoginAtGT applies the GT predicate on the "last_login_at" field.
+func LastLoginAtGT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGT(FieldLastLoginAt, v))
+}
+
+// LastLoginAtGTE applies the GTE predicate on the "last_login_at" field.
+func LastLoginAtGTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldLastLoginAt, v))
+}
+
+// LastLoginAtLT applies the LT predicate on the "last_login_at" field.
+func LastLoginAtLT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLT(FieldLastLoginAt, v))
+}
+
+// LastLoginAtLTE applies the LTE predicate on the "last_login_at" field.
+func LastLoginAtLTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldLastLoginAt, v))
+}
+
+// LastLoginAtIsNil applies the IsNil predicate on the "last_login_at" field.
+func LastLoginAtIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldLastLoginAt))
+}
+
+// LastLoginAtNotNil applies the NotNil predicate on the "last_login_at" field.
+func LastLoginAtNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldLastLoginAt))
+}
+
+// LinkLookupEQ applies the EQ predicate on the "link_lookup" field.
+func LinkLookupEQ(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLinkLookup, v))
+}
+
+// LinkLookupNEQ applies the NEQ predicate on the "link_lookup" field.
+func LinkLookupNEQ(v string) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldLinkLookup, v))
+}
+
+// LinkLookupIn applies the In predicate on the "link_lookup" field.
+func LinkLookupIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldIn(FieldLinkLookup, vs...))
+}
+
+// LinkLookupNotIn applies the NotIn predicate on the "link_lookup" field.
+func LinkLookupNotIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldLinkLookup, vs...))
+}
+
+// LinkLookupGT applies the GT predicate on the "link_lookup" field.
+func LinkLookupGT(v string) predicate.User {
+	return predicate.User(sql.FieldGT(FieldLinkLookup, v))
+}
+
+// LinkLookupGTE applies the GTE predicate on the "link_lookup" field.
+func LinkLookupGTE(v string) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldLinkLookup, v))
+}
+
+// LinkLookupLT applies the LT predicate on the "link_lookup" field.
+func LinkLookupLT(v string) predicate.User {
+	return predicate.User(sql.FieldLT(FieldLinkLookup, v))
+}
+
+// LinkLookupLTE applies the LTE predicate on the "link_lookup" field.
+func LinkLookupLTE(v string) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldLinkLookup, v))
+}
+
+// LinkLookupContains applies the Contains predicate on the "link_lookup" field.
+func LinkLookupContains(v string) predicate.User {
+	return predicate.User(sql.FieldContains(FieldLinkLookup, v))
+}
+
+// LinkLookupHasPrefix applies the HasPrefix predicate on the "link_lookup" field.
+func LinkLookupHasPrefix(v string) predicate.User {
+	return predicate.User(sql.FieldHasPrefix(FieldLinkLookup, v))
+}
+
+// LinkLookupHasSuffix applies the HasSuffix predicate on the "link_lookup" field.
+func LinkLookupHasSuffix(v string) predicate.User {
+	return predicate.User(sql.FieldHasSuffix(FieldLinkLookup, v))
+}
+
+// LinkLookupIsNil applies the IsNil predicate on the "link_lookup" field.
+func LinkLookupIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldLinkLookup))
+}
+
+// LinkLookupNotNil applies the NotNil predicate on the "link_lookup" field.
+func LinkLookupNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldLinkLookup))
+}
+
+// LinkLookupEqualFold applies the EqualFold predicate on the "link_lookup" field.
+func LinkLookupEqualFold(v string) predicate.User {
+	return predicate.User(sql.FieldEqualFold(FieldLinkLookup, v))
+}
+
+// LinkLookupContainsFold applies the ContainsFold predicate on the "link_lookup" field.
+func LinkLookupContainsFold(v string) predicate.User {
+	return predicate.User(sql.FieldContainsFold(FieldLinkLookup, v))
+}
+
+// LinkHashEQ applies the EQ predicate on the "link_hash" field.
+func LinkHashEQ(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLinkHash, v))
+}
+
+// LinkHashNEQ applies the NEQ predicate on the "link_hash" field.
+func LinkHashNEQ(v string) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldLinkHash, v))
+}
+
+// LinkHashIn applies the In predicate on the "link_hash" field.
+func LinkHashIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldIn(FieldLinkHash, vs...))
+}
+
+// LinkHashNotIn applies the NotIn predicate on the "link_hash" field.
+func LinkHashNotIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldLinkHash, vs...))
+}
+
+// LinkHashGT applies the GT predicate on the "link_hash" field.
+func LinkHashGT(v string) predicate.User {
+	return predicate.User(sql.FieldGT(FieldLinkHash, v))
+}
+
+// LinkHashGTE applies the GTE predicate on the "link_hash" field.
+func LinkHashGTE(v string) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldLinkHash, v))
+}
+
+// LinkHashLT applies the LT predicate on the "link_hash" field.
+func LinkHashLT(v string) predicate.User {
+	return predicate.User(sql.FieldLT(FieldLinkHash, v))
+}
+
+// LinkHashLTE applies the LTE predicate on the "link_hash" field.
+func LinkHashLTE(v string) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldLinkHash, v))
+}
+
+// LinkHashContains applies the Contains predicate on the "link_hash" field.
+func LinkHashContains(v string) predicate.User {
+	return predicate.User(sql.FieldContains(FieldLinkHash, v))
+}
+
+// LinkHashHasPrefix applies the HasPrefix predicate on the "link_hash" field.
+func LinkHashHasPrefix(v string) predicate.User {
+	return predicate.User(sql.FieldHasPrefix(FieldLinkHash, v))
+}
+
+// LinkHashHasSuffix applies the HasSuffix predicate on the "link_hash" field.
+func LinkHashHasSuffix(v string) predicate.User {
+	return predicate.User(sql.FieldHasSuffix(FieldLinkHash, v))
+}
+
+// LinkHashIsNil applies the IsNil predicate on the "link_hash" field.
+func LinkHashIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldLinkHash))
+}
+
+// LinkHashNotNil applies the NotNil predicate on the "link_hash" field.
+func LinkHashNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldLinkHash))
+}
+
+// LinkHashEqualFold applies the EqualFold predicate on the "link_hash" field.
+func LinkHashEqualFold(v string) predicate.User {
+	return predicate.User(sql.FieldEqualFold(FieldLinkHash, v))
+}
+
+// LinkHashContainsFold applies the ContainsFold predicate on the "link_hash" field.
+func LinkHashContainsFold(v string) predicate.User {
+	return predicate.User(sql.FieldContainsFold(FieldLinkHash, v))
+}
+
+// LinkExpiresAtEQ applies the EQ predicate on the "link_expires_at" field.
+func LinkExpiresAtEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLinkExpiresAt, v))
+}
+
+// LinkExpiresAtNEQ applies the NEQ predicate on the "link_expires_at" field.
+func LinkExpiresAtNEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldLinkExpiresAt, v))
+}
+
+// LinkExpiresAtIn applies the In predicate on the "link_expires_at" field.
+func LinkExpiresAtIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldIn(FieldLinkExpiresAt, vs...))
+}
+
+// LinkExpiresAtNotIn applies the NotIn predicate on the "link_expires_at" field.
+func LinkExpiresAtNotIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldLinkExpiresAt, vs...))
+}
+
+// LinkExpiresAtGT applies the GT predicate on the "link_expires_at" field.
+func LinkExpiresAtGT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGT(FieldLinkExpiresAt, v))
+}
+
+// LinkExpiresAtGTE applies the GTE predicate on the "link_expires_at" field.
+func LinkExpiresAtGTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldLinkExpiresAt, v))
+}
+
+// LinkExpiresAtLT applies the LT predicate on the "link_expires_at" field.
+func LinkExpiresAtLT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLT(FieldLinkExpiresAt, v))
+}
+
+// LinkExpiresAtLTE applies the LTE predicate on the "link_expires_at" field.
+func LinkExpiresAtLTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldLinkExpiresAt, v))
+}
+
+// LinkExpiresAtIsNil applies the IsNil predicate on the "link_expires_at" field.
+func LinkExpiresAtIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldLinkExpiresAt))
+}
+
+// LinkExpiresAtNotNil applies the NotNil predicate on the "link_expires_at" field.
+func LinkExpiresAtNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldLinkExpiresAt))
 }
 
 // HasTenant applies the HasEdge predicate on the "tenant" edge.

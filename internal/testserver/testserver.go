@@ -145,6 +145,9 @@ func New(tb testing.TB, s *store.Store, opts ...Option) *API {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", h)
 	srv := httptest.NewServer(mux)
+	if r.PublicURL == "" {
+		r.PublicURL = srv.URL // set-password links lead to this server (no request has come yet)
+	}
 	transport := &http.Transport{MaxIdleConnsPerHost: 16}
 	a := &API{
 		Store: s, Resolver: r, Tokens: deps.Tokens, Sealer: deps.Sealer, Throttle: deps.Throttle,
