@@ -257,8 +257,10 @@ func TestRunGeneratedAdminPassword(t *testing.T) {
 	env := baseEnv(t)
 	delete(env, "ADMIN_PASSWORD")
 	p := start(t, env)
-	m := regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(p.stdout.String())
+	// On a line of its own, after an empty line and a rule: impossible to miss.
+	m := regexp.MustCompile(`(?:^|\n)\n={72}\n[^\n]*\n\n +email: +admin@example.com\n +password: (\S+)\n`).FindStringSubmatch(p.stdout.String())
 	require.NotNil(t, m, "stdout: %s", p.stdout)
+	require.Contains(t, p.stdout.String(), "reset-admin admin@example.com")
 	require.NotContains(t, p.stderr.String(), m[1], "printed once on stdout, never logged")
 	p.exercise(t, testAdminEmail, m[1])
 	p.stop(t)
@@ -289,4 +291,53 @@ func TestRunPostgresRequiresSecrets(t *testing.T) {
 	require.Contains(t, err.Error(), "JWT_SECRET")
 	require.NotContains(t, err.Error(), "CREDENTIALS_KEY is", "only the missing one is named")
 	require.False(t, strings.Contains(stderr.String(), "listening"))
+}
+
+// The operator's recovery path: reset-admin prints a one-time link (under PUBLIC_URL)
+// for the user, on SQLite and PostgreSQL, next to a running server; the old password
+// works until the link is used, the link works once.
+func TestResetAdmin(t *testing.T) {
+	t.Parallel()
+	for _, driver := range []string{"sqlite", "postgres"} {
+		t.Run(driver, func(t *testing.T) {
+			t.Parallel()
+			env := baseEnv(t)
+			env["PUBLIC_URL"] = "https://sally.example.com/"
+			if driver == "postgres" {
+				env["DATABASE_URL"] = testdb.PostgresURL(t)
+				env["JWT_SECRET"] = "run-test-jwt-secret-of-more-than-32-bytes"
+				env["CREDENTIALS_KEY"] = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+			}
+			seedAdmin(t, env)
+			p := start(t, env)
+			getenv := func(k string) string { return env[k] }
+
+			var out, errOut syncBuffer
+			err := run(context.Background(), []string{"reset-admin", "nobody@example.com"}, getenv, &out, &errOut)
+			require.ErrorContains(t, err, "no user has the email nobody@example.com")
+			err = run(context.Background(), []string{"reset-admin"}, getenv, &out, &errOut)
+			require.ErrorContains(t, err, "usage")
+
+			require.NoError(t, run(context.Background(), []string{"reset-admin", "Admin@Example.com"}, getenv, &out, &errOut))
+			m := regexp.MustCompile(`(?m)^    (https://sally\.example\.com/#/set-password/(\S+))$`).FindStringSubmatch(out.String())
+			require.NotNil(t, m, "stdout: %s", out.String())
+			p.login(t, testAdminEmail, testAdminPassword) // still works until the link is used
+
+			const fresh = "recovered orchard lantern"
+			var set struct{ SetPassword struct{ Token string } }
+			p.gql(t, "", `mutation($t: String!, $p: String!) { setPassword(token: $t, newPassword: $p) { token } }`,
+				map[string]any{"t": m[2], "p": fresh}, &set)
+			require.NotEmpty(t, set.SetPassword.Token)
+			p.login(t, testAdminEmail, fresh)
+			body, err := json.Marshal(map[string]any{"query": `mutation($t: String!) { setPassword(token: $t, newPassword: "another good passphrase") { token } }`,
+				"variables": map[string]any{"t": m[2]}})
+			require.NoError(t, err)
+			res, err := http.Post(p.base+"/graphql", "application/json", bytes.NewReader(body))
+			require.NoError(t, err)
+			raw, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			require.Contains(t, string(raw), "already used", "the link works once")
+			p.stop(t)
+		})
+	}
 }
