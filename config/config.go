@@ -115,11 +115,6 @@ type Config struct {
 	TokenTTL       time.Duration // TOKEN_TTL
 	CredentialsKey []byte        // CREDENTIALS_KEY, decoded: 32 bytes; nil until EnsureSecrets on SQLite
 
-	// PublicURL is PUBLIC_URL without a trailing slash: where people reach the web
-	// page; set-password links start with it. Empty = http://localhost:<the port the
-	// server listens on> (PublicURLFor).
-	PublicURL string
-
 	AdminEmail    string // ADMIN_EMAIL, lower-cased
 	AdminPassword string // ADMIN_PASSWORD; empty = the server generates one and prints it once
 
@@ -219,8 +214,6 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 
-	c.PublicURL = p.baseURL("PUBLIC_URL", "")
-
 	c.AdminEmail = p.email("ADMIN_EMAIL", DefaultAdminEmail)
 	c.AdminPassword = p.adminPassword(c.AdminEmail)
 
@@ -264,15 +257,6 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
-}
-
-// PublicURLFor is the address links are built on: PUBLIC_URL, or
-// http://localhost:<port> of the listening server when it is unset.
-func (c Config) PublicURLFor(port int) string {
-	if c.PublicURL != "" {
-		return c.PublicURL
-	}
-	return fmt.Sprintf("http://localhost:%d", port)
 }
 
 // NewLogger builds the service's logger: LOG_FORMAT picks text or JSON, LOG_LEVEL the
@@ -517,11 +501,7 @@ func (p *parser) baseURL(name, def string) string {
 	}
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		example := def
-		if example == "" {
-			example = "https://sally.example.com"
-		}
-		p.fail(name, "an absolute http(s) URL without query or credentials, such as "+example, v)
+		p.fail(name, "an absolute http(s) URL without query or credentials, such as "+def, v)
 		return def
 	}
 	return strings.TrimRight(v, "/")

@@ -53,8 +53,6 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, "https://api.truckbase.io/v1", cfg.TruckbaseAPIURL)
 	require.Equal(t, "https://api.fuelfinder.com/v1", cfg.FuelFinderAPIURL)
 	require.Equal(t, "https://api.openweathermap.org/data/2.5", cfg.OpenWeatherAPIURL)
-	require.Empty(t, cfg.PublicURL)
-	require.Equal(t, "http://localhost:8080", cfg.PublicURLFor(8080), "PUBLIC_URL defaults to http://localhost:PORT")
 	require.Empty(t, cfg.SMTPHost)
 	require.Equal(t, 587, cfg.SMTPPort)
 	require.Empty(t, cfg.SMTPUser)
@@ -270,7 +268,6 @@ func TestLoadErrors(t *testing.T) {
 		{name: "AdminPasswordShort", env: env{"ADMIN_PASSWORD": "tooshort"}, wantErr: []string{"ADMIN_PASSWORD: want at least 12 characters"}, notInErr: []string{"tooshort"}},
 		{name: "AdminPasswordGuessable", env: env{"ADMIN_PASSWORD": "password1234"}, wantErr: []string{"ADMIN_PASSWORD: invalid password: too easy to guess"}, notInErr: []string{"password1234"}},
 		{name: "AdminPasswordOwnEmail", env: env{"ADMIN_EMAIL": "ops@example.com", "ADMIN_PASSWORD": "ops@example.com"}, wantErr: []string{"ADMIN_PASSWORD: invalid password: too easy to guess"}},
-		{name: "PublicURLBad", env: env{"PUBLIC_URL": "sally.example.com"}, wantErr: []string{"PUBLIC_URL: want an absolute http(s) URL", "https://sally.example.com"}},
 		{name: "SandboxBad", env: env{"SANDBOX": "yes please"}, wantErr: []string{`SANDBOX: want true or false, got "yes please"`}},
 		{name: "DemoBad", env: env{"DEMO": "maybe"}, wantErr: []string{`DEMO: want true or false`}},
 		{name: "SamsaraURLBad", env: env{"SAMSARA_API_URL": "api.samsara.com"}, wantErr: []string{"SAMSARA_API_URL: want an absolute http(s) URL"}},

@@ -120,7 +120,7 @@ func newApp(cfg config.Config, st *store.Store, logger *slog.Logger, selfURL str
 		Syncer:             a.engine,
 		Events:             a.bus,
 		IntegrationChanged: a.engine.Forget,
-		PublicURL:          cfg.PublicURLFor(port(selfURL)),
+		PublicURL:          cfg.PublicBaseURL(port(selfURL)),
 	}}
 	if a.cfg.SMTPHost != "" {
 		a.resolver.MailKick = a.mailer.Kick

@@ -217,7 +217,7 @@ func resetAdmin(ctx context.Context, email string, getenv func(string) string, s
 		return err
 	}
 	line := strings.Repeat("=", 72)
-	fmt.Fprintf(stdout, "\n%s\n  One-time link to set a new password for %s (%s):\n\n    %s\n\n", line, u.Email, u.Role, link.URL(cfg.PublicURLFor(cfg.Port)))
+	fmt.Fprintf(stdout, "\n%s\n  One-time link to set a new password for %s (%s):\n\n    %s\n\n", line, u.Email, u.Role, link.URL(cfg.PublicBaseURL(cfg.Port)))
 	fmt.Fprintf(stdout, "  It works once, until %s. The current password keeps working until then.\n", link.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))
 	if reactivated {
 		fmt.Fprintf(stdout, "  The user was deactivated and is active again.\n")
