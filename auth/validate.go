@@ -80,7 +80,7 @@ func ValidatePassword(pw string, userInputs ...string) error {
 		prefix = string(r[:strengthPrefix])
 	}
 	if zxcvbn.PasswordStrength(prefix, guessWords(userInputs)).Score < MinPasswordScore {
-		return fmt.Errorf("%w: too easy to guess (a common password, a pattern, or your own email or name): "+
+		return fmt.Errorf("%w: must not be easy to guess (a common password, a pattern, or your own email or name): "+
 			"use a few unrelated words or a password manager", ErrInvalidPassword)
 	}
 	return nil

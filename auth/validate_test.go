@@ -69,11 +69,11 @@ func TestValidatePassword(t *testing.T) {
 		{name: "ErrElevenRunes", pw: "äöüßäöüßäöü", wantErr: "at least 12 characters"},
 		{name: "ErrTooLong", pw: long + "x", wantErr: "at most 1024 bytes"},
 		{name: "ErrInvalidUTF8", pw: "password1234\xff", wantErr: "UTF-8"},
-		{name: "ErrCommon", pw: "password1234", wantErr: "too easy to guess"},
-		{name: "ErrKeyboard", pw: "qwertyuiopas", wantErr: "too easy to guess"},
-		{name: "ErrRepeat", pw: strings.Repeat("a", 40), wantErr: "too easy to guess"},
-		{name: "ErrOwnEmail", pw: "dispatcher@example.com", inputs: []string{"dispatcher@example.com"}, wantErr: "too easy to guess"},
-		{name: "ErrOwnEmailPlus", pw: "Dispatcher2026!", inputs: []string{"dispatcher@example.com"}, wantErr: "too easy to guess"},
+		{name: "ErrCommon", pw: "password1234", wantErr: "must not be easy to guess"},
+		{name: "ErrKeyboard", pw: "qwertyuiopas", wantErr: "must not be easy to guess"},
+		{name: "ErrRepeat", pw: strings.Repeat("a", 40), wantErr: "must not be easy to guess"},
+		{name: "ErrOwnEmail", pw: "dispatcher@example.com", inputs: []string{"dispatcher@example.com"}, wantErr: "must not be easy to guess"},
+		{name: "ErrOwnEmailPlus", pw: "Dispatcher2026!", inputs: []string{"dispatcher@example.com"}, wantErr: "must not be easy to guess"},
 		{name: "OtherEmailOK", pw: "marmalade dispatcher", inputs: []string{"ops@example.com"}},
 	}
 	for _, tt := range tests {

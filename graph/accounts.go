@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -22,12 +23,18 @@ import (
 // badLink is setPassword's one message for a used, expired, replaced or unknown link.
 func badLink() *Error { return badInput("%s", account.ErrBadLink.Error()) }
 
-// checkPassword applies the password rule of every place a password is set.
+// checkPassword applies the password rule of every place a password is set; the
+// message names the argument ("newPassword must be at least 12 characters").
 func checkPassword(pw string, inputs ...string) error {
 	if err := auth.ValidatePassword(pw, inputs...); err != nil {
-		return badInput("newPassword: %s", err.Error())
+		return badInput("%s", passwordMessage("newPassword", err))
 	}
 	return nil
+}
+
+// passwordMessage is a password rule's error said of the argument name.
+func passwordMessage(arg string, err error) string {
+	return arg + " " + strings.TrimPrefix(err.Error(), auth.ErrInvalidPassword.Error()+": ")
 }
 
 // targetUser is a user of the admin's tenant (NOT_FOUND for any other), and whether

@@ -367,6 +367,12 @@ func TestSessionsEnd(t *testing.T) {
 			requireCode(t, f.api.Do(t, u.Token, meOp, nil), graph.CodeUnauthenticated)
 			requireClosed(t, sub)
 			requireCode(t, f.do(t, f.admin, deleteUserOp, map[string]any{"id": u.ID}), graph.CodeNotFound)
+			// A new socket with the token is refused at connection_init.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, err := wsclient.Dial(ctx, f.api.URL, wsclient.Options{Token: u.Token})
+			require.Error(t, err)
+			require.Equal(t, graph.CloseForbidden, wsclient.CloseStatus(err), "err: %v", err)
 		})
 	})
 }

@@ -145,13 +145,13 @@ func (r *Resolver) users(ctx context.Context) ([]*model.User, error) {
 
 // checkNewUser validates an email and password for a new account and makes sure the
 // email is free in every tenant.
-func (r *Resolver) checkNewUser(ctx context.Context, email, password, field string) (string, string, error) {
+func (r *Resolver) checkNewUser(ctx context.Context, email, password, field, passwordField string) (string, string, error) {
 	norm, err := auth.ValidateEmail(email)
 	if err != nil {
 		return "", "", badInput("%s: %s", field, err.Error())
 	}
 	if err := auth.ValidatePassword(password, norm); err != nil {
-		return "", "", badInput("%s", err.Error())
+		return "", "", badInput("%s", passwordMessage(passwordField, err))
 	}
 	taken, err := r.Store.Client.User.Query().Where(user.Email(norm)).Exist(system(ctx))
 	if err != nil {
@@ -178,7 +178,7 @@ func (r *Resolver) createUser(ctx context.Context, in model.CreateUserInput) (*m
 	if in.Role == model.RoleSuperAdmin && !v.IsSuperAdmin() {
 		return nil, errForbidden()
 	}
-	email, hash, err := r.checkNewUser(ctx, in.Email, in.Password, "email")
+	email, hash, err := r.checkNewUser(ctx, in.Email, in.Password, "email", "password")
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +204,7 @@ func (r *Resolver) createTenant(ctx context.Context, in model.CreateTenantInput)
 	if n := utf8.RuneCountInString(name); n < 1 || n > MaxTenantName {
 		return nil, badInput("name must be 1..%d characters", MaxTenantName)
 	}
-	email, hash, err := r.checkNewUser(ctx, in.AdminEmail, in.AdminPassword, "adminEmail")
+	email, hash, err := r.checkNewUser(ctx, in.AdminEmail, in.AdminPassword, "adminEmail", "adminPassword")
 	if err != nil {
 		return nil, err
 	}

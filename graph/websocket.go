@@ -69,6 +69,16 @@ func (r *Resolver) websocketInit(ctx context.Context, p transport.InitPayload) (
 	if err == nil && !v.ExpiresAt.IsZero() && !r.now().Before(v.ExpiresAt) {
 		err = auth.ErrExpiredToken // the tokens' clock may be another than ours
 	}
+	if err == nil {
+		// A token whose session ended (user deactivated or deleted, password changed)
+		// is refused here too, not only on each subscribe. A database error lets the
+		// socket open: its subscribe asks again.
+		if _, cerr := r.current(ctx, v); cerr != nil {
+			if e, ok := cerr.(*Error); ok && e.Code == CodeUnauthenticated {
+				err = cerr
+			}
+		}
+	}
 	if err != nil {
 		r.logger().Debug("websocket refused", "err", err)
 		ctx = transport.AppendCloseReason(ctx, ReasonForbidden)

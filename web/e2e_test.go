@@ -337,7 +337,7 @@ type server struct {
 
 // configVars are the variables the server reads; the test sets its own and drops
 // whatever the environment has of the others.
-var configVars = regexp.MustCompile(`^(PORT|DATA_DIR|DATABASE_URL|JWT_SECRET|TOKEN_TTL|CREDENTIALS_KEY|ADMIN_EMAIL|ADMIN_PASSWORD|SANDBOX|DEMO|[A-Z]+_API_URL|SMTP_[A-Z]+|ALERT_FROM_EMAIL|SYNC_LOG_RETENTION_DAYS|RETRY_[A-Z_]+|CIRCUIT_[A-Z_]+|CORS_ALLOWED_ORIGINS|LOG_LEVEL|LOG_FORMAT)=`)
+var configVars = regexp.MustCompile(`^(PORT|DATA_DIR|DATABASE_URL|JWT_SECRET|TOKEN_TTL|CREDENTIALS_KEY|ADMIN_EMAIL|ADMIN_PASSWORD|SANDBOX|DEMO|[A-Z]+_API_URL|SMTP_[A-Z]+|ALERT_FROM_EMAIL|SYNC_LOG_RETENTION_DAYS|RETRY_[A-Z_]+|CIRCUIT_[A-Z_]+|CORS_ALLOWED_ORIGINS|PUBLIC_URL|LOG_LEVEL|LOG_FORMAT)=`)
 
 var listening = regexp.MustCompile(`msg=listening .*url=(\S+)`)
 

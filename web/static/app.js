@@ -18,6 +18,9 @@ const ADMINS = ['SUPER_ADMIN', 'ADMIN'];
 // A route that is not registered, or that the role may not open, shows the first view.
 const VIEWS = [
   { path: 'integrations', title: 'Integrations', module: './views/integrations.js' },
+  { path: 'team', title: 'Team', module: './views/team.js', roles: ADMINS },
+  { path: 'account', title: null, module: './views/account.js' },
+  { path: 'set-password', title: null, module: './views/set-password.js', public: true },
 ];
 
 const SESSION_KEY = 'sally.session';
@@ -99,6 +102,28 @@ export const app = {
     b.textContent = count ? String(count) : '';
   },
   logout,
+  /** Starts a session from an AuthPayload (setPassword) and opens the first view. */
+  signIn(payload) {
+    window.location.hash = href(VIEWS[0].path);
+    signIn(payload);
+  },
+  /**
+   * Runs fn (a call that returns an AuthPayload, e.g. changePassword) with the live
+   * connection paused, then continues the session with the new token: the server ends
+   * the old token's sockets, which must not read as a lost session.
+   */
+  async renewSession(fn) {
+    if (state.live) state.live.stop();
+    state.live = null;
+    try {
+      const payload = await fn();
+      signIn(payload);
+      return payload;
+    } catch (e) {
+      if (state.session) startSession();
+      throw e;
+    }
+  },
 };
 
 /** '#/<path>/<rest…>', each segment encoded. */
@@ -161,11 +186,8 @@ async function onLogin(ev) {
   err.hidden = true;
   try {
     const data = await request(Q.login, { email, password });
-    const p = data.login;
-    state.session = { token: p.token, expiresAt: p.expiresAt, email: p.user.email, role: p.user.role };
-    sessionStorage.setItem(SESSION_KEY, JSON.stringify(state.session));
     $('password').value = '';
-    startSession();
+    signIn(data.login);
   } catch (e) {
     err.textContent = sentence(e.message) || 'Login failed.';
     err.hidden = false;
@@ -177,6 +199,15 @@ async function onLogin(ev) {
   }
 }
 
+/** Starts (or continues) a session with an AuthPayload { token expiresAt user { email role } }. */
+function signIn(p) {
+  if (state.live) state.live.stop();
+  state.live = null;
+  state.session = { token: p.token, expiresAt: p.expiresAt, email: p.user.email, role: p.user.role };
+  sessionStorage.setItem(SESSION_KEY, JSON.stringify(state.session));
+  startSession();
+}
+
 function logout(message) {
   if (state.live) state.live.stop();
   state.live = null;
@@ -184,6 +215,7 @@ function logout(message) {
   sessionStorage.removeItem(SESSION_KEY);
   state.session = null;
   $('nav-links').replaceChildren();
+  $('account-menu').open = false;
   showLogin(message);
 }
 
