@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -36,6 +38,34 @@ func (h Hasher) cost() int {
 	return h.Cost
 }
 
+// hashSlots bounds the bcrypt computations running at once in the process to the
+// CPUs it may use: a flood of logins queues here instead of taking every core from
+// the requests that need none (bcrypt is a quarter of a second of one core each).
+// It is process-wide because the CPUs are.
+var hashSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+
+// hashing counts the bcrypt computations running now; peakHashing the most at once.
+var hashing, peakHashing atomic.Int64
+
+// slot runs fn in one of hashSlots.
+func slot(fn func()) {
+	hashSlots <- struct{}{}
+	n := hashing.Add(1)
+	for p := peakHashing.Load(); n > p && !peakHashing.CompareAndSwap(p, n); p = peakHashing.Load() {
+	}
+	defer func() {
+		hashing.Add(-1)
+		<-hashSlots
+	}()
+	fn()
+}
+
+// MaxConcurrentHashes is how many password hashes may run at once (GOMAXPROCS).
+func MaxConcurrentHashes() int { return cap(hashSlots) }
+
+// PeakConcurrentHashes is the most password hashes that ran at once so far.
+func PeakConcurrentHashes() int { return int(peakHashing.Load()) }
+
 // prehash maps any password to 44 bytes of printable text for bcrypt.
 func prehash(pw string) []byte {
 	sum := sha256.Sum256([]byte(pw))
@@ -47,7 +77,11 @@ func prehash(pw string) []byte {
 // Hash returns the bcrypt hash to store for pw. It does not judge pw: call
 // ValidatePassword first.
 func (h Hasher) Hash(pw string) (string, error) {
-	b, err := bcrypt.GenerateFromPassword(prehash(pw), h.cost())
+	var (
+		b   []byte
+		err error
+	)
+	slot(func() { b, err = bcrypt.GenerateFromPassword(prehash(pw), h.cost()) })
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
@@ -57,7 +91,9 @@ func (h Hasher) Hash(pw string) (string, error) {
 // Check reports whether pw matches hash, in time that does not depend on where they
 // differ. A malformed hash never matches.
 func (h Hasher) Check(hash, pw string) bool {
-	return bcrypt.CompareHashAndPassword([]byte(hash), prehash(pw)) == nil
+	var err error
+	slot(func() { err = bcrypt.CompareHashAndPassword([]byte(hash), prehash(pw)) })
+	return err == nil
 }
 
 // dummyHashes caches, per cost, the hash DummyCheck compares against.
@@ -70,14 +106,18 @@ func (h Hasher) DummyCheck() {
 	c := h.cost()
 	v, ok := dummyHashes.Load(c)
 	if !ok {
-		b, err := bcrypt.GenerateFromPassword(prehash("sally dummy password"), c)
+		var (
+			b   []byte
+			err error
+		)
+		slot(func() { b, err = bcrypt.GenerateFromPassword(prehash("sally dummy password"), c) })
 		if err != nil {
 			// Only a cost outside bcrypt's range gets here; Hash fails the same way.
 			return
 		}
 		v, _ = dummyHashes.LoadOrStore(c, b)
 	}
-	_ = bcrypt.CompareHashAndPassword(v.([]byte), prehash("not the dummy password"))
+	slot(func() { _ = bcrypt.CompareHashAndPassword(v.([]byte), prehash("not the dummy password")) })
 }
 
 // NeedsRehash reports whether hash was made at another cost than h's, so a login can

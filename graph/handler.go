@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -21,14 +22,12 @@ import (
 
 	"github.com/sallyhq/sally/auth"
 	"github.com/sallyhq/sally/graph/generated"
-	"github.com/sallyhq/sally/graph/model"
 )
 
 // Limits that protect the server from expensive or abusive requests.
 const (
-	MaxBodyBytes  = 1 << 20 // a GraphQL request body
-	MaxDepth      = 10      // nesting of selections, fragments expanded
-	MaxComplexity = 5000    // gqlgen's field count, lists weighted by their limit
+	MaxBodyBytes = 1 << 20 // a GraphQL request body
+	MaxDepth     = 10      // nesting of selections, fragments expanded
 )
 
 // HandlerOptions tune the transport.
@@ -36,6 +35,9 @@ type HandlerOptions struct {
 	// AllowedOrigins are the browser origins allowed besides the server's own
 	// (CORS_ALLOWED_ORIGINS); websocket upgrades from others get 403.
 	AllowedOrigins []string
+	// TrustedProxies are the load balancers whose X-Forwarded-For names the client
+	// (TRUSTED_PROXIES); from any other peer the header is ignored.
+	TrustedProxies []netip.Prefix
 	// PingInterval is the keep-alive ping interval of subscriptions: graphql-transport-ws
 	// pings (a client that answers none of two is dropped) and SSE comments. 10s if 0.
 	PingInterval time.Duration
@@ -46,7 +48,6 @@ type HandlerOptions struct {
 func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	logger := r.logger()
 	cfg := generated.Config{Resolvers: r}
-	setComplexity(&cfg)
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 
 	ping := opts.PingInterval
@@ -64,7 +65,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	// Parsed and validated documents are kept, keyed by query text: clients send the
 	// same few operations over and over, and parsing was a third of a history page's CPU.
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	srv.Use(costLimit{count: r.countList})
 	srv.Use(operationIDs{}) // after the mutators that may refuse an operation
 	srv.SetErrorPresenter(presentError(logger))
 	srv.SetRecoverFunc(recoverPanic(logger))
@@ -72,11 +73,13 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	srv.AroundOperations(r.renderLive)
 	srv.AroundRootFields(checkArguments)
 	srv.AroundRootFields(r.requireViewer)
+	srv.AroundRootFields(r.limitRate) // inside requireViewer: it needs the viewer
 	srv.AroundFields(markInternal)
 	srv.AroundRootFields(r.flatHistory) // inside requireViewer: it needs the viewer
 
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		ctx, id := withRequestID(req.Context())
+		ctx = context.WithValue(ctx, clientAddrKey{}, ClientAddr(req, opts.TrustedProxies))
 		w.Header().Set(RequestIDHeader, id)
 		req = req.WithContext(ctx)
 		if req.Body != nil {
@@ -203,25 +206,6 @@ func depth(set ast.SelectionSet, frags ast.FragmentDefinitionList, seen int) int
 		}
 	}
 	return most
-}
-
-// setComplexity weights paged lists by their limit, so that a page of 500 costs more
-// than a page of 5.
-func setComplexity(cfg *generated.Config) {
-	paged := func(child int, limit *int) int {
-		n := 50
-		if limit != nil && *limit > 0 {
-			n = *limit
-		}
-		return 1 + child*n/10
-	}
-	cfg.Complexity.Query.SyncHistory = func(child int, _ string, limit, _ *int, _ *model.SyncStatus) int {
-		return paged(child, limit)
-	}
-	cfg.Complexity.Integration.History = func(child int, limit, _ *int, _ *model.SyncStatus) int {
-		return paged(child, limit)
-	}
-	cfg.Complexity.Query.Alerts = func(child int, limit, _ *int) int { return paged(child, limit) }
 }
 
 func (r *Resolver) logger() *slog.Logger {

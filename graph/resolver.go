@@ -20,6 +20,8 @@ type Resolver struct {
 	subs       subscribers
 	flatPlans  flatPlans
 	flatServed atomic.Int64 // syncHistory fields served by flatHistory
+	counts     listCounts   // the tenants' list counts, for the cost limit
+	limits     limiters     // the rate limits' buckets
 }
 
 // Deps lists the resolvers' dependencies.
@@ -51,6 +53,9 @@ type Deps struct {
 	// are stored in the outbox and MailKick wakes its worker. Nil: links are only
 	// returned to the admin (Invitation.emailed false).
 	MailKick func()
+	// RateLimits are the limits on users and client addresses over time (the
+	// contract's when zero).
+	RateLimits RateLimits
 	// NoFlatHistory turns off flatHistory, so that tests can compare it with gqlgen.
 	NoFlatHistory bool
 }

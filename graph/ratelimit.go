@@ -1,0 +1,209 @@
+package graph
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/sallyhq/sally/auth"
+)
+
+// RateLimits are the contract's limits on a user or a client address over time
+// (RATE_LIMITED). They are kept in each server's memory: behind a load balancer
+// that spreads one client over N replicas, it gets up to N times as much.
+type RateLimits struct {
+	// Tests is how many testIntegration and testCredentials calls one user may make
+	// per Per (30).
+	Tests int
+	// Syncs is how many syncIntegration calls one user may make per Per (30).
+	Syncs int
+	// Logins is how many login and setPassword calls one client address may make per
+	// Per (20), refused before any password is hashed.
+	Logins int
+	// Per is the period of the limits (a minute).
+	Per time.Duration
+}
+
+// Contract's limits.
+const (
+	DefaultTestsPerMinute  = 30
+	DefaultSyncsPerMinute  = 30
+	DefaultLoginsPerMinute = 20
+)
+
+func (l RateLimits) withDefaults() RateLimits {
+	if l.Tests == 0 {
+		l.Tests = DefaultTestsPerMinute
+	}
+	if l.Syncs == 0 {
+		l.Syncs = DefaultSyncsPerMinute
+	}
+	if l.Logins == 0 {
+		l.Logins = DefaultLoginsPerMinute
+	}
+	if l.Per == 0 {
+		l.Per = time.Minute
+	}
+	return l
+}
+
+// limiters are the token buckets of the rate limits, one set per Resolver.
+type limiters struct {
+	once                 sync.Once
+	tests, syncs, logins *limiter
+}
+
+func (r *Resolver) limiters() *limiters {
+	r.limits.once.Do(func() {
+		l := r.RateLimits.withDefaults()
+		r.limits.tests = newLimiter(l.Tests, l.Per)
+		r.limits.syncs = newLimiter(l.Syncs, l.Per)
+		r.limits.logins = newLimiter(l.Logins, l.Per)
+	})
+	return &r.limits
+}
+
+// limitRate refuses root fields over their rate limit with RATE_LIMITED and
+// extensions.retryAfterSeconds: tests and syncs per user, logins and setPassword per
+// client address. It runs before the resolver, so a refused login hashes nothing.
+func (r *Resolver) limitRate(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	fc := graphql.GetRootFieldContext(ctx)
+	// (RootFieldContext.Object is the field's name, not its type's.)
+	if fc == nil || fc.Field.ObjectDefinition == nil || fc.Field.ObjectDefinition.Name != "Mutation" {
+		return next(ctx)
+	}
+	var (
+		l   *limiter
+		key string
+	)
+	switch fc.Field.Name {
+	case "testIntegration", "testCredentials":
+		l = r.limiters().tests
+	case "syncIntegration":
+		l = r.limiters().syncs
+	case "login", "setPassword":
+		l, key = r.limiters().logins, clientAddr(ctx)
+	default:
+		return next(ctx)
+	}
+	if key == "" {
+		v, ok := auth.FromContext(ctx)
+		if !ok {
+			return next(ctx) // refused by requireViewer
+		}
+		key = v.UserID
+	}
+	if ok, retry := l.take(key, time.Now()); !ok {
+		e := &Error{Code: CodeRateLimited, RetryAfter: retry,
+			Message: "too many " + fc.Field.Name + " calls: try again in " + retry.Round(time.Second).String()}
+		graphql.AddError(ctx, &gqlerror.Error{Err: e, Message: e.Message, Path: ast.Path{ast.PathName(fc.Field.Alias)}})
+		return graphql.Null
+	}
+	return next(ctx)
+}
+
+// limiter is a token bucket per key: n tokens, refilled at n per period.
+type limiter struct {
+	n   float64
+	per time.Duration
+
+	mu        sync.Mutex
+	buckets   map[string]*bucket
+	lastSweep time.Time
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+func newLimiter(n int, per time.Duration) *limiter {
+	return &limiter{n: float64(n), per: per, buckets: map[string]*bucket{}}
+}
+
+// take takes a token of key; when there is none, it tells how long until one.
+func (l *limiter) take(key string, now time.Time) (bool, time.Duration) {
+	rate := l.n / l.per.Seconds() // tokens per second
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.lastSweep) > l.per {
+		// Full buckets are forgotten: a key seen once does not stay forever.
+		for k, b := range l.buckets {
+			if now.Sub(b.at) >= l.per {
+				delete(l.buckets, k)
+			}
+		}
+		l.lastSweep = now
+	}
+	b, ok := l.buckets[key]
+	if !ok {
+		b = &bucket{tokens: l.n, at: now}
+		l.buckets[key] = b
+	}
+	b.tokens = min(l.n, b.tokens+now.Sub(b.at).Seconds()*rate)
+	b.at = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	return false, time.Duration((1 - b.tokens) / rate * float64(time.Second))
+}
+
+// clientAddrKey holds the client's address in a request's context.
+type clientAddrKey struct{}
+
+func clientAddr(ctx context.Context) string {
+	a, _ := ctx.Value(clientAddrKey{}).(string)
+	return a
+}
+
+// ClientAddr is the address of the client of req: the peer's, or, when the peer is
+// one of the trusted proxies, the address X-Forwarded-For names nearest to the
+// client that is not itself a trusted proxy. X-Forwarded-For from anyone else is
+// ignored: a client could otherwise pick any address and escape its limit.
+func ClientAddr(req *http.Request, trusted []netip.Prefix) string {
+	host, _, err := net.SplitHostPort(req.RemoteAddr)
+	if err != nil {
+		host = req.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	peer = peer.Unmap()
+	isTrusted := func(a netip.Addr) bool {
+		for _, p := range trusted {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	if !isTrusted(peer) {
+		return peer.String()
+	}
+	var hops []string
+	for _, h := range req.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	addr := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a garbled entry: trust nothing further out
+		}
+		addr = a.Unmap()
+		if !isTrusted(addr) {
+			break
+		}
+	}
+	return addr.String()
+}
