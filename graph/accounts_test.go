@@ -462,5 +462,16 @@ func TestInvitationEmail(t *testing.T) {
 		var alerts struct{ Alerts []struct{ ID string } }
 		api.Do(t, admin.Token, `{ alerts { id } }`, nil).Decode(t, &alerts)
 		require.Empty(t, alerts.Alerts, "account emails are not alerts")
+
+		// A reset link is emailed the same way, and says so.
+		reset := resetLink(t, api, admin.Token, inv.User.ID)
+		require.True(t, reset.Emailed)
+		msgs = smtpd.Wait(t, 2, 30*time.Second)
+		p = testsmtp.Parse(t, msgs[1])
+		require.Equal(t, []string{"driver.ops@example.com"}, msgs[1].To)
+		require.Contains(t, p.Subject, "set a new password")
+		require.Contains(t, p.Text, reset.URL)
+		require.Contains(t, p.Text, "your current password keeps working")
+		require.NotEqual(t, msgs[0].Data, msgs[1].Data)
 	})
 }
