@@ -92,14 +92,6 @@ func validateCredentials(c *model.CredentialsInput) error {
 	return nil
 }
 
-// vendorServes says which integration type each vendor serves.
-var vendorServes = map[model.Vendor]model.IntegrationType{
-	model.VendorSamsaraEld:   model.IntegrationTypeHosEld,
-	model.VendorTruckbaseTms: model.IntegrationTypeTms,
-	model.VendorFuelfinder:   model.IntegrationTypeFuel,
-	model.VendorOpenweather:  model.IntegrationTypeWeather,
-}
-
 func validatePage(limit, offset *int) (int, int, error) {
 	l, o := 50, 0
 	if limit != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/graph/model"
 	"github.com/sallyhq/sally/store"
+	"github.com/sallyhq/sally/syncer"
 )
 
 func (r *Resolver) getIntegration(ctx context.Context, id string) (*ent.Integration, error) {
@@ -65,9 +66,9 @@ func (r *Resolver) createIntegration(ctx context.Context, in model.CreateIntegra
 	if !in.IntegrationType.IsValid() || !in.Vendor.IsValid() {
 		return nil, badInput("unknown integrationType or vendor")
 	}
-	if vendorServes[in.Vendor] != in.IntegrationType {
+	if served, _ := syncer.ServedType(string(in.Vendor)); served != string(in.IntegrationType) {
 		return nil, badInput("vendor %s does not serve integrationType %s (it serves %s)",
-			in.Vendor, in.IntegrationType, vendorServes[in.Vendor])
+			in.Vendor, in.IntegrationType, served)
 	}
 	if err := validateDisplayName(in.DisplayName); err != nil {
 		return nil, err

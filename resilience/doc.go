@@ -42,6 +42,17 @@ where:
   - timeout (failsafe timeout): Config.AttemptTimeout per try. It is cooperative:
     the call gets the attempt's context and must return when it is done.
 
+# Hooks belong to the call
+
+One Policy serves everything that calls an integration's vendor: its syncs and the
+live lookups (fuel stations, weather, a driver's HOS) share one breaker and one
+bulkhead. What a retry or a try means belongs to the call that made it, so
+[Policy.Do] takes the observers per call ([Hooks]): OnRetry before each retry wait,
+OnTry after each try with its [Try] (attempt number, start, duration, HTTP status,
+error class and message, the wait before the next try), the record SyncLog.tries
+is made of. A lookup that retries while a sync of the same integration runs is
+therefore never reported as that sync's retry.
+
 # Non-health errors and the breaker
 
 failsafe's breaker executor records everything that is not a failure as a success,

@@ -243,7 +243,7 @@ func newSetup(t *testing.T, cfg resilience.Config, script ...step) *setup {
 // do runs one Do against the server.
 func (s *setup) do(t *testing.T) (int, error) {
 	t.Helper()
-	return s.policy.Do(context.Background(), s.server.call())
+	return s.policy.Do(context.Background(), s.server.call(), resilience.Hooks{})
 }
 
 // requireClass fails unless err classifies as want.

@@ -55,10 +55,48 @@ type Options struct {
 	// goroutine whose call caused it (the open → half-open one on the first call
 	// after OpenDelay). It may call State and OpenedAt; it must not block for long.
 	OnStateChange func(from, to State)
+}
+
+// Hooks observe one Do call. They are passed per call, not set on the Policy: the
+// Policy is shared by everything that calls the integration's vendor (a sync, the
+// live lookups), and what a try means belongs to the call that made it. Both run
+// synchronously in Do's goroutine; either may be nil.
+type Hooks struct {
 	// OnRetry is called before each retry wait: attempt is the 1-based try that
 	// failed, counted as Do counts tries (in requests: the Transport's re-sends
 	// included), err its error and wait the time until the next try.
 	OnRetry func(attempt int, err error, wait time.Duration)
+	// OnTry is called after every try that ran (one the open breaker, a full
+	// bulkhead or an ended context refused before it ran is not a try), before
+	// OnRetry of the same try, with what the try was (see Try).
+	OnTry func(Try)
+}
+
+// Try describes one try of a Do call, as Hooks.OnTry receives it (the record of
+// SyncLog.tries).
+type Try struct {
+	// Attempt is the number of tries made so far, this one included, counted as Do
+	// counts them (in requests); the Attempt of the last try is what Do returns.
+	Attempt int
+	// Requests is how many requests this try sent: 1, more when net/http's
+	// Transport re-sent it, and 1 for a try that sent none (a failed dial).
+	Requests int
+	// Start is when the try began (after any retry wait, before the bulkhead);
+	// Duration how long it took, up to the call's return.
+	Start    time.Time
+	Duration time.Duration
+	// Status is the HTTP status of the last answer the try received (a 2xx on
+	// success), or 0 when none arrived (network error, timeout) or the call sent
+	// its requests without a vendors.Requester.
+	Status int
+	// Err is the try's error as Do's caller would see it, nil on success; Class is
+	// Classify(Err) and Message Describe(Err) (safe to show), both empty on success.
+	Err     error
+	Class   Class
+	Message string
+	// Wait is the time until the next try when one is scheduled (OnRetry is then
+	// called with the same wait), 0 when this was the last try.
+	Wait time.Duration
 }
 
 // Policy runs one integration's vendor calls with a per-try timeout, retries, a
@@ -72,7 +110,6 @@ type Policy struct {
 	breaker       circuitbreaker.CircuitBreaker[any]
 	timeout       timeout.Timeout[any]
 	onStateChange func(from, to State)
-	onRetry       func(attempt int, err error, wait time.Duration)
 
 	restoring atomic.Bool // suppresses callbacks while New restores a persisted state
 
@@ -97,7 +134,6 @@ func New(opts Options) *Policy {
 		bulkhead:      opts.Bulkhead,
 		timeout:       timeout.New[any](cfg.AttemptTimeout),
 		onStateChange: opts.OnStateChange,
-		onRetry:       opts.OnRetry,
 	}
 	p.breaker = circuitbreaker.NewBuilder[any]().
 		// Do records outcomes itself (see the package doc); this predicate says the
@@ -215,7 +251,8 @@ func (p *Policy) OpenedAt() time.Time {
 // ctx refused the first try.
 // err is the last try's error as call returned it, or this package's *Error
 // (circuit open, busy, timeout), or ctx's error once the caller gave up.
-func (p *Policy) Do(ctx context.Context, call func(ctx context.Context) error) (attempts int, err error) {
+// hooks observe this call only (see Hooks); the zero Hooks observes nothing.
+func (p *Policy) Do(ctx context.Context, call func(ctx context.Context) error, hooks Hooks) (attempts int, err error) {
 	start := time.Now()
 	var (
 		wait time.Duration // after the last failed try, set before the retry policy asks
@@ -231,8 +268,8 @@ func (p *Policy) Do(ctx context.Context, call func(ctx context.Context) error) (
 		WithDelayFunc(func(failsafe.ExecutionAttempt[any]) time.Duration { return wait }).
 		ReturnLastFailure().
 		OnRetryScheduled(func(e failsafe.ExecutionScheduledEvent[any]) {
-			if p.onRetry != nil {
-				p.onRetry(attempts, e.LastError(), e.Delay)
+			if hooks.OnRetry != nil {
+				hooks.OnRetry(attempts, e.LastError(), e.Delay)
 			}
 		}).
 		Build()
@@ -240,6 +277,7 @@ func (p *Policy) Do(ctx context.Context, call func(ctx context.Context) error) (
 		// The try may send what is left of the budget, the Transport's re-sends
 		// included; a try that sent none (a failed dial) still costs one.
 		tryCtx, requests := vendors.WithRequestCounter(exec.Context(), p.cfg.MaxAttempts-attempts)
+		tryStart := time.Now()
 		tried, err := p.attempt(tryCtx, call, true)
 		if tried {
 			attempts += max(requests.Requests(), 1)
@@ -254,6 +292,19 @@ func (p *Policy) Do(ctx context.Context, call func(ctx context.Context) error) (
 					time.Since(start)+wait > p.cfg.MaxTotal ||
 					pastDeadline(exec.Context(), wait)
 			}
+		}
+		if tried && hooks.OnTry != nil {
+			t := Try{
+				Attempt: attempts, Requests: max(requests.Requests(), 1),
+				Start: tryStart, Duration: time.Since(tryStart), Status: requests.Status(), Err: err,
+			}
+			if err != nil {
+				t.Class, t.Message = Classify(err), Describe(err)
+				if Classify(err).Retryable() && !stop {
+					t.Wait = wait
+				}
+			}
+			hooks.OnTry(t)
 		}
 		return err
 	})

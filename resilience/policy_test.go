@@ -43,17 +43,15 @@ func TestDoRetries(t *testing.T) {
 			retries []retry
 		)
 		server := newFlakyServer(t, step{status: 503}, step{status: 503}, step{status: 200})
-		policy := resilience.New(resilience.Options{
-			Vendor: "samsara",
-			Config: fastConfig(),
+		policy := resilience.New(resilience.Options{Vendor: "samsara", Config: fastConfig()})
+
+		attempts, err := policy.Do(context.Background(), server.call(), resilience.Hooks{
 			OnRetry: func(attempt int, err error, wait time.Duration) {
 				mu.Lock()
 				defer mu.Unlock()
 				retries = append(retries, retry{attempt, resilience.Classify(err), wait})
 			},
 		})
-
-		attempts, err := policy.Do(context.Background(), server.call())
 		require.NoError(t, err)
 		require.Equal(t, 3, attempts)
 		require.Equal(t, 3, server.requests())
@@ -84,15 +82,12 @@ func TestDoRetries(t *testing.T) {
 		cfg.MaxRetryAfter = 10 * time.Millisecond
 		var wait time.Duration
 		server := newFlakyServer(t, step{status: 503, retryAfter: "30"}, step{status: 200})
-		policy := resilience.New(resilience.Options{
-			Vendor:  "samsara",
-			Config:  cfg,
-			OnRetry: func(_ int, _ error, w time.Duration) { wait = w },
-		})
+		policy := resilience.New(resilience.Options{Vendor: "samsara", Config: cfg})
+		hooks := resilience.Hooks{OnRetry: func(_ int, _ error, w time.Duration) { wait = w }}
 
 		var attempts int
 		var err error
-		doneWithin(t, 10*time.Second, func() { attempts, err = policy.Do(context.Background(), server.call()) })
+		doneWithin(t, 10*time.Second, func() { attempts, err = policy.Do(context.Background(), server.call(), hooks) })
 		require.NoError(t, err)
 		require.Equal(t, 2, attempts)
 		require.GreaterOrEqual(t, wait, 10*time.Millisecond)
@@ -183,7 +178,7 @@ func TestDoRetries(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
 
-		attempts, err := s.policy.Do(ctx, s.server.call())
+		attempts, err := s.policy.Do(ctx, s.server.call(), resilience.Hooks{})
 		requireClass(t, err, resilience.ClassRateLimited)
 		require.Equal(t, 1, attempts)
 	})
@@ -196,15 +191,12 @@ func TestDoRetries(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		server := newFlakyServer(t, step{status: 503, retryAfter: "50"})
-		policy := resilience.New(resilience.Options{
-			Vendor:  "samsara",
-			Config:  cfg,
-			OnRetry: func(int, error, time.Duration) { cancel() },
-		})
+		policy := resilience.New(resilience.Options{Vendor: "samsara", Config: cfg})
+		hooks := resilience.Hooks{OnRetry: func(int, error, time.Duration) { cancel() }}
 
 		var attempts int
 		var err error
-		doneWithin(t, 10*time.Second, func() { attempts, err = policy.Do(ctx, server.call()) })
+		doneWithin(t, 10*time.Second, func() { attempts, err = policy.Do(ctx, server.call(), hooks) })
 		requireClass(t, err, resilience.ClassCanceled)
 		require.Equal(t, 1, attempts)
 		require.Equal(t, 1, server.requests())
@@ -225,7 +217,7 @@ func TestDoRetries(t *testing.T) {
 
 		var attempts int
 		var err error
-		doneWithin(t, 10*time.Second, func() { attempts, err = s.policy.Do(ctx, s.server.call()) })
+		doneWithin(t, 10*time.Second, func() { attempts, err = s.policy.Do(ctx, s.server.call(), resilience.Hooks{}) })
 		requireClass(t, err, resilience.ClassCanceled)
 		require.Equal(t, 1, attempts)
 		require.Equal(t, resilience.StateClosed, s.policy.State(), "a canceled call says nothing about the vendor")
@@ -237,7 +229,7 @@ func TestDoRetries(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 
-		attempts, err := s.policy.Do(ctx, s.server.call())
+		attempts, err := s.policy.Do(ctx, s.server.call(), resilience.Hooks{})
 		requireClass(t, err, resilience.ClassCanceled)
 		require.Equal(t, 0, attempts)
 		require.Equal(t, 0, s.server.requests())
@@ -416,7 +408,7 @@ func TestBreaker(t *testing.T) {
 
 		require.Equal(t, resilience.StateOpen, policy.State())
 		require.True(t, policy.OpenedAt().Equal(openedAt))
-		attempts, err := policy.Do(context.Background(), server.call())
+		attempts, err := policy.Do(context.Background(), server.call(), resilience.Hooks{})
 		requireClass(t, err, resilience.ClassCircuitOpen)
 		require.Equal(t, 0, attempts)
 		require.Equal(t, 0, server.requests())
@@ -439,7 +431,7 @@ func TestBreaker(t *testing.T) {
 		})
 
 		require.Equal(t, resilience.StateOpen, policy.State())
-		attempts, err := policy.Do(context.Background(), server.call())
+		attempts, err := policy.Do(context.Background(), server.call(), resilience.Hooks{})
 		require.NoError(t, err)
 		require.Equal(t, 1, attempts)
 		require.Equal(t, resilience.StateClosed, policy.State())
@@ -456,10 +448,10 @@ func TestBreaker(t *testing.T) {
 			InitialState: resilience.StateOpen, OpenedAt: time.Now().Add(-2 * time.Hour),
 		})
 
-		_, err := policy.Do(context.Background(), server.call())
+		_, err := policy.Do(context.Background(), server.call(), resilience.Hooks{})
 		requireClass(t, err, resilience.ClassUnavailable)
 		require.Equal(t, resilience.StateOpen, policy.State())
-		_, err = policy.Do(context.Background(), server.call())
+		_, err = policy.Do(context.Background(), server.call(), resilience.Hooks{})
 		var re *resilience.Error
 		require.ErrorAs(t, err, &re)
 		require.Greater(t, time.Until(re.RetryAt), 50*time.Second, "OpenDelay, not the restored remainder")
@@ -476,7 +468,7 @@ func TestBreaker(t *testing.T) {
 		})
 		require.Equal(t, resilience.StateHalfOpen, policy.State())
 
-		attempts, err := policy.Do(context.Background(), server.call())
+		attempts, err := policy.Do(context.Background(), server.call(), resilience.Hooks{})
 		requireClass(t, err, resilience.ClassUnavailable)
 		require.Equal(t, 1, attempts)
 		require.Equal(t, resilience.StateOpen, policy.State())
@@ -548,7 +540,7 @@ func TestBulkhead(t *testing.T) {
 		errs := make(chan error, 10)
 		for i := range 10 {
 			wg.Go(func() {
-				_, err := policies[i%2].Do(context.Background(), server.call())
+				_, err := policies[i%2].Do(context.Background(), server.call(), resilience.Hooks{})
 				errs <- err
 			})
 		}
@@ -573,13 +565,13 @@ func TestBulkhead(t *testing.T) {
 		holding := make(chan struct{})
 		go func() {
 			defer close(holding)
-			_, _ = policy.Do(ctx, server.call())
+			_, _ = policy.Do(ctx, server.call(), resilience.Hooks{})
 		}()
 		for server.requests() == 0 {
 			time.Sleep(time.Millisecond)
 		}
 
-		attempts, err := policy.Do(context.Background(), server.call())
+		attempts, err := policy.Do(context.Background(), server.call(), resilience.Hooks{})
 		requireClass(t, err, resilience.ClassBusy)
 		require.Equal(t, 0, attempts)
 		require.Equal(t, 1, server.requests())
@@ -615,7 +607,7 @@ func TestPolicyConcurrentUse(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for range 5 {
-				_, _ = s.policy.Do(context.Background(), s.server.call())
+				_, _ = s.policy.Do(context.Background(), s.server.call(), resilience.Hooks{})
 				_ = s.policy.State()
 				_ = s.policy.OpenedAt()
 			}
@@ -642,7 +634,7 @@ func TestFollow(t *testing.T) {
 		policy.Follow(resilience.StateOpen, openedAt)
 
 		require.Equal(t, resilience.StateOpen, policy.State())
-		attempts, err := policy.Do(context.Background(), server.call())
+		attempts, err := policy.Do(context.Background(), server.call(), resilience.Hooks{})
 		requireClass(t, err, resilience.ClassCircuitOpen)
 		require.Equal(t, 0, attempts)
 		require.Equal(t, 0, server.requests(), "the vendor is left alone")
@@ -659,11 +651,11 @@ func TestFollow(t *testing.T) {
 		c.OpenDelay = 50 * time.Millisecond
 		server := newFlakyServer(t, step{status: 503}, step{status: 200}, step{status: 200})
 		policy := resilience.New(resilience.Options{Vendor: "samsara", Config: c})
-		_, err := policy.Do(context.Background(), server.call())
+		_, err := policy.Do(context.Background(), server.call(), resilience.Hooks{})
 		requireClass(t, err, resilience.ClassUnavailable)
 		openedAt := policy.OpenedAt()
 		require.Eventually(t, func() bool {
-			_, err := policy.Do(context.Background(), server.call())
+			_, err := policy.Do(context.Background(), server.call(), resilience.Hooks{})
 			return err == nil
 		}, 5*time.Second, 10*time.Millisecond)
 		require.Equal(t, resilience.StateClosed, policy.State(), "the probe closed it")

@@ -124,15 +124,14 @@ func TestDoCountsHiddenResends(t *testing.T) {
 			mu  sync.Mutex
 			res result
 		)
-		policy := resilience.New(resilience.Options{
-			Vendor: "samsara",
-			Config: cfg,
+		policy := resilience.New(resilience.Options{Vendor: "samsara", Config: cfg})
+		hooks := resilience.Hooks{
 			OnRetry: func(attempt int, _ error, _ time.Duration) {
 				mu.Lock()
 				defer mu.Unlock()
 				res.retries = append(res.retries, attempt)
 			},
-		})
+		}
 		var first atomic.Bool
 		ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
 			GotConn: func(info httptrace.GotConnInfo) {
@@ -146,7 +145,7 @@ func TestDoCountsHiddenResends(t *testing.T) {
 			Client: client,
 			Do: func(ctx context.Context, call func(ctx context.Context) error) error {
 				var err error
-				res.attempts, err = policy.Do(ctx, call)
+				res.attempts, err = policy.Do(ctx, call, hooks)
 				return err
 			},
 		}

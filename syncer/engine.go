@@ -100,7 +100,6 @@ type Engine struct {
 
 	mu       sync.Mutex
 	inflight map[uuid.UUID]*flight
-	retryFn  map[uuid.UUID]func(attempt int, err error, wait time.Duration)
 	cache    *ttlCache
 }
 
@@ -146,7 +145,6 @@ func New(opts Options) *Engine {
 		bulkheads: resilience.NewBulkheads(opts.Settings),
 		slots:     make(chan struct{}, opts.MaxConcurrent),
 		inflight:  map[uuid.UUID]*flight{},
-		retryFn:   map[uuid.UUID]func(int, error, time.Duration){},
 		cache:     newTTLCache(),
 	}
 }
@@ -239,7 +237,7 @@ func (e *Engine) runExclusive(ctx context.Context, in *ent.Integration, trigger 
 		started := e.now()
 		lg, err := e.client.SyncLog.Create().
 			SetTenantID(in.TenantID).SetIntegrationID(in.ID).
-			SetSyncType(syncTypeOf(in.IntegrationType)).SetTrigger(trigger).
+			SetSyncType(vendorOf(in.Vendor).syncType).SetTrigger(trigger).
 			SetStatus(synclog.StatusRUNNING).SetStartedAt(started).
 			SetRunner(e.opts.Instance).SetHeartbeatAt(started).
 			Save(ctx)
@@ -318,19 +316,6 @@ func abandoned(lg *ent.SyncLog, now time.Time, after time.Duration) bool {
 	return hb.Before(now.Add(-after))
 }
 
-func syncTypeOf(t integration.IntegrationType) synclog.SyncType {
-	switch t {
-	case integration.IntegrationTypeHOS_ELD:
-		return synclog.SyncTypeHOS_SYNC
-	case integration.IntegrationTypeTMS:
-		return synclog.SyncTypeLOAD_SYNC
-	case integration.IntegrationTypeFUEL:
-		return synclog.SyncTypeFUEL_SYNC
-	default:
-		return synclog.SyncTypeWEATHER_SYNC
-	}
-}
-
 // result is what one sync did.
 type result struct {
 	processed, created, updated int
@@ -361,24 +346,26 @@ func (e *Engine) execute(ctx context.Context, in *ent.Integration, lg *ent.SyncL
 	hbCtx, stopHB := context.WithCancel(ctx)
 	go e.heartbeat(hbCtx, lg.ID)
 
+	// The hooks go with this sync's own calls: a live lookup of the same
+	// integration, sharing its policy, is not part of this sync.
 	tr := &tracker{}
-	e.setRetryListener(in.ID, func(attempt int, err error, wait time.Duration) {
-		e.opts.Metrics.retry(vendorName(in.Vendor))
-		tr.observe(attempt) // the tries so far: the next one has not started
-		msg := fmt.Sprintf("try %d failed (%s); retrying in %s", attempt, resilience.Describe(err), wait.Round(time.Millisecond))
-		snap := *lg
-		snap.Attempts = max(tr.max(), attempt)
-		e.publishSync(ctx, in, event.SyncRetrying, &snap, &retryInfo{attempt: attempt, wait: wait, msg: msg})
-	})
+	hooks := resilience.Hooks{
+		OnRetry: func(attempt int, err error, wait time.Duration) {
+			tr.observe(attempt) // the tries so far: the next one has not started
+			msg := fmt.Sprintf("try %d failed (%s); retrying in %s", attempt, resilience.Describe(err), wait.Round(time.Millisecond))
+			snap := *lg
+			snap.Attempts = max(tr.max(), attempt)
+			e.publishSync(ctx, in, event.SyncRetrying, &snap, &retryInfo{attempt: attempt, wait: wait, msg: msg})
+		},
+	}
 	runCtx, cancel := context.WithTimeout(ctx, e.opts.SyncTimeout)
 	stopHalt := context.AfterFunc(e.halt, cancel)
-	res, err := e.run(runCtx, in, tr)
+	res, err := e.run(runCtx, in, e.doFunc(in, tr, hooks))
 	stopHalt()
 	cancel()
 	if err != nil && e.halt.Err() != nil {
 		err = errStopped
 	}
-	e.setRetryListener(in.ID, nil)
 	stopHB()
 
 	done := e.now()
@@ -429,27 +416,6 @@ func (e *Engine) heartbeat(ctx context.Context, id uuid.UUID) {
 			if err := e.client.SyncLog.UpdateOneID(id).SetHeartbeatAt(e.now()).Exec(ctx); err != nil && ctx.Err() == nil {
 				e.log.Warn("sync heartbeat", "sync", id, "err", err)
 			}
-		}
-	}
-}
-
-func (e *Engine) setRetryListener(id uuid.UUID, fn func(int, error, time.Duration)) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if fn == nil {
-		delete(e.retryFn, id)
-		return
-	}
-	e.retryFn[id] = fn
-}
-
-func (e *Engine) onRetry(id uuid.UUID) func(int, error, time.Duration) {
-	return func(attempt int, err error, wait time.Duration) {
-		e.mu.Lock()
-		fn := e.retryFn[id]
-		e.mu.Unlock()
-		if fn != nil {
-			fn(attempt, err, wait)
 		}
 	}
 }

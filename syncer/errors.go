@@ -16,6 +16,10 @@ const (
 // errCredentials: the sealed credentials cannot be opened (CREDENTIALS_KEY changed).
 var errCredentials = errors.New("the stored credentials cannot be read (was CREDENTIALS_KEY changed?): enter the API key again")
 
+// errWrongVendor: a live lookup found an integration whose vendor's adapter is not
+// the one it needs (the vendor serves another integration type).
+var errWrongVendor = errors.New("the integration's vendor does not answer this query")
+
 // errStopped: the server stopped, and its grace for running syncs ran out, while
 // the sync ran. It runs again at its next schedule (or on any replica still up).
 var errStopped = errors.New("interrupted: the server stopped while this sync ran; it runs again at its next schedule")

@@ -12,7 +12,9 @@ import (
 	"github.com/sallyhq/sally/ent"
 	"github.com/sallyhq/sally/ent/fleetdriver"
 	"github.com/sallyhq/sally/ent/integration"
+	"github.com/sallyhq/sally/resilience"
 	"github.com/sallyhq/sally/vendors"
+	"github.com/sallyhq/sally/vendors/samsara"
 )
 
 // CodedError carries a contract error code to the API (graph.ErrorCoder).
@@ -169,14 +171,14 @@ func (e *Engine) DriverHOS(ctx context.Context, tenantID uuid.UUID, driverID str
 }
 
 func (e *Engine) fetchHOS(ctx context.Context, in *ent.Integration, driverID string) (vendors.HOS, error) {
-	c, err := e.clientsFor(in, e.doFunc(in, nil))
+	c, err := clientOf[*samsara.Client](e, in, e.doFunc(in, nil, resilience.Hooks{}))
+	if errors.Is(err, errWrongVendor) {
+		return vendors.HOS{}, notFound("no HOS integration")
+	}
 	if err != nil {
 		return vendors.HOS{}, err
 	}
-	if c.samsara == nil {
-		return vendors.HOS{}, notFound("no HOS integration")
-	}
-	return c.samsara.HOS(ctx, driverID)
+	return c.HOS(ctx, driverID)
 }
 
 // storeHOS refreshes (or creates) the driver's cache row.

@@ -10,7 +10,10 @@ import (
 
 	"github.com/sallyhq/sally/ent"
 	"github.com/sallyhq/sally/ent/integration"
+	"github.com/sallyhq/sally/resilience"
 	"github.com/sallyhq/sally/vendors"
+	"github.com/sallyhq/sally/vendors/fuelfinder"
+	"github.com/sallyhq/sally/vendors/openweather"
 )
 
 // Cache lifetimes of the read-through vendor queries.
@@ -65,11 +68,11 @@ func (e *Engine) FuelStations(ctx context.Context, tenantID uuid.UUID, lat, lon,
 	if v, ok := e.cache.get(key, e.now()); ok {
 		return v.([]vendors.FuelStation), nil
 	}
-	c, err := e.clientsFor(in, e.doFunc(in, nil))
+	c, err := clientOf[*fuelfinder.Client](e, in, e.doFunc(in, nil, resilience.Hooks{}))
 	if err != nil {
 		return nil, vendorFailed(err)
 	}
-	st, err := c.fuelfinder.Stations(ctx, lat, lon, radius, limit)
+	st, err := c.Stations(ctx, lat, lon, radius, limit)
 	if err != nil {
 		return nil, vendorFailed(err)
 	}
@@ -90,11 +93,11 @@ func (e *Engine) Weather(ctx context.Context, tenantID uuid.UUID, lat, lon float
 	if v, ok := e.cache.get(key, e.now()); ok {
 		return v.(vendors.Weather), nil
 	}
-	c, err := e.clientsFor(in, e.doFunc(in, nil))
+	c, err := clientOf[*openweather.Client](e, in, e.doFunc(in, nil, resilience.Hooks{}))
 	if err != nil {
 		return vendors.Weather{}, vendorFailed(err)
 	}
-	w, err := c.openweather.Current(ctx, lat, lon)
+	w, err := c.Current(ctx, lat, lon)
 	if err != nil {
 		return vendors.Weather{}, vendorFailed(err)
 	}

@@ -2,10 +2,14 @@ package syncer
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"time"
 
+	"github.com/sallyhq/sally/auth"
 	"github.com/sallyhq/sally/ent"
 	"github.com/sallyhq/sally/ent/integration"
+	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/event"
 	"github.com/sallyhq/sally/resilience"
 	"github.com/sallyhq/sally/vendors"
@@ -15,18 +19,128 @@ import (
 	"github.com/sallyhq/sally/vendors/truckbase"
 )
 
-// vendorName is the short name the resilience settings, metrics and sandbox use.
-func vendorName(v integration.Vendor) string {
-	switch v {
-	case integration.VendorSAMSARA_ELD:
-		return samsara.Vendor
-	case integration.VendorTRUCKBASE_TMS:
-		return truckbase.Vendor
-	case integration.VendorFUELFINDER:
-		return fuelfinder.Vendor
-	default:
-		return openweather.Vendor
+// vendorSpec is one vendor as the engine knows it, with its adapter's client type
+// C: adding a vendor is one entry in vendorTable plus its adapter package (and its
+// sandbox part and contract enum value).
+type vendorSpec[C any] struct {
+	name     string                      // short name: resilience settings, metrics, sandbox
+	vendor   integration.Vendor          // the stored and served enum value
+	serves   integration.IntegrationType // the one integration type it serves
+	syncType synclog.SyncType            // what its syncs are recorded as
+	baseURL  func(VendorURLs) string
+	// client binds the adapter to an integration's credentials and to the hook that
+	// runs each of its requests through the integration's policy.
+	client func(conn) C
+	// test makes the one request of "test connection".
+	test func(C, context.Context) error
+	// sync does the work of one sync.
+	sync func(*Engine, context.Context, *ent.Integration, C) (result, error)
+}
+
+// conn is what a client is built from.
+type conn struct {
+	baseURL string
+	creds   auth.Credentials
+	http    *http.Client
+	do      vendors.DoFunc
+}
+
+// vendorTable is every vendor the engine syncs.
+var vendorTable = []*vendorEntry{
+	entry(vendorSpec[*samsara.Client]{
+		name: samsara.Vendor, vendor: integration.VendorSAMSARA_ELD,
+		serves: integration.IntegrationTypeHOS_ELD, syncType: synclog.SyncTypeHOS_SYNC,
+		baseURL: func(u VendorURLs) string { return u.Samsara },
+		client: func(c conn) *samsara.Client {
+			return samsara.New(samsara.Config{BaseURL: c.baseURL, APIKey: c.creds.APIKey, HTTPClient: c.http, Do: c.do})
+		},
+		test: (*samsara.Client).TestConnection,
+		sync: (*Engine).syncHOS,
+	}),
+	entry(vendorSpec[*truckbase.Client]{
+		name: truckbase.Vendor, vendor: integration.VendorTRUCKBASE_TMS,
+		serves: integration.IntegrationTypeTMS, syncType: synclog.SyncTypeLOAD_SYNC,
+		baseURL: func(u VendorURLs) string { return u.Truckbase },
+		client: func(c conn) *truckbase.Client {
+			return truckbase.New(truckbase.Config{BaseURL: c.baseURL, APIKey: c.creds.APIKey, APISecret: c.creds.APISecret, HTTPClient: c.http, Do: c.do})
+		},
+		test: (*truckbase.Client).TestConnection,
+		sync: (*Engine).syncLoads,
+	}),
+	entry(vendorSpec[*fuelfinder.Client]{
+		name: fuelfinder.Vendor, vendor: integration.VendorFUELFINDER,
+		serves: integration.IntegrationTypeFUEL, syncType: synclog.SyncTypeFUEL_SYNC,
+		baseURL: func(u VendorURLs) string { return u.FuelFinder },
+		client: func(c conn) *fuelfinder.Client {
+			return fuelfinder.New(fuelfinder.Config{BaseURL: c.baseURL, APIKey: c.creds.APIKey, HTTPClient: c.http, Do: c.do})
+		},
+		test: (*fuelfinder.Client).TestConnection,
+		sync: (*Engine).syncFuel,
+	}),
+	entry(vendorSpec[*openweather.Client]{
+		name: openweather.Vendor, vendor: integration.VendorOPENWEATHER,
+		serves: integration.IntegrationTypeWEATHER, syncType: synclog.SyncTypeWEATHER_SYNC,
+		baseURL: func(u VendorURLs) string { return u.OpenWeather },
+		client: func(c conn) *openweather.Client {
+			return openweather.New(openweather.Config{BaseURL: c.baseURL, APIKey: c.creds.APIKey, HTTPClient: c.http, Do: c.do})
+		},
+		test: (*openweather.Client).TestConnection,
+		sync: (*Engine).syncWeather,
+	}),
+}
+
+// vendorEntry is a vendorSpec with its client type erased, so that the table can
+// hold every vendor; entry builds it.
+type vendorEntry struct {
+	name     string
+	vendor   integration.Vendor
+	serves   integration.IntegrationType
+	syncType synclog.SyncType
+	baseURL  func(VendorURLs) string
+	client   func(conn) any
+	test     func(any, context.Context) error
+	sync     func(*Engine, context.Context, *ent.Integration, any) (result, error)
+}
+
+func entry[C any](s vendorSpec[C]) *vendorEntry {
+	return &vendorEntry{
+		name: s.name, vendor: s.vendor, serves: s.serves, syncType: s.syncType, baseURL: s.baseURL,
+		client: func(c conn) any { return s.client(c) },
+		test:   func(c any, ctx context.Context) error { return s.test(c.(C), ctx) },
+		sync: func(e *Engine, ctx context.Context, in *ent.Integration, c any) (result, error) {
+			return s.sync(e, ctx, in, c.(C))
+		},
 	}
+}
+
+var vendorsByEnum = func() map[integration.Vendor]*vendorEntry {
+	m := make(map[integration.Vendor]*vendorEntry, len(vendorTable))
+	for _, v := range vendorTable {
+		m[v.vendor] = v
+	}
+	return m
+}()
+
+// vendorOf returns the table's entry of a stored vendor; the stored enum only holds
+// the table's vendors.
+func vendorOf(v integration.Vendor) *vendorEntry {
+	if e, ok := vendorsByEnum[v]; ok {
+		return e
+	}
+	panic(fmt.Sprintf("syncer: vendor %q is not in the vendor table", v))
+}
+
+// vendorName is the short name the resilience settings, metrics and sandbox use.
+func vendorName(v integration.Vendor) string { return vendorOf(v).name }
+
+// ServedType returns the integration type a vendor serves (both spelled as the API
+// spells them: "SAMSARA_ELD" serves "HOS_ELD"), and false for an unknown vendor.
+func ServedType(vendor string) (string, bool) {
+	e, ok := vendorsByEnum[integration.Vendor(vendor)]
+	if !ok {
+		return "", false
+	}
+	return string(e.serves), true
 }
 
 // policy returns the integration's resilience policy, built once and restored from
@@ -39,7 +153,6 @@ func (e *Engine) policy(in *ent.Integration) *resilience.Policy {
 			Config:       e.opts.Settings.For(name),
 			Bulkhead:     e.bulkheads.For(name),
 			InitialState: resilience.State(in.CircuitState),
-			OnRetry:      e.onRetry(in.ID),
 		}
 		if in.CircuitOpenedAt != nil {
 			opts.OpenedAt = *in.CircuitOpenedAt
@@ -86,26 +199,26 @@ func (e *Engine) circuitChanged(in *ent.Integration, from, to resilience.State) 
 	e.log.Info("circuit state changed", "integration", in.ID, "vendor", in.Vendor, "from", from, "to", to)
 }
 
-// clients are the adapters of one integration, bound to its credentials and to a
-// Do hook that runs each vendor request through the policy.
-type clients struct {
-	samsara     *samsara.Client
-	truckbase   *truckbase.Client
-	fuelfinder  *fuelfinder.Client
-	openweather *openweather.Client
-}
-
-// doFunc runs every request through the policy and tells tr how many tries it took.
-func (e *Engine) doFunc(in *ent.Integration, tr *tracker) vendors.DoFunc {
+// doFunc runs every request through the integration's policy with the call's own
+// hooks (a sync's, or none for a lookup), and tells tr, when not nil, how many
+// tries each call took.
+func (e *Engine) doFunc(in *ent.Integration, tr *tracker, hooks resilience.Hooks) vendors.DoFunc {
 	p := e.policy(in)
 	if in.CircuitOpenedAt != nil {
 		// in was just read: a breaker another replica opened pauses this one too.
 		p.Follow(resilience.State(in.CircuitState), *in.CircuitOpenedAt)
 	}
 	vendor := vendorName(in.Vendor)
+	onRetry := hooks.OnRetry
+	hooks.OnRetry = func(attempt int, err error, wait time.Duration) {
+		e.opts.Metrics.retry(vendor)
+		if onRetry != nil {
+			onRetry(attempt, err, wait)
+		}
+	}
 	return func(ctx context.Context, call func(ctx context.Context) error) error {
 		start := time.Now()
-		n, err := p.Do(ctx, call)
+		n, err := p.Do(ctx, call, hooks)
 		e.opts.Metrics.call(vendor, time.Since(start), err)
 		if tr != nil {
 			tr.observe(n)
@@ -114,24 +227,30 @@ func (e *Engine) doFunc(in *ent.Integration, tr *tracker) vendors.DoFunc {
 	}
 }
 
-func (e *Engine) clientsFor(in *ent.Integration, do vendors.DoFunc) (clients, error) {
+// connect returns the integration's vendor and its client, bound to the stored
+// credentials and to do.
+func (e *Engine) connect(in *ent.Integration, do vendors.DoFunc) (*vendorEntry, any, error) {
 	creds, err := e.opts.Sealer.OpenCredentials(in.Credentials)
 	if err != nil {
-		return clients{}, errCredentials
+		return nil, nil, errCredentials
 	}
-	hc := e.opts.HTTPClient
-	var c clients
-	switch in.Vendor {
-	case integration.VendorSAMSARA_ELD:
-		c.samsara = samsara.New(samsara.Config{BaseURL: e.opts.URLs.Samsara, APIKey: creds.APIKey, HTTPClient: hc, Do: do})
-	case integration.VendorTRUCKBASE_TMS:
-		c.truckbase = truckbase.New(truckbase.Config{BaseURL: e.opts.URLs.Truckbase, APIKey: creds.APIKey, APISecret: creds.APISecret, HTTPClient: hc, Do: do})
-	case integration.VendorFUELFINDER:
-		c.fuelfinder = fuelfinder.New(fuelfinder.Config{BaseURL: e.opts.URLs.FuelFinder, APIKey: creds.APIKey, HTTPClient: hc, Do: do})
-	case integration.VendorOPENWEATHER:
-		c.openweather = openweather.New(openweather.Config{BaseURL: e.opts.URLs.OpenWeather, APIKey: creds.APIKey, HTTPClient: hc, Do: do})
+	v := vendorOf(in.Vendor)
+	return v, v.client(conn{baseURL: v.baseURL(e.opts.URLs), creds: creds, http: e.opts.HTTPClient, do: do}), nil
+}
+
+// clientOf returns the integration's client as the adapter type C that a live
+// lookup needs, or errWrongVendor when the integration's vendor has another.
+func clientOf[C any](e *Engine, in *ent.Integration, do vendors.DoFunc) (C, error) {
+	var zero C
+	_, c, err := e.connect(in, do)
+	if err != nil {
+		return zero, err
 	}
-	return c, nil
+	typed, ok := c.(C)
+	if !ok {
+		return zero, errWrongVendor
+	}
+	return typed, nil
 }
 
 // TestResult is the outcome of a connection test.
@@ -145,24 +264,13 @@ type TestResult struct {
 // retries, no breaker (a dispatcher who just fixed a key must be able to check it).
 // It writes no sync log.
 func (e *Engine) TestConnection(ctx context.Context, in *ent.Integration) TestResult {
-	c, err := e.clientsFor(in, nil)
+	v, c, err := e.connect(in, nil)
 	if err != nil {
 		return TestResult{Message: describe(err)}
 	}
 	p := e.policy(in)
 	start := time.Now()
-	err = p.TestOnce(ctx, func(ctx context.Context) error {
-		switch {
-		case c.samsara != nil:
-			return c.samsara.TestConnection(ctx)
-		case c.truckbase != nil:
-			return c.truckbase.TestConnection(ctx)
-		case c.fuelfinder != nil:
-			return c.fuelfinder.TestConnection(ctx)
-		default:
-			return c.openweather.TestConnection(ctx)
-		}
-	})
+	err = p.TestOnce(ctx, func(ctx context.Context) error { return v.test(c, ctx) })
 	r := TestResult{Success: err == nil, Latency: time.Since(start)}
 	if err != nil {
 		r.Message = describe(err)

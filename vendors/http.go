@@ -172,6 +172,9 @@ func (r *Requester) fetch(ctx context.Context, method, rawURL string) ([]byte, e
 	if err != nil {
 		return nil, r.transportError(ctx, reqCtx, err)
 	}
+	if counter != nil {
+		counter.gotStatus(resp.StatusCode)
+	}
 	defer func() {
 		_, _ = io.CopyN(io.Discard, resp.Body, maxDrainBytes)
 		_ = resp.Body.Close()

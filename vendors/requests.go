@@ -23,6 +23,7 @@ type RequestCounter struct {
 	waiting bool // the last send has no answer yet: another one is a re-send
 	stopped bool // a re-send was refused at the limit
 	dropped bool // ...on a connection closed before the write: nothing went out
+	status  int  // the HTTP status of the last answer; 0 before one arrives
 }
 
 type requestCounterKey struct{}
@@ -46,6 +47,20 @@ func (c *RequestCounter) Requests() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.n
+}
+
+// Status returns the HTTP status of the last answer a request counted here
+// received, or 0 when none arrived.
+func (c *RequestCounter) Status() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status
+}
+
+func (c *RequestCounter) gotStatus(code int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.status = code
 }
 
 func requestCounterFrom(ctx context.Context) *RequestCounter {
