@@ -86,8 +86,9 @@ func (r *Resolver) updateUser(ctx context.Context, id string, in model.UpdateUse
 			return nil, badInput("you cannot deactivate yourself: another admin can")
 		}
 		if u.IsActive && !*in.IsActive {
-			// Its tokens end now, and stay ended if the user is reactivated.
-			upd.AddTokenGeneration(1)
+			// Its tokens end now, and stay ended if the user is reactivated; so does
+			// an unused set-password link.
+			upd.AddTokenGeneration(1).ClearLinkLookup().ClearLinkHash().ClearLinkExpiresAt()
 			ended = true
 		}
 		upd.SetIsActive(*in.IsActive)

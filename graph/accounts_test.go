@@ -242,6 +242,14 @@ func TestLinkExpiryAndReplacement(t *testing.T) {
 			map[string]any{"e": u.Email, "p": testserver.Password})
 		requireCode(t, r, graph.CodeUnauthenticated)
 		require.NotEmpty(t, api.Login(t, u.Email, newPassword))
+
+		// Deactivation ends an unused link for good (reactivation does not revive it).
+		pending := resetLink(t, api, adminToken, u.ID)
+		for _, active := range []bool{false, true} {
+			requireCode(t, api.Do(t, adminToken, updateUserOp, map[string]any{"id": u.ID, "in": map[string]any{"isActive": active}}), "")
+		}
+		r = setPassword(api, t, linkToken(t, pending.URL), "yet another passphrase")
+		require.Equal(t, account.ErrBadLink.Error(), r.Message())
 	})
 }
 
