@@ -149,6 +149,13 @@ func TestE2ETeam(t *testing.T) {
 	person.click("#change-password-submit")
 	person.waitFor(`document.getElementById('account-message').dataset.tone === 'good'`, waitShort)
 	require.Contains(t, person.text("#account-message"), "Password changed")
+	if shots != "" {
+		person.click("#account-menu summary")
+		person.waitFor(`document.getElementById('account-menu').open`, waitShort)
+		person.screenshot(filepath.Join(shots, "account.png"))
+		person.eval(`document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }))`)
+		person.waitFor(`!document.getElementById('account-menu').open`, waitShort)
+	}
 	person.waitFor(`document.getElementById('live').dataset.state === 'live'`, waitShort)
 	person.click(`#nav a[data-path=integrations]`)
 	person.waitFor(`document.querySelectorAll('#integrations li').length >= 1 && !document.getElementById('app-view').hidden`, waitShort)

@@ -353,6 +353,11 @@ function start() {
   $('login-form').addEventListener('submit', onLogin);
   $('logout').addEventListener('click', () => logout());
   window.addEventListener('hashchange', () => route());
+  // The account menu closes on a click elsewhere, on Escape and on navigation.
+  const menu = $('account-menu');
+  document.addEventListener('click', (e) => { if (menu.open && !menu.contains(e.target)) menu.open = false; });
+  document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && menu.open) menu.open = false; });
+  window.addEventListener('hashchange', () => { menu.open = false; });
   setInterval(updateRelativeTimes, RELATIVE_TICK_MS);
 
   $('boot').hidden = true;
