@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -48,6 +49,10 @@ const (
 	DefaultCircuitFailureThreshold = 5
 	DefaultCircuitOpenSeconds      = 60
 	DefaultSyncConcurrency         = 64
+	// DefaultDatabaseMaxConns is DATABASE_MAX_CONNS on PostgreSQL: with it, 9 replicas
+	// (each its pool of 9 and its event listener) fit PostgreSQL's default
+	// max_connections of 100, with room for an operator's psql.
+	DefaultDatabaseMaxConns = 10
 	// DefaultCredentialsFailuresBeforePause is CREDENTIALS_FAILURES_BEFORE_PAUSE's
 	// default: consecutive syncs the vendor refused the credentials of (401/403)
 	// before the integration becomes NEEDS_CREDENTIALS.
@@ -144,6 +149,15 @@ type Config struct {
 	// SyncConcurrency is SYNC_CONCURRENCY: the syncs one server runs at once. They
 	// wait on vendors, not the CPU, so it is far above the core count.
 	SyncConcurrency int
+
+	// DatabaseMaxConns is DATABASE_MAX_CONNS: the most PostgreSQL connections one
+	// server opens, its event listener included (so its pool has one fewer).
+	DatabaseMaxConns int
+
+	// TrustedProxies are TRUSTED_PROXIES: the load balancers (addresses or CIDR
+	// prefixes) whose X-Forwarded-For names the client, for the per-address login
+	// limit; from any other peer the header is ignored.
+	TrustedProxies []netip.Prefix
 
 	// PublicURL is PUBLIC_URL without a trailing slash: the address people reach the
 	// web page at; links in emails start with it. Empty when unset: PublicBaseURL
@@ -244,6 +258,8 @@ func Load(getenv func(string) string) (Config, error) {
 	c.CircuitOpenSeconds = p.int("CIRCUIT_OPEN_SECONDS", DefaultCircuitOpenSeconds, 1, 86400)
 
 	c.SyncConcurrency = p.int("SYNC_CONCURRENCY", DefaultSyncConcurrency, 1, 10_000)
+	c.DatabaseMaxConns = p.int("DATABASE_MAX_CONNS", DefaultDatabaseMaxConns, 2, 10_000)
+	c.TrustedProxies = p.prefixes("TRUSTED_PROXIES")
 
 	c.CORSAllowedOrigins = p.origins("CORS_ALLOWED_ORIGINS")
 
@@ -520,6 +536,33 @@ func (p *parser) publicURL(name string) string {
 		return ""
 	}
 	return strings.TrimRight(v, "/")
+}
+
+// prefixes splits a comma-separated list of IP addresses and CIDR prefixes (an
+// address is a prefix of its full length).
+func (p *parser) prefixes(name string) []netip.Prefix {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return nil
+	}
+	var out []netip.Prefix
+	for e := range strings.SplitSeq(v, ",") {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(e); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		pfx, err := netip.ParsePrefix(e)
+		if err != nil {
+			p.fail(name, "comma-separated IP addresses or CIDR prefixes such as 10.0.0.0/8", e)
+			continue
+		}
+		out = append(out, pfx.Masked())
+	}
+	return out
 }
 
 // origins splits CORS_ALLOWED_ORIGINS on commas. Each entry is "*" or scheme://host[:port]

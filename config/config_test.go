@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,6 +68,8 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, 60, cfg.CircuitOpenSeconds)
 	require.Equal(t, time.Minute, cfg.CircuitOpenDuration())
 	require.Equal(t, 64, cfg.SyncConcurrency)
+	require.Equal(t, 10, cfg.DatabaseMaxConns)
+	require.Empty(t, cfg.TrustedProxies)
 	require.Empty(t, cfg.PublicURL)
 	require.Equal(t, "http://localhost:8080", cfg.PublicBaseURL(8080))
 	require.Equal(t, 3, cfg.CredentialsFailuresBeforePause)
@@ -106,6 +109,8 @@ func TestLoadEveryVariable(t *testing.T) {
 		"CIRCUIT_FAILURE_THRESHOLD":         "7",
 		"CIRCUIT_OPEN_SECONDS":              "15",
 		"SYNC_CONCURRENCY":                  "200",
+		"DATABASE_MAX_CONNS":                "20",
+		"TRUSTED_PROXIES":                   " 10.0.0.0/8, 192.168.1.7 ,::1",
 		"PUBLIC_URL":                        " https://sally.example.com/console/ ",
 		"CREDENTIALS_FAILURES_BEFORE_PAUSE": "5",
 		"CORS_ALLOWED_ORIGINS":              " https://app.example.com , http://localhost:5173/ ,, ",
@@ -145,6 +150,8 @@ func TestLoadEveryVariable(t *testing.T) {
 	require.Equal(t, 7, cfg.CircuitFailureThreshold)
 	require.Equal(t, 15, cfg.CircuitOpenSeconds)
 	require.Equal(t, 200, cfg.SyncConcurrency)
+	require.Equal(t, 20, cfg.DatabaseMaxConns)
+	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("::1/128")}, cfg.TrustedProxies)
 	require.Equal(t, "https://sally.example.com/console", cfg.PublicURL)
 	require.Equal(t, "https://sally.example.com/console", cfg.PublicBaseURL(9090))
 	require.Equal(t, 5, cfg.CredentialsFailuresBeforePause)
@@ -284,6 +291,8 @@ func TestLoadErrors(t *testing.T) {
 		{name: "RetryMaxBelowBase", env: env{"RETRY_BASE_DELAY": "5s", "RETRY_MAX_DELAY": "1s"}, wantErr: []string{"RETRY_MAX_DELAY: want at least RETRY_BASE_DELAY"}},
 		{name: "CircuitThresholdBad", env: env{"CIRCUIT_FAILURE_THRESHOLD": "0"}, wantErr: []string{"CIRCUIT_FAILURE_THRESHOLD: want an integer"}},
 		{name: "CircuitOpenSecondsBad", env: env{"CIRCUIT_OPEN_SECONDS": "1m"}, wantErr: []string{"CIRCUIT_OPEN_SECONDS: want an integer"}},
+		{name: "DatabaseMaxConnsOne", env: env{"DATABASE_MAX_CONNS": "1"}, wantErr: []string{`DATABASE_MAX_CONNS: want an integer 2..10000, got "1"`}},
+		{name: "TrustedProxiesGarbage", env: env{"TRUSTED_PROXIES": "10.0.0.0/8,lb.example.com"}, wantErr: []string{`TRUSTED_PROXIES: want comma-separated IP addresses or CIDR prefixes such as 10.0.0.0/8, got "lb.example.com"`}},
 		{name: "SyncConcurrencyZero", env: env{"SYNC_CONCURRENCY": "0"}, wantErr: []string{`SYNC_CONCURRENCY: want an integer 1..10000, got "0"`}},
 		{name: "SyncConcurrencyNotANumber", env: env{"SYNC_CONCURRENCY": "lots"}, wantErr: []string{`SYNC_CONCURRENCY: want an integer 1..10000, got "lots"`}},
 		{name: "SyncConcurrencyTooLarge", env: env{"SYNC_CONCURRENCY": "10001"}, wantErr: []string{"SYNC_CONCURRENCY: want an integer 1..10000"}},

@@ -15,7 +15,7 @@ import (
 // routes is every endpoint of the server, in one place.
 func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
-	api := graph.NewHandler(a.resolver, graph.HandlerOptions{AllowedOrigins: a.cfg.CORSAllowedOrigins})
+	api := graph.NewHandler(a.resolver, graph.HandlerOptions{AllowedOrigins: a.cfg.CORSAllowedOrigins, TrustedProxies: a.cfg.TrustedProxies})
 	mux.Handle("/graphql", a.cors(auth.Middleware(a.tokens)(api)))
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)

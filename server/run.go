@@ -50,6 +50,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer st.Close()
+	if cfg.Driver == config.DriverPostgres {
+		st.SetMaxConns(cfg.DatabaseMaxConns - 1) // one is the event listener's
+	}
 	if err := st.Migrate(ctx); err != nil {
 		return err
 	}

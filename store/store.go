@@ -88,6 +88,14 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// SetMaxConns bounds the connections of the pool to n (at least 1), idle ones to
+// half of them. The server gives it DATABASE_MAX_CONNS less its event listener's.
+func (s *Store) SetMaxConns(n int) {
+	n = max(n, 1)
+	s.DB.SetMaxOpenConns(n)
+	s.DB.SetMaxIdleConns(max(n/2, 1))
+}
+
 // Close closes the database.
 func (s *Store) Close() error { return s.Client.Close() }
 
