@@ -1465,6 +1465,22 @@ func (c *SyncLogClient) QueryIntegration(_m *SyncLog) *IntegrationQuery {
 	return query
 }
 
+// QueryTriggeredBy queries the triggered_by edge of a SyncLog.
+func (c *SyncLogClient) QueryTriggeredBy(_m *SyncLog) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(synclog.Table, synclog.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, synclog.TriggeredByTable, synclog.TriggeredByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *SyncLogClient) Hooks() []Hook {
 	hooks := c.hooks.SyncLog

@@ -10789,11 +10789,15 @@ type SyncLogMutation struct {
 	error_class          *string
 	runner               *string
 	heartbeat_at         *time.Time
+	tries                *[]schema.SyncTry
+	appendtries          []schema.SyncTry
 	clearedFields        map[string]struct{}
 	tenant               *uuid.UUID
 	clearedtenant        bool
 	integration          *uuid.UUID
 	clearedintegration   bool
+	triggered_by         *uuid.UUID
+	clearedtriggered_by  bool
 	done                 bool
 	oldValue             func(context.Context) (*SyncLog, error)
 	predicates           []predicate.SyncLog
@@ -11658,6 +11662,120 @@ func (m *SyncLogMutation) ResetHeartbeatAt() {
 	delete(m.clearedFields, synclog.FieldHeartbeatAt)
 }
 
+// SetTriggeredByID sets the "triggered_by_id" field.
+func (m *SyncLogMutation) SetTriggeredByID(u uuid.UUID) {
+	m.triggered_by = &u
+}
+
+// TriggeredByID returns the value of the "triggered_by_id" field in the mutation.
+func (m *SyncLogMutation) TriggeredByID() (r uuid.UUID, exists bool) {
+	v := m.triggered_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTriggeredByID returns the old "triggered_by_id" field's value of the SyncLog entity.
+// If the SyncLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncLogMutation) OldTriggeredByID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTriggeredByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTriggeredByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTriggeredByID: %w", err)
+	}
+	return oldValue.TriggeredByID, nil
+}
+
+// ClearTriggeredByID clears the value of the "triggered_by_id" field.
+func (m *SyncLogMutation) ClearTriggeredByID() {
+	m.triggered_by = nil
+	m.clearedFields[synclog.FieldTriggeredByID] = struct{}{}
+}
+
+// TriggeredByIDCleared returns if the "triggered_by_id" field was cleared in this mutation.
+func (m *SyncLogMutation) TriggeredByIDCleared() bool {
+	_, ok := m.clearedFields[synclog.FieldTriggeredByID]
+	return ok
+}
+
+// ResetTriggeredByID resets all changes to the "triggered_by_id" field.
+func (m *SyncLogMutation) ResetTriggeredByID() {
+	m.triggered_by = nil
+	delete(m.clearedFields, synclog.FieldTriggeredByID)
+}
+
+// SetTries sets the "tries" field.
+func (m *SyncLogMutation) SetTries(st []schema.SyncTry) {
+	m.tries = &st
+	m.appendtries = nil
+}
+
+// Tries returns the value of the "tries" field in the mutation.
+func (m *SyncLogMutation) Tries() (r []schema.SyncTry, exists bool) {
+	v := m.tries
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTries returns the old "tries" field's value of the SyncLog entity.
+// If the SyncLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncLogMutation) OldTries(ctx context.Context) (v []schema.SyncTry, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTries is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTries requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTries: %w", err)
+	}
+	return oldValue.Tries, nil
+}
+
+// AppendTries adds st to the "tries" field.
+func (m *SyncLogMutation) AppendTries(st []schema.SyncTry) {
+	m.appendtries = append(m.appendtries, st...)
+}
+
+// AppendedTries returns the list of values that were appended to the "tries" field in this mutation.
+func (m *SyncLogMutation) AppendedTries() ([]schema.SyncTry, bool) {
+	if len(m.appendtries) == 0 {
+		return nil, false
+	}
+	return m.appendtries, true
+}
+
+// ClearTries clears the value of the "tries" field.
+func (m *SyncLogMutation) ClearTries() {
+	m.tries = nil
+	m.appendtries = nil
+	m.clearedFields[synclog.FieldTries] = struct{}{}
+}
+
+// TriesCleared returns if the "tries" field was cleared in this mutation.
+func (m *SyncLogMutation) TriesCleared() bool {
+	_, ok := m.clearedFields[synclog.FieldTries]
+	return ok
+}
+
+// ResetTries resets all changes to the "tries" field.
+func (m *SyncLogMutation) ResetTries() {
+	m.tries = nil
+	m.appendtries = nil
+	delete(m.clearedFields, synclog.FieldTries)
+}
+
 // ClearTenant clears the "tenant" edge to the Tenant entity.
 func (m *SyncLogMutation) ClearTenant() {
 	m.clearedtenant = true
@@ -11712,6 +11830,33 @@ func (m *SyncLogMutation) ResetIntegration() {
 	m.clearedintegration = false
 }
 
+// ClearTriggeredBy clears the "triggered_by" edge to the User entity.
+func (m *SyncLogMutation) ClearTriggeredBy() {
+	m.clearedtriggered_by = true
+	m.clearedFields[synclog.FieldTriggeredByID] = struct{}{}
+}
+
+// TriggeredByCleared reports if the "triggered_by" edge to the User entity was cleared.
+func (m *SyncLogMutation) TriggeredByCleared() bool {
+	return m.TriggeredByIDCleared() || m.clearedtriggered_by
+}
+
+// TriggeredByIDs returns the "triggered_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TriggeredByID instead. It exists only for internal usage by the builders.
+func (m *SyncLogMutation) TriggeredByIDs() (ids []uuid.UUID) {
+	if id := m.triggered_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTriggeredBy resets all changes to the "triggered_by" edge.
+func (m *SyncLogMutation) ResetTriggeredBy() {
+	m.triggered_by = nil
+	m.clearedtriggered_by = false
+}
+
 // Where appends a list predicates to the SyncLogMutation builder.
 func (m *SyncLogMutation) Where(ps ...predicate.SyncLog) {
 	m.predicates = append(m.predicates, ps...)
@@ -11746,7 +11891,7 @@ func (m *SyncLogMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SyncLogMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 18)
 	if m.tenant != nil {
 		fields = append(fields, synclog.FieldTenantID)
 	}
@@ -11795,6 +11940,12 @@ func (m *SyncLogMutation) Fields() []string {
 	if m.heartbeat_at != nil {
 		fields = append(fields, synclog.FieldHeartbeatAt)
 	}
+	if m.triggered_by != nil {
+		fields = append(fields, synclog.FieldTriggeredByID)
+	}
+	if m.tries != nil {
+		fields = append(fields, synclog.FieldTries)
+	}
 	return fields
 }
 
@@ -11835,6 +11986,10 @@ func (m *SyncLogMutation) Field(name string) (ent.Value, bool) {
 		return m.Runner()
 	case synclog.FieldHeartbeatAt:
 		return m.HeartbeatAt()
+	case synclog.FieldTriggeredByID:
+		return m.TriggeredByID()
+	case synclog.FieldTries:
+		return m.Tries()
 	}
 	return nil, false
 }
@@ -11876,6 +12031,10 @@ func (m *SyncLogMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldRunner(ctx)
 	case synclog.FieldHeartbeatAt:
 		return m.OldHeartbeatAt(ctx)
+	case synclog.FieldTriggeredByID:
+		return m.OldTriggeredByID(ctx)
+	case synclog.FieldTries:
+		return m.OldTries(ctx)
 	}
 	return nil, fmt.Errorf("unknown SyncLog field %s", name)
 }
@@ -11997,6 +12156,20 @@ func (m *SyncLogMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetHeartbeatAt(v)
 		return nil
+	case synclog.FieldTriggeredByID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTriggeredByID(v)
+		return nil
+	case synclog.FieldTries:
+		v, ok := value.([]schema.SyncTry)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTries(v)
+		return nil
 	}
 	return fmt.Errorf("unknown SyncLog field %s", name)
 }
@@ -12108,6 +12281,12 @@ func (m *SyncLogMutation) ClearedFields() []string {
 	if m.FieldCleared(synclog.FieldHeartbeatAt) {
 		fields = append(fields, synclog.FieldHeartbeatAt)
 	}
+	if m.FieldCleared(synclog.FieldTriggeredByID) {
+		fields = append(fields, synclog.FieldTriggeredByID)
+	}
+	if m.FieldCleared(synclog.FieldTries) {
+		fields = append(fields, synclog.FieldTries)
+	}
 	return fields
 }
 
@@ -12139,6 +12318,12 @@ func (m *SyncLogMutation) ClearField(name string) error {
 		return nil
 	case synclog.FieldHeartbeatAt:
 		m.ClearHeartbeatAt()
+		return nil
+	case synclog.FieldTriggeredByID:
+		m.ClearTriggeredByID()
+		return nil
+	case synclog.FieldTries:
+		m.ClearTries()
 		return nil
 	}
 	return fmt.Errorf("unknown SyncLog nullable field %s", name)
@@ -12196,18 +12381,27 @@ func (m *SyncLogMutation) ResetField(name string) error {
 	case synclog.FieldHeartbeatAt:
 		m.ResetHeartbeatAt()
 		return nil
+	case synclog.FieldTriggeredByID:
+		m.ResetTriggeredByID()
+		return nil
+	case synclog.FieldTries:
+		m.ResetTries()
+		return nil
 	}
 	return fmt.Errorf("unknown SyncLog field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *SyncLogMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.tenant != nil {
 		edges = append(edges, synclog.EdgeTenant)
 	}
 	if m.integration != nil {
 		edges = append(edges, synclog.EdgeIntegration)
+	}
+	if m.triggered_by != nil {
+		edges = append(edges, synclog.EdgeTriggeredBy)
 	}
 	return edges
 }
@@ -12224,13 +12418,17 @@ func (m *SyncLogMutation) AddedIDs(name string) []ent.Value {
 		if id := m.integration; id != nil {
 			return []ent.Value{*id}
 		}
+	case synclog.EdgeTriggeredBy:
+		if id := m.triggered_by; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *SyncLogMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	return edges
 }
 
@@ -12242,12 +12440,15 @@ func (m *SyncLogMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *SyncLogMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedtenant {
 		edges = append(edges, synclog.EdgeTenant)
 	}
 	if m.clearedintegration {
 		edges = append(edges, synclog.EdgeIntegration)
+	}
+	if m.clearedtriggered_by {
+		edges = append(edges, synclog.EdgeTriggeredBy)
 	}
 	return edges
 }
@@ -12260,6 +12461,8 @@ func (m *SyncLogMutation) EdgeCleared(name string) bool {
 		return m.clearedtenant
 	case synclog.EdgeIntegration:
 		return m.clearedintegration
+	case synclog.EdgeTriggeredBy:
+		return m.clearedtriggered_by
 	}
 	return false
 }
@@ -12274,6 +12477,9 @@ func (m *SyncLogMutation) ClearEdge(name string) error {
 	case synclog.EdgeIntegration:
 		m.ClearIntegration()
 		return nil
+	case synclog.EdgeTriggeredBy:
+		m.ClearTriggeredBy()
+		return nil
 	}
 	return fmt.Errorf("unknown SyncLog unique edge %s", name)
 }
@@ -12287,6 +12493,9 @@ func (m *SyncLogMutation) ResetEdge(name string) error {
 		return nil
 	case synclog.EdgeIntegration:
 		m.ResetIntegration()
+		return nil
+	case synclog.EdgeTriggeredBy:
+		m.ResetTriggeredBy()
 		return nil
 	}
 	return fmt.Errorf("unknown SyncLog edge %s", name)

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -11,8 +12,10 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 	"github.com/sallyhq/sally/ent/integration"
+	"github.com/sallyhq/sally/ent/schema"
 	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/ent/tenant"
+	"github.com/sallyhq/sally/ent/user"
 )
 
 // SyncLog is the model entity for the SyncLog schema.
@@ -52,6 +55,10 @@ type SyncLog struct {
 	Runner string `json:"runner,omitempty"`
 	// HeartbeatAt holds the value of the "heartbeat_at" field.
 	HeartbeatAt *time.Time `json:"heartbeat_at,omitempty"`
+	// TriggeredByID holds the value of the "triggered_by_id" field.
+	TriggeredByID *uuid.UUID `json:"triggered_by_id,omitempty"`
+	// Tries holds the value of the "tries" field.
+	Tries []schema.SyncTry `json:"tries,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the SyncLogQuery when eager-loading is set.
 	Edges        SyncLogEdges `json:"edges"`
@@ -64,9 +71,11 @@ type SyncLogEdges struct {
 	Tenant *Tenant `json:"tenant,omitempty"`
 	// Integration holds the value of the integration edge.
 	Integration *Integration `json:"integration,omitempty"`
+	// TriggeredBy holds the value of the triggered_by edge.
+	TriggeredBy *User `json:"triggered_by,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 }
 
 // TenantOrErr returns the Tenant value or an error if the edge
@@ -91,11 +100,26 @@ func (e SyncLogEdges) IntegrationOrErr() (*Integration, error) {
 	return nil, &NotLoadedError{edge: "integration"}
 }
 
+// TriggeredByOrErr returns the TriggeredBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e SyncLogEdges) TriggeredByOrErr() (*User, error) {
+	if e.TriggeredBy != nil {
+		return e.TriggeredBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "triggered_by"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*SyncLog) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case synclog.FieldTriggeredByID:
+			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
+		case synclog.FieldTries:
+			values[i] = new([]byte)
 		case synclog.FieldDurationMs, synclog.FieldAttempts, synclog.FieldRecordsProcessed, synclog.FieldRecordsCreated, synclog.FieldRecordsUpdated:
 			values[i] = new(sql.NullInt64)
 		case synclog.FieldSyncType, synclog.FieldStatus, synclog.FieldTrigger, synclog.FieldError, synclog.FieldErrorClass, synclog.FieldRunner:
@@ -226,6 +250,21 @@ func (_m *SyncLog) assignValues(columns []string, values []any) error {
 				_m.HeartbeatAt = new(time.Time)
 				*_m.HeartbeatAt = value.Time
 			}
+		case synclog.FieldTriggeredByID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field triggered_by_id", values[i])
+			} else if value.Valid {
+				_m.TriggeredByID = new(uuid.UUID)
+				*_m.TriggeredByID = *value.S.(*uuid.UUID)
+			}
+		case synclog.FieldTries:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field tries", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Tries); err != nil {
+					return fmt.Errorf("unmarshal field tries: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -247,6 +286,11 @@ func (_m *SyncLog) QueryTenant() *TenantQuery {
 // QueryIntegration queries the "integration" edge of the SyncLog entity.
 func (_m *SyncLog) QueryIntegration() *IntegrationQuery {
 	return NewSyncLogClient(_m.config).QueryIntegration(_m)
+}
+
+// QueryTriggeredBy queries the "triggered_by" edge of the SyncLog entity.
+func (_m *SyncLog) QueryTriggeredBy() *UserQuery {
+	return NewSyncLogClient(_m.config).QueryTriggeredBy(_m)
 }
 
 // Update returns a builder for updating this SyncLog.
@@ -329,6 +373,14 @@ func (_m *SyncLog) String() string {
 		builder.WriteString("heartbeat_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	if v := _m.TriggeredByID; v != nil {
+		builder.WriteString("triggered_by_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("tries=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Tries))
 	builder.WriteByte(')')
 	return builder.String()
 }

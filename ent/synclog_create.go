@@ -14,8 +14,10 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/sallyhq/sally/ent/integration"
+	"github.com/sallyhq/sally/ent/schema"
 	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/ent/tenant"
+	"github.com/sallyhq/sally/ent/user"
 )
 
 // SyncLogCreate is the builder for creating a SyncLog entity.
@@ -210,6 +212,26 @@ func (_c *SyncLogCreate) SetNillableHeartbeatAt(v *time.Time) *SyncLogCreate {
 	return _c
 }
 
+// SetTriggeredByID sets the "triggered_by_id" field.
+func (_c *SyncLogCreate) SetTriggeredByID(v uuid.UUID) *SyncLogCreate {
+	_c.mutation.SetTriggeredByID(v)
+	return _c
+}
+
+// SetNillableTriggeredByID sets the "triggered_by_id" field if the given value is not nil.
+func (_c *SyncLogCreate) SetNillableTriggeredByID(v *uuid.UUID) *SyncLogCreate {
+	if v != nil {
+		_c.SetTriggeredByID(*v)
+	}
+	return _c
+}
+
+// SetTries sets the "tries" field.
+func (_c *SyncLogCreate) SetTries(v []schema.SyncTry) *SyncLogCreate {
+	_c.mutation.SetTries(v)
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *SyncLogCreate) SetID(v uuid.UUID) *SyncLogCreate {
 	_c.mutation.SetID(v)
@@ -232,6 +254,11 @@ func (_c *SyncLogCreate) SetTenant(v *Tenant) *SyncLogCreate {
 // SetIntegration sets the "integration" edge to the Integration entity.
 func (_c *SyncLogCreate) SetIntegration(v *Integration) *SyncLogCreate {
 	return _c.SetIntegrationID(v.ID)
+}
+
+// SetTriggeredBy sets the "triggered_by" edge to the User entity.
+func (_c *SyncLogCreate) SetTriggeredBy(v *User) *SyncLogCreate {
+	return _c.SetTriggeredByID(v.ID)
 }
 
 // Mutation returns the SyncLogMutation object of the builder.
@@ -451,6 +478,10 @@ func (_c *SyncLogCreate) createSpec() (*SyncLog, *sqlgraph.CreateSpec) {
 		_spec.SetField(synclog.FieldHeartbeatAt, field.TypeTime, value)
 		_node.HeartbeatAt = &value
 	}
+	if value, ok := _c.mutation.Tries(); ok {
+		_spec.SetField(synclog.FieldTries, field.TypeJSON, value)
+		_node.Tries = value
+	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -483,6 +514,23 @@ func (_c *SyncLogCreate) createSpec() (*SyncLog, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.IntegrationID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.TriggeredByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   synclog.TriggeredByTable,
+			Columns: []string{synclog.TriggeredByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.TriggeredByID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -735,6 +783,24 @@ func (u *SyncLogUpsert) ClearHeartbeatAt() *SyncLogUpsert {
 	return u
 }
 
+// SetTries sets the "tries" field.
+func (u *SyncLogUpsert) SetTries(v []schema.SyncTry) *SyncLogUpsert {
+	u.Set(synclog.FieldTries, v)
+	return u
+}
+
+// UpdateTries sets the "tries" field to the value that was provided on create.
+func (u *SyncLogUpsert) UpdateTries() *SyncLogUpsert {
+	u.SetExcluded(synclog.FieldTries)
+	return u
+}
+
+// ClearTries clears the value of the "tries" field.
+func (u *SyncLogUpsert) ClearTries() *SyncLogUpsert {
+	u.SetNull(synclog.FieldTries)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -766,6 +832,9 @@ func (u *SyncLogUpsertOne) UpdateNewValues() *SyncLogUpsertOne {
 		}
 		if _, exists := u.create.mutation.StartedAt(); exists {
 			s.SetIgnore(synclog.FieldStartedAt)
+		}
+		if _, exists := u.create.mutation.TriggeredByID(); exists {
+			s.SetIgnore(synclog.FieldTriggeredByID)
 		}
 	}))
 	return u
@@ -1029,6 +1098,27 @@ func (u *SyncLogUpsertOne) ClearHeartbeatAt() *SyncLogUpsertOne {
 	})
 }
 
+// SetTries sets the "tries" field.
+func (u *SyncLogUpsertOne) SetTries(v []schema.SyncTry) *SyncLogUpsertOne {
+	return u.Update(func(s *SyncLogUpsert) {
+		s.SetTries(v)
+	})
+}
+
+// UpdateTries sets the "tries" field to the value that was provided on create.
+func (u *SyncLogUpsertOne) UpdateTries() *SyncLogUpsertOne {
+	return u.Update(func(s *SyncLogUpsert) {
+		s.UpdateTries()
+	})
+}
+
+// ClearTries clears the value of the "tries" field.
+func (u *SyncLogUpsertOne) ClearTries() *SyncLogUpsertOne {
+	return u.Update(func(s *SyncLogUpsert) {
+		s.ClearTries()
+	})
+}
+
 // Exec executes the query.
 func (u *SyncLogUpsertOne) Exec(ctx context.Context) error {
 	if len(u.create.conflict) == 0 {
@@ -1226,6 +1316,9 @@ func (u *SyncLogUpsertBulk) UpdateNewValues() *SyncLogUpsertBulk {
 			}
 			if _, exists := b.mutation.StartedAt(); exists {
 				s.SetIgnore(synclog.FieldStartedAt)
+			}
+			if _, exists := b.mutation.TriggeredByID(); exists {
+				s.SetIgnore(synclog.FieldTriggeredByID)
 			}
 		}
 	}))
@@ -1487,6 +1580,27 @@ func (u *SyncLogUpsertBulk) UpdateHeartbeatAt() *SyncLogUpsertBulk {
 func (u *SyncLogUpsertBulk) ClearHeartbeatAt() *SyncLogUpsertBulk {
 	return u.Update(func(s *SyncLogUpsert) {
 		s.ClearHeartbeatAt()
+	})
+}
+
+// SetTries sets the "tries" field.
+func (u *SyncLogUpsertBulk) SetTries(v []schema.SyncTry) *SyncLogUpsertBulk {
+	return u.Update(func(s *SyncLogUpsert) {
+		s.SetTries(v)
+	})
+}
+
+// UpdateTries sets the "tries" field to the value that was provided on create.
+func (u *SyncLogUpsertBulk) UpdateTries() *SyncLogUpsertBulk {
+	return u.Update(func(s *SyncLogUpsert) {
+		s.UpdateTries()
+	})
+}
+
+// ClearTries clears the value of the "tries" field.
+func (u *SyncLogUpsertBulk) ClearTries() *SyncLogUpsertBulk {
+	return u.Update(func(s *SyncLogUpsert) {
+		s.ClearTries()
 	})
 }
 

@@ -21,7 +21,7 @@ var errStopEach = errors.New("ent: each stopped")
 // A query with interceptors (none are registered today) goes through All instead, so
 // that they still run.
 func (_q *SyncLogQuery) Each(ctx context.Context, fn func(*SyncLog) bool) error {
-	if len(_q.inters) > 0 || _q.withTenant != nil || _q.withIntegration != nil {
+	if len(_q.inters) > 0 || _q.withTenant != nil || _q.withIntegration != nil || _q.withTriggeredBy != nil {
 		nodes, err := _q.All(ctx)
 		for _, n := range nodes {
 			if !fn(n) {

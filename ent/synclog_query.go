@@ -18,6 +18,7 @@ import (
 	"github.com/sallyhq/sally/ent/predicate"
 	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/ent/tenant"
+	"github.com/sallyhq/sally/ent/user"
 )
 
 // SyncLogQuery is the builder for querying SyncLog entities.
@@ -29,6 +30,7 @@ type SyncLogQuery struct {
 	predicates      []predicate.SyncLog
 	withTenant      *TenantQuery
 	withIntegration *IntegrationQuery
+	withTriggeredBy *UserQuery
 	modifiers       []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -103,6 +105,28 @@ func (_q *SyncLogQuery) QueryIntegration() *IntegrationQuery {
 			sqlgraph.From(synclog.Table, synclog.FieldID, selector),
 			sqlgraph.To(integration.Table, integration.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, synclog.IntegrationTable, synclog.IntegrationColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryTriggeredBy chains the current query on the "triggered_by" edge.
+func (_q *SyncLogQuery) QueryTriggeredBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(synclog.Table, synclog.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, synclog.TriggeredByTable, synclog.TriggeredByColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -304,6 +328,7 @@ func (_q *SyncLogQuery) Clone() *SyncLogQuery {
 		predicates:      append([]predicate.SyncLog{}, _q.predicates...),
 		withTenant:      _q.withTenant.Clone(),
 		withIntegration: _q.withIntegration.Clone(),
+		withTriggeredBy: _q.withTriggeredBy.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -329,6 +354,17 @@ func (_q *SyncLogQuery) WithIntegration(opts ...func(*IntegrationQuery)) *SyncLo
 		opt(query)
 	}
 	_q.withIntegration = query
+	return _q
+}
+
+// WithTriggeredBy tells the query-builder to eager-load the nodes that are connected to
+// the "triggered_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *SyncLogQuery) WithTriggeredBy(opts ...func(*UserQuery)) *SyncLogQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withTriggeredBy = query
 	return _q
 }
 
@@ -416,9 +452,10 @@ func (_q *SyncLogQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Sync
 	var (
 		nodes       = []*SyncLog{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withTenant != nil,
 			_q.withIntegration != nil,
+			_q.withTriggeredBy != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -451,6 +488,12 @@ func (_q *SyncLogQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Sync
 	if query := _q.withIntegration; query != nil {
 		if err := _q.loadIntegration(ctx, query, nodes, nil,
 			func(n *SyncLog, e *Integration) { n.Edges.Integration = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withTriggeredBy; query != nil {
+		if err := _q.loadTriggeredBy(ctx, query, nodes, nil,
+			func(n *SyncLog, e *User) { n.Edges.TriggeredBy = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -515,6 +558,38 @@ func (_q *SyncLogQuery) loadIntegration(ctx context.Context, query *IntegrationQ
 	}
 	return nil
 }
+func (_q *SyncLogQuery) loadTriggeredBy(ctx context.Context, query *UserQuery, nodes []*SyncLog, init func(*SyncLog), assign func(*SyncLog, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*SyncLog)
+	for i := range nodes {
+		if nodes[i].TriggeredByID == nil {
+			continue
+		}
+		fk := *nodes[i].TriggeredByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "triggered_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 
 func (_q *SyncLogQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -549,6 +624,9 @@ func (_q *SyncLogQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withIntegration != nil {
 			_spec.Node.AddColumnOnce(synclog.FieldIntegrationID)
+		}
+		if _q.withTriggeredBy != nil {
+			_spec.Node.AddColumnOnce(synclog.FieldTriggeredByID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

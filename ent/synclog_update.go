@@ -10,8 +10,10 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/sallyhq/sally/ent/predicate"
+	"github.com/sallyhq/sally/ent/schema"
 	"github.com/sallyhq/sally/ent/synclog"
 )
 
@@ -253,6 +255,24 @@ func (_u *SyncLogUpdate) ClearHeartbeatAt() *SyncLogUpdate {
 	return _u
 }
 
+// SetTries sets the "tries" field.
+func (_u *SyncLogUpdate) SetTries(v []schema.SyncTry) *SyncLogUpdate {
+	_u.mutation.SetTries(v)
+	return _u
+}
+
+// AppendTries appends value to the "tries" field.
+func (_u *SyncLogUpdate) AppendTries(v []schema.SyncTry) *SyncLogUpdate {
+	_u.mutation.AppendTries(v)
+	return _u
+}
+
+// ClearTries clears the value of the "tries" field.
+func (_u *SyncLogUpdate) ClearTries() *SyncLogUpdate {
+	_u.mutation.ClearTries()
+	return _u
+}
+
 // Mutation returns the SyncLogMutation object of the builder.
 func (_u *SyncLogUpdate) Mutation() *SyncLogMutation {
 	return _u.mutation
@@ -383,6 +403,17 @@ func (_u *SyncLogUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.HeartbeatAtCleared() {
 		_spec.ClearField(synclog.FieldHeartbeatAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Tries(); ok {
+		_spec.SetField(synclog.FieldTries, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedTries(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, synclog.FieldTries, value)
+		})
+	}
+	if _u.mutation.TriesCleared() {
+		_spec.ClearField(synclog.FieldTries, field.TypeJSON)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -629,6 +660,24 @@ func (_u *SyncLogUpdateOne) ClearHeartbeatAt() *SyncLogUpdateOne {
 	return _u
 }
 
+// SetTries sets the "tries" field.
+func (_u *SyncLogUpdateOne) SetTries(v []schema.SyncTry) *SyncLogUpdateOne {
+	_u.mutation.SetTries(v)
+	return _u
+}
+
+// AppendTries appends value to the "tries" field.
+func (_u *SyncLogUpdateOne) AppendTries(v []schema.SyncTry) *SyncLogUpdateOne {
+	_u.mutation.AppendTries(v)
+	return _u
+}
+
+// ClearTries clears the value of the "tries" field.
+func (_u *SyncLogUpdateOne) ClearTries() *SyncLogUpdateOne {
+	_u.mutation.ClearTries()
+	return _u
+}
+
 // Mutation returns the SyncLogMutation object of the builder.
 func (_u *SyncLogUpdateOne) Mutation() *SyncLogMutation {
 	return _u.mutation
@@ -789,6 +838,17 @@ func (_u *SyncLogUpdateOne) sqlSave(ctx context.Context) (_node *SyncLog, err er
 	}
 	if _u.mutation.HeartbeatAtCleared() {
 		_spec.ClearField(synclog.FieldHeartbeatAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Tries(); ok {
+		_spec.SetField(synclog.FieldTries, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedTries(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, synclog.FieldTries, value)
+		})
+	}
+	if _u.mutation.TriesCleared() {
+		_spec.ClearField(synclog.FieldTries, field.TypeJSON)
 	}
 	_node = &SyncLog{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -50,6 +50,9 @@ type SyncLog struct {
 	RecordsUpdated   int        `json:"recordsUpdated"`
 	Error            *string    `json:"error,omitempty"`
 	ErrorClass       *string    `json:"errorClass,omitempty"`
+	// TriggeredByID is the id of the user who asked for a MANUAL sync; subscribers
+	// resolve triggeredBy from it as themselves.
+	TriggeredByID *string `json:"triggeredById,omitempty"`
 }
 
 // Event is one thing that happened to an integration of a tenant.

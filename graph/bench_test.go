@@ -308,28 +308,56 @@ func (s *sink) Write(p []byte) (int, error) {
 
 // sqlHistory runs the page's SQL and scans every column of its rows.
 func (h *historyBench) sqlHistory() error {
-	rows, err := h.s.DB.QueryContext(context.Background(), h.capture.query, h.capture.args...)
+	return scanPage(h.s.DB, h.capture.query, h.capture.args, 50)
+}
+
+// scanPage runs a page's SQL and scans every column of its rows into typed values,
+// as a hand-written reader of sync_logs would; want is the number of rows.
+func scanPage(db *sql.DB, query string, args []any, want int) error {
+	rows, err := db.QueryContext(context.Background(), query, args...)
 	if err != nil {
 		return err
 	}
+	cols, err := rows.Columns()
+	if err != nil {
+		rows.Close()
+		return err
+	}
+	var (
+		id, tenant, integ                     uuid.UUID
+		syncType, status, trigger             string
+		started                               time.Time
+		completed, heartbeat                  sql.NullTime
+		duration                              sql.NullInt64
+		attempts, processed, created, updated int64
+		errText, errClass, runner             sql.NullString
+		triggeredBy                           uuid.NullUUID
+		tries                                 []byte
+	)
+	dest := make([]any, len(cols))
+	for i, c := range cols {
+		dest[i] = map[string]any{
+			"id": &id, "tenant_id": &tenant, "integration_id": &integ, "sync_type": &syncType,
+			"status": &status, "trigger": &trigger, "started_at": &started, "completed_at": &completed,
+			"duration_ms": &duration, "attempts": &attempts, "records_processed": &processed,
+			"records_created": &created, "records_updated": &updated, "error": &errText,
+			"error_class": &errClass, "runner": &runner, "heartbeat_at": &heartbeat,
+			"triggered_by_id": &triggeredBy, "tries": &tries,
+		}[c]
+		if dest[i] == nil {
+			rows.Close()
+			return fmt.Errorf("unexpected column %q", c)
+		}
+	}
 	got := 0
 	for rows.Next() {
-		var (
-			id, tenant, integ                     uuid.UUID
-			syncType, status, trigger             string
-			started                               time.Time
-			completed, heartbeat                  sql.NullTime
-			duration                              sql.NullInt64
-			attempts, processed, created, updated int64
-			errText, errClass, runner             sql.NullString
-		)
-		if err := rows.Scan(&id, &tenant, &integ, &syncType, &status, &trigger, &started, &completed,
-			&duration, &attempts, &processed, &created, &updated, &errText, &errClass, &runner, &heartbeat); err != nil {
+		if err := rows.Scan(dest...); err != nil {
+			rows.Close()
 			return err
 		}
 		got++
 	}
-	if err := rows.Close(); err != nil || got != 50 {
+	if err := rows.Close(); err != nil || got != want {
 		return fmt.Errorf("page of %d rows: %v", got, err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sallyhq/sally/ent"
+	"github.com/sallyhq/sally/ent/schema"
 	"github.com/sallyhq/sally/graph/model"
 )
 
@@ -85,12 +86,30 @@ func ToSyncLog(l *ent.SyncLog) *model.SyncLog {
 		RecordsUpdated:   l.RecordsUpdated,
 		Error:            l.Error,
 		ErrorClass:       l.ErrorClass,
+		TriggeredByID:    l.TriggeredByID,
+		Tries:            toTries(l.Tries),
 	}
 	if l.DurationMs != nil {
 		d := int(*l.DurationMs)
 		m.DurationMs = &d
 	}
 	return m
+}
+
+// toTries converts a sync's stored tries (never nil: the contract's list is non-null).
+func toTries(ts []schema.SyncTry) []*model.SyncTry {
+	out := make([]*model.SyncTry, len(ts))
+	for i, t := range ts {
+		out[i] = &model.SyncTry{
+			Call: t.Call, Attempt: t.Attempt, StartedAt: t.StartedAt.UTC(), DurationMs: int(t.DurationMs),
+			HTTPStatus: t.HTTPStatus, ErrorClass: t.ErrorClass, Error: t.Error,
+		}
+		if t.RetryInMs != nil {
+			ms := int(*t.RetryInMs)
+			out[i].RetryInMs = &ms
+		}
+	}
+	return out
 }
 
 func toAlert(a *ent.Alert) *model.Alert {

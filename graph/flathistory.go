@@ -180,7 +180,7 @@ func (r *Resolver) flatHistory(ctx context.Context, next graphql.RootResolver) g
 	if !ok {
 		return next(ctx) // gqlgen reports the argument's error
 	}
-	q, err := r.historyQuery(args.integrationID, args.limit, args.offset, args.status)
+	q, err := r.historyQuery(args.integrationID, args.limit, args.offset, args.status, false)
 	if err != nil {
 		return next(ctx) // gqlgen reports it, with its path and code
 	}

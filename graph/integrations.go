@@ -212,7 +212,7 @@ func (r *Resolver) deleteIntegration(ctx context.Context, id string) (bool, erro
 }
 
 func (r *Resolver) history(ctx context.Context, integrationID string, limit, offset *int, status *model.SyncStatus) ([]*model.SyncLog, error) {
-	q, err := r.historyQuery(integrationID, limit, offset, status)
+	q, err := r.historyQuery(integrationID, limit, offset, status, selects(ctx, []string{"SyncLog"}, "tries"))
 	if err != nil {
 		return nil, err
 	}
@@ -233,8 +233,9 @@ func (r *Resolver) history(ctx context.Context, integrationID string, limit, off
 }
 
 // historyQuery validates a history page's arguments and returns its query: newest
-// first, the tenant's rows only (privacy).
-func (r *Resolver) historyQuery(integrationID string, limit, offset *int, status *model.SyncStatus) (*ent.SyncLogQuery, error) {
+// first, the tenant's rows only (privacy), every column but tries unless withTries
+// (see syncLogColumns).
+func (r *Resolver) historyQuery(integrationID string, limit, offset *int, status *model.SyncStatus, withTries bool) (*ent.SyncLogQuery, error) {
 	l, o, err := validatePage(limit, offset)
 	if err != nil {
 		return nil, err
@@ -250,7 +251,12 @@ func (r *Resolver) historyQuery(integrationID string, limit, offset *int, status
 	if status != nil {
 		q.Where(synclog.StatusEQ(synclog.Status(*status)))
 	}
-	return q.Order(ent.Desc(synclog.FieldStartedAt), ent.Desc(synclog.FieldID)).Limit(l).Offset(o), nil
+	cols := columnsWithoutTries
+	if withTries {
+		cols = columnsWithTries
+	}
+	q.Order(ent.Desc(synclog.FieldStartedAt), ent.Desc(synclog.FieldID)).Limit(l).Offset(o).Select(cols...)
+	return q, nil
 }
 
 // noHistory is what an empty history page needs to check: that it is "no history"

@@ -22,6 +22,7 @@ type Resolver struct {
 	flatServed atomic.Int64 // syncHistory fields served by flatHistory
 	counts     listCounts   // the tenants' list counts, for the cost limit
 	limits     limiters     // the rate limits' buckets
+	cursors    cursorKeys   // the HMAC key of syncLogs cursors
 }
 
 // Deps lists the resolvers' dependencies.

@@ -135,11 +135,11 @@ func (r *queryResolver) OpenAlerts(ctx context.Context, integrationID *string) (
 }
 
 func (r *queryResolver) SyncLogs(ctx context.Context, filter *model.SyncLogFilter, first *int, after *string) (*model.SyncLogConnection, error) {
-	panic(fmt.Errorf("not implemented: SyncLogs - syncLogs"))
+	return r.syncLogs(ctx, filter, first, after)
 }
 
 func (r *queryResolver) SyncLog(ctx context.Context, id string) (*model.SyncLog, error) {
-	panic(fmt.Errorf("not implemented: SyncLog - syncLog"))
+	return r.syncLog(ctx, id)
 }
 
 func (r *queryResolver) Drivers(ctx context.Context) ([]*model.Driver, error) {
@@ -170,6 +170,14 @@ func (r *syncLogResolver) Integration(ctx context.Context, obj *model.SyncLog) (
 	return r.integration(ctx, obj.IntegrationID)
 }
 
+func (r *syncLogResolver) TriggeredBy(ctx context.Context, obj *model.SyncLog) (*model.User, error) {
+	return r.triggeredBy(ctx, obj)
+}
+
+func (r *syncLogConnectionResolver) TotalCount(ctx context.Context, obj *model.SyncLogConnection) (int, error) {
+	return r.totalCount(ctx, obj)
+}
+
 func (r *userResolver) Tenant(ctx context.Context, obj *model.User) (*model.Tenant, error) {
 	return r.tenantOf(ctx, obj.TenantID)
 }
@@ -186,14 +194,19 @@ func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subsc
 
 func (r *Resolver) SyncLog() generated.SyncLogResolver { return &syncLogResolver{r} }
 
+func (r *Resolver) SyncLogConnection() generated.SyncLogConnectionResolver {
+	return &syncLogConnectionResolver{r}
+}
+
 func (r *Resolver) User() generated.UserResolver { return &userResolver{r} }
 
 type (
-	alertResolver        struct{ *Resolver }
-	integrationResolver  struct{ *Resolver }
-	mutationResolver     struct{ *Resolver }
-	queryResolver        struct{ *Resolver }
-	subscriptionResolver struct{ *Resolver }
-	syncLogResolver      struct{ *Resolver }
-	userResolver         struct{ *Resolver }
+	alertResolver             struct{ *Resolver }
+	integrationResolver       struct{ *Resolver }
+	mutationResolver          struct{ *Resolver }
+	queryResolver             struct{ *Resolver }
+	subscriptionResolver      struct{ *Resolver }
+	syncLogResolver           struct{ *Resolver }
+	syncLogConnectionResolver struct{ *Resolver }
+	userResolver              struct{ *Resolver }
 )

@@ -10,6 +10,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -346,6 +347,12 @@ func ToSyncEvent(e event.Event) *model.SyncEvent {
 			d := int(*l.DurationMs)
 			sl.DurationMs = &d
 		}
+		if l.TriggeredByID != nil {
+			if id, err := uuid.Parse(*l.TriggeredByID); err == nil {
+				sl.TriggeredByID = &id
+			}
+		}
+		sl.Tries = []*model.SyncTry{}
 		m.SyncLog = sl
 	}
 	return m

@@ -166,12 +166,30 @@ func (e *Engine) Forget(id string) {
 
 // SyncNow runs a sync of the integration now and returns it finished. While a sync
 // of the same integration is already running (here or on another replica) it waits
-// for that one and returns it instead.
+// for that one and returns it instead, whose trigger stays what it was. A sync it
+// starts records ctx's viewer as the one who triggered it.
 func (e *Engine) SyncNow(ctx context.Context, id uuid.UUID) (*ent.SyncLog, error) {
 	return e.sync(ctx, id, synclog.TriggerMANUAL)
 }
 
+// triggeredBy is the user id of ctx's viewer, for a MANUAL sync's triggered_by_id.
+func triggeredBy(ctx context.Context, trigger synclog.Trigger) *uuid.UUID {
+	if trigger != synclog.TriggerMANUAL {
+		return nil
+	}
+	v, ok := auth.FromContext(ctx)
+	if !ok || v == nil {
+		return nil
+	}
+	id, err := uuid.Parse(v.UserID)
+	if err != nil {
+		return nil
+	}
+	return &id
+}
+
 func (e *Engine) sync(ctx context.Context, id uuid.UUID, trigger synclog.Trigger) (*ent.SyncLog, error) {
+	by := triggeredBy(ctx, trigger)
 	sys := System(ctx)
 	in, err := e.client.Integration.Get(sys, id)
 	if err != nil {
@@ -211,7 +229,7 @@ func (e *Engine) sync(ctx context.Context, id uuid.UUID, trigger synclog.Trigger
 			e.mu.Unlock()
 			close(f.done)
 		}()
-		f.log, f.err = e.runExclusive(context.WithoutCancel(sys), in, trigger)
+		f.log, f.err = e.runExclusive(context.WithoutCancel(sys), in, trigger, by)
 	}()
 	return waitFlight(ctx, f)
 }
@@ -230,7 +248,7 @@ func waitFlight(ctx context.Context, f *flight) (*ent.SyncLog, error) {
 // that one. A RUNNING row whose runner has stopped sending heartbeats belongs to a
 // dead process: it is closed as interrupted and this sync starts instead, rather
 // than waiting for the reaper.
-func (e *Engine) runExclusive(ctx context.Context, in *ent.Integration, trigger synclog.Trigger) (*ent.SyncLog, error) {
+func (e *Engine) runExclusive(ctx context.Context, in *ent.Integration, trigger synclog.Trigger, by *uuid.UUID) (*ent.SyncLog, error) {
 	e.slots <- struct{}{}
 	defer func() { <-e.slots }()
 	for try := 0; ; try++ {
@@ -240,6 +258,7 @@ func (e *Engine) runExclusive(ctx context.Context, in *ent.Integration, trigger 
 			SetSyncType(vendorOf(in.Vendor).syncType).SetTrigger(trigger).
 			SetStatus(synclog.StatusRUNNING).SetStartedAt(started).
 			SetRunner(e.opts.Instance).SetHeartbeatAt(started).
+			SetNillableTriggeredByID(by).
 			Save(ctx)
 		if ent.IsConstraintError(err) {
 			lg, took, err := e.joinRunning(ctx, in.ID, try == 0)

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/sallyhq/sally/auth"
 	"github.com/sallyhq/sally/ent"
 	"github.com/sallyhq/sally/ent/integration"
@@ -309,5 +311,14 @@ func EventSyncLog(l *ent.SyncLog) *event.SyncLog {
 		CompletedAt: l.CompletedAt, DurationMs: l.DurationMs, Attempts: l.Attempts,
 		RecordsProcessed: l.RecordsProcessed, RecordsCreated: l.RecordsCreated,
 		RecordsUpdated: l.RecordsUpdated, Error: l.Error, ErrorClass: l.ErrorClass,
+		TriggeredByID: uuidString(l.TriggeredByID),
 	}
+}
+
+func uuidString(id *uuid.UUID) *string {
+	if id == nil {
+		return nil
+	}
+	s := id.String()
+	return &s
 }

@@ -362,8 +362,10 @@ var (
 		{Name: "error_class", Type: field.TypeString, Nullable: true},
 		{Name: "runner", Type: field.TypeString, Nullable: true},
 		{Name: "heartbeat_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tries", Type: field.TypeJSON, Nullable: true},
 		{Name: "integration_id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
+		{Name: "triggered_by_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// SyncLogsTable holds the schema information for the "sync_logs" table.
 	SyncLogsTable = &schema.Table{
@@ -373,35 +375,41 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "sync_logs_integrations_sync_logs",
-				Columns:    []*schema.Column{SyncLogsColumns[15]},
+				Columns:    []*schema.Column{SyncLogsColumns[16]},
 				RefColumns: []*schema.Column{IntegrationsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "sync_logs_tenants_tenant",
-				Columns:    []*schema.Column{SyncLogsColumns[16]},
+				Columns:    []*schema.Column{SyncLogsColumns[17]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "sync_logs_users_triggered_by",
+				Columns:    []*schema.Column{SyncLogsColumns[18]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "synclog_tenant_id",
 				Unique:  false,
-				Columns: []*schema.Column{SyncLogsColumns[16]},
+				Columns: []*schema.Column{SyncLogsColumns[17]},
 			},
 			{
 				Name:    "synclog_integration_id_started_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{SyncLogsColumns[15], SyncLogsColumns[4], SyncLogsColumns[0]},
+				Columns: []*schema.Column{SyncLogsColumns[16], SyncLogsColumns[4], SyncLogsColumns[0]},
 			},
 			{
 				Name:    "synclog_integration_id_status_started_at",
 				Unique:  false,
-				Columns: []*schema.Column{SyncLogsColumns[15], SyncLogsColumns[2], SyncLogsColumns[4]},
+				Columns: []*schema.Column{SyncLogsColumns[16], SyncLogsColumns[2], SyncLogsColumns[4]},
 				Annotation: &entsql.IndexAnnotation{
 					IncludeColumns: []string{
-						SyncLogsColumns[16].Name,
+						SyncLogsColumns[17].Name,
 
 						SyncLogsColumns[6].Name,
 
@@ -420,9 +428,19 @@ var (
 				Columns: []*schema.Column{SyncLogsColumns[4]},
 			},
 			{
+				Name:    "synclog_tenant_id_started_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{SyncLogsColumns[17], SyncLogsColumns[4], SyncLogsColumns[0]},
+			},
+			{
+				Name:    "synclog_tenant_id_status_started_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{SyncLogsColumns[17], SyncLogsColumns[2], SyncLogsColumns[4], SyncLogsColumns[0]},
+			},
+			{
 				Name:    "synclog_one_running",
 				Unique:  true,
-				Columns: []*schema.Column{SyncLogsColumns[15]},
+				Columns: []*schema.Column{SyncLogsColumns[16]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "status = 'RUNNING'",
 				},
@@ -561,6 +579,7 @@ func init() {
 	LoadsTable.ForeignKeys[1].RefTable = TenantsTable
 	SyncLogsTable.ForeignKeys[0].RefTable = IntegrationsTable
 	SyncLogsTable.ForeignKeys[1].RefTable = TenantsTable
+	SyncLogsTable.ForeignKeys[2].RefTable = UsersTable
 	UsersTable.ForeignKeys[0].RefTable = TenantsTable
 	WeatherReportsTable.ForeignKeys[0].RefTable = IntegrationsTable
 	WeatherReportsTable.ForeignKeys[1].RefTable = TenantsTable

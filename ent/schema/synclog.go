@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"time"
+
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema/edge"
@@ -35,7 +37,29 @@ func (SyncLog) Fields() []ent.Field {
 		// Which server process runs it and when it last said so, to close abandoned runs.
 		field.String("runner").Optional(),
 		field.Time("heartbeat_at").Optional().Nillable(),
+		// The user who asked for a MANUAL sync; null for SCHEDULED ones, and set null
+		// by the database when that user is deleted (the sync stays).
+		field.UUID("triggered_by_id", uuidType()).Optional().Nillable().Immutable(),
+		// Every vendor request of the sync (the first MaxSyncTries), written once when
+		// it ends.
+		field.JSON("tries", []SyncTry{}).Optional(),
 	}
+}
+
+// MaxSyncTries is how many vendor requests a SyncLog keeps (SyncLog.tries).
+const MaxSyncTries = 50
+
+// SyncTry is one vendor request of a sync, as SyncLog.tries stores it. Error is
+// already redacted (no secret reaches it).
+type SyncTry struct {
+	Call       string    `json:"call"`
+	Attempt    int       `json:"attempt"`
+	StartedAt  time.Time `json:"startedAt"`
+	DurationMs int64     `json:"durationMs"`
+	HTTPStatus *int      `json:"httpStatus,omitempty"`
+	ErrorClass *string   `json:"errorClass,omitempty"`
+	Error      *string   `json:"error,omitempty"`
+	RetryInMs  *int64    `json:"retryInMs,omitempty"`
 }
 
 // Edges of the SyncLog.
@@ -43,6 +67,9 @@ func (SyncLog) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("integration", Integration.Type).Ref("sync_logs").Field("integration_id").
 			Unique().Required().Immutable().Annotations(entsql.OnDelete(entsql.Cascade)),
+		// Deleting the user keeps the sync, with triggered_by_id null.
+		edge.To("triggered_by", User.Type).Field("triggered_by_id").Unique().Immutable().
+			Annotations(entsql.OnDelete(entsql.SetNull)),
 	}
 }
 
@@ -57,6 +84,10 @@ func (SyncLog) Indexes() []ent.Index {
 			Annotations(entsql.IncludeColumns("tenant_id", "duration_ms", "completed_at")),
 		index.Fields("status", "heartbeat_at"),
 		index.Fields("started_at"),
+		// The sync log explorer (Query.syncLogs): a tenant's syncs newest first, all of
+		// them or of some statuses; keyset pages seek into these.
+		index.Fields("tenant_id", "started_at", "id"),
+		index.Fields("tenant_id", "status", "started_at", "id"),
 		// At most one RUNNING sync per integration, across every replica: a second
 		// start fails on this index and joins the running one instead.
 		index.Fields("integration_id").Unique().StorageKey("synclog_one_running").

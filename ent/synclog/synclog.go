@@ -48,10 +48,16 @@ const (
 	FieldRunner = "runner"
 	// FieldHeartbeatAt holds the string denoting the heartbeat_at field in the database.
 	FieldHeartbeatAt = "heartbeat_at"
+	// FieldTriggeredByID holds the string denoting the triggered_by_id field in the database.
+	FieldTriggeredByID = "triggered_by_id"
+	// FieldTries holds the string denoting the tries field in the database.
+	FieldTries = "tries"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// EdgeIntegration holds the string denoting the integration edge name in mutations.
 	EdgeIntegration = "integration"
+	// EdgeTriggeredBy holds the string denoting the triggered_by edge name in mutations.
+	EdgeTriggeredBy = "triggered_by"
 	// Table holds the table name of the synclog in the database.
 	Table = "sync_logs"
 	// TenantTable is the table that holds the tenant relation/edge.
@@ -68,6 +74,13 @@ const (
 	IntegrationInverseTable = "integrations"
 	// IntegrationColumn is the table column denoting the integration relation/edge.
 	IntegrationColumn = "integration_id"
+	// TriggeredByTable is the table that holds the triggered_by relation/edge.
+	TriggeredByTable = "sync_logs"
+	// TriggeredByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	TriggeredByInverseTable = "users"
+	// TriggeredByColumn is the table column denoting the triggered_by relation/edge.
+	TriggeredByColumn = "triggered_by_id"
 )
 
 // Columns holds all SQL columns for synclog fields.
@@ -89,6 +102,8 @@ var Columns = []string{
 	FieldErrorClass,
 	FieldRunner,
 	FieldHeartbeatAt,
+	FieldTriggeredByID,
+	FieldTries,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -286,6 +301,11 @@ func ByHeartbeatAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldHeartbeatAt, opts...).ToFunc()
 }
 
+// ByTriggeredByID orders the results by the triggered_by_id field.
+func ByTriggeredByID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTriggeredByID, opts...).ToFunc()
+}
+
 // ByTenantField orders the results by tenant field.
 func ByTenantField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -297,6 +317,13 @@ func ByTenantField(field string, opts ...sql.OrderTermOption) OrderOption {
 func ByIntegrationField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newIntegrationStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByTriggeredByField orders the results by triggered_by field.
+func ByTriggeredByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newTriggeredByStep(), sql.OrderByField(field, opts...))
 	}
 }
 func newTenantStep() *sqlgraph.Step {
@@ -311,5 +338,12 @@ func newIntegrationStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(IntegrationInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, IntegrationTable, IntegrationColumn),
+	)
+}
+func newTriggeredByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(TriggeredByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, TriggeredByTable, TriggeredByColumn),
 	)
 }

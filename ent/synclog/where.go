@@ -121,6 +121,11 @@ func HeartbeatAt(v time.Time) predicate.SyncLog {
 	return predicate.SyncLog(sql.FieldEQ(FieldHeartbeatAt, v))
 }
 
+// TriggeredByID applies equality check predicate on the "triggered_by_id" field. It's identical to TriggeredByIDEQ.
+func TriggeredByID(v uuid.UUID) predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldEQ(FieldTriggeredByID, v))
+}
+
 // TenantIDEQ applies the EQ predicate on the "tenant_id" field.
 func TenantIDEQ(v uuid.UUID) predicate.SyncLog {
 	return predicate.SyncLog(sql.FieldEQ(FieldTenantID, v))
@@ -796,6 +801,46 @@ func HeartbeatAtNotNil() predicate.SyncLog {
 	return predicate.SyncLog(sql.FieldNotNull(FieldHeartbeatAt))
 }
 
+// TriggeredByIDEQ applies the EQ predicate on the "triggered_by_id" field.
+func TriggeredByIDEQ(v uuid.UUID) predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldEQ(FieldTriggeredByID, v))
+}
+
+// TriggeredByIDNEQ applies the NEQ predicate on the "triggered_by_id" field.
+func TriggeredByIDNEQ(v uuid.UUID) predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldNEQ(FieldTriggeredByID, v))
+}
+
+// TriggeredByIDIn applies the In predicate on the "triggered_by_id" field.
+func TriggeredByIDIn(vs ...uuid.UUID) predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldIn(FieldTriggeredByID, vs...))
+}
+
+// TriggeredByIDNotIn applies the NotIn predicate on the "triggered_by_id" field.
+func TriggeredByIDNotIn(vs ...uuid.UUID) predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldNotIn(FieldTriggeredByID, vs...))
+}
+
+// TriggeredByIDIsNil applies the IsNil predicate on the "triggered_by_id" field.
+func TriggeredByIDIsNil() predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldIsNull(FieldTriggeredByID))
+}
+
+// TriggeredByIDNotNil applies the NotNil predicate on the "triggered_by_id" field.
+func TriggeredByIDNotNil() predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldNotNull(FieldTriggeredByID))
+}
+
+// TriesIsNil applies the IsNil predicate on the "tries" field.
+func TriesIsNil() predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldIsNull(FieldTries))
+}
+
+// TriesNotNil applies the NotNil predicate on the "tries" field.
+func TriesNotNil() predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldNotNull(FieldTries))
+}
+
 // HasTenant applies the HasEdge predicate on the "tenant" edge.
 func HasTenant() predicate.SyncLog {
 	return predicate.SyncLog(func(s *sql.Selector) {
@@ -834,6 +879,29 @@ func HasIntegration() predicate.SyncLog {
 func HasIntegrationWith(preds ...predicate.Integration) predicate.SyncLog {
 	return predicate.SyncLog(func(s *sql.Selector) {
 		step := newIntegrationStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasTriggeredBy applies the HasEdge predicate on the "triggered_by" edge.
+func HasTriggeredBy() predicate.SyncLog {
+	return predicate.SyncLog(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, TriggeredByTable, TriggeredByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasTriggeredByWith applies the HasEdge predicate on the "triggered_by" edge with a given conditions (other predicates).
+func HasTriggeredByWith(preds ...predicate.User) predicate.SyncLog {
+	return predicate.SyncLog(func(s *sql.Selector) {
+		step := newTriggeredByStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -35,6 +35,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
 	SyncLog() SyncLogResolver
+	SyncLogConnection() SyncLogConnectionResolver
 	User() UserResolver
 }
 
@@ -380,6 +381,11 @@ type SubscriptionResolver interface {
 }
 type SyncLogResolver interface {
 	Integration(ctx context.Context, obj *model.SyncLog) (*model.Integration, error)
+
+	TriggeredBy(ctx context.Context, obj *model.SyncLog) (*model.User, error)
+}
+type SyncLogConnectionResolver interface {
+	TotalCount(ctx context.Context, obj *model.SyncLogConnection) (int, error)
 }
 type UserResolver interface {
 	Tenant(ctx context.Context, obj *model.User) (*model.Tenant, error)
@@ -8731,7 +8737,7 @@ func (ec *executionContext) _SyncLog_triggeredBy(ctx context.Context, field grap
 			return ec.fieldContext_SyncLog_triggeredBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TriggeredBy, nil
+			return ec.Resolvers.SyncLog().TriggeredBy(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
@@ -8745,8 +8751,8 @@ func (ec *executionContext) fieldContext_SyncLog_triggeredBy(_ context.Context, 
 	fc = &graphql.FieldContext{
 		Object:     "SyncLog",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -8859,7 +8865,7 @@ func (ec *executionContext) _SyncLogConnection_totalCount(ctx context.Context, f
 			return ec.fieldContext_SyncLogConnection_totalCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
+			return ec.Resolvers.SyncLogConnection().TotalCount(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -8870,7 +8876,7 @@ func (ec *executionContext) _SyncLogConnection_totalCount(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SyncLogConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncLogConnection", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("SyncLogConnection", field, true, true, "Int")
 }
 
 func (ec *executionContext) _SyncLogEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SyncLogEdge) (ret graphql.Marshaler) {
@@ -12808,10 +12814,11 @@ func (ec *executionContext) _SyncLog(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "triggeredBy":
-			out.Values[i] = ec._SyncLog_triggeredBy(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SyncLog_triggeredBy(ctx, field, obj)
+				})
 		case "tries":
 			out.Values[i] = ec._SyncLog_tries(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -12848,18 +12855,19 @@ func (ec *executionContext) _SyncLogConnection(ctx context.Context, sel ast.Sele
 		case "edges":
 			out.Values[i] = ec._SyncLogConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._SyncLogConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.Values[i] = ec._SyncLogConnection_totalCount(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SyncLogConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // An email alert to the active ADMIN and SUPER_ADMIN users of the integration's tenant,
@@ -285,6 +287,10 @@ type SyncLog struct {
 	// v2: every vendor request this sync made, in the order they started (the first 50
 	//   are kept). Empty for a sync that made none (e.g. circuit_open).
 	Tries []*SyncTry `json:"tries"`
+	// The triggering user's id, which the triggeredBy resolver looks up.
+	TriggeredByID *uuid.UUID `json:"-"`
+	// triggeredBy when the page's resolver loaded it already (with the page's other users, in one query).
+	TriggeredByUser *User `json:"-"`
 }
 
 // v2: a Relay-style page of syncs, newest first (startedAt, then id).
@@ -293,6 +299,8 @@ type SyncLogConnection struct {
 	PageInfo *PageInfo      `json:"pageInfo"`
 	// How many syncs match the filter in all.
 	TotalCount int `json:"totalCount"`
+	// Counts the syncs of the page's filter; totalCount runs it only when selected.
+	Count Counter `json:"-"`
 }
 
 type SyncLogEdge struct {

@@ -1,0 +1,374 @@
+package graph
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"hash"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"entgo.io/ent/dialect/sql"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/google/uuid"
+
+	"github.com/sallyhq/sally/ent"
+	"github.com/sallyhq/sally/ent/integration"
+	"github.com/sallyhq/sally/ent/predicate"
+	"github.com/sallyhq/sally/ent/synclog"
+	"github.com/sallyhq/sally/ent/user"
+	"github.com/sallyhq/sally/graph/model"
+)
+
+// The sync log explorer: Query.syncLogs pages through a tenant's syncs newest first
+// with keyset pagination on (startedAt, id), so a page never repeats or skips a sync
+// because newer ones were written meanwhile (an offset would shift under them).
+//
+// A cursor is the position of its sync, (startedAt, id), with an HMAC over that
+// position and the tenant's id, under a key derived from the token secret: a client
+// cannot forge one, and a cursor of another tenant fails its check, so either is
+// BAD_USER_INPUT before any query runs. (The position alone reveals nothing another
+// tenant could use; the check keeps cursors opaque and tenant-bound regardless.)
+
+// Limits of Query.syncLogs.
+const (
+	DefaultSyncLogsPage = 50
+	MaxSyncLogsPage     = 500
+	// maxFilterValues bounds each list of a SyncLogFilter.
+	maxFilterValues = 100
+	// maxErrorClass bounds one errorClasses value.
+	maxErrorClass = 64
+)
+
+const (
+	cursorVersion = 1
+	cursorPayload = 1 + 8 + 16 // version, startedAt (Unix ns), id
+	cursorMAC     = 16         // truncated HMAC-SHA256
+)
+
+// cursorKeys derives the cursors' HMAC key once per resolver.
+type cursorKeys struct {
+	once sync.Once
+	key  []byte
+}
+
+func (r *Resolver) cursorKey() []byte {
+	r.cursors.once.Do(func() { r.cursors.key = r.Tokens.DeriveKey("sync-log cursor") })
+	return r.cursors.key
+}
+
+// cursorSigner writes the cursors of one page.
+type cursorSigner struct {
+	mac    hash.Hash
+	tenant uuid.UUID
+	buf    []byte
+}
+
+func (r *Resolver) newCursorSigner(tenant uuid.UUID) *cursorSigner {
+	return &cursorSigner{mac: hmac.New(sha256.New, r.cursorKey()), tenant: tenant}
+}
+
+// sum is the MAC of a cursor's payload for the signer's tenant.
+func (s *cursorSigner) sum(payload []byte) []byte {
+	s.mac.Reset()
+	s.mac.Write(s.tenant[:])
+	s.mac.Write(payload)
+	s.buf = s.mac.Sum(s.buf[:0])
+	return s.buf[:cursorMAC]
+}
+
+func (s *cursorSigner) encode(startedAt time.Time, id uuid.UUID) string {
+	var b [cursorPayload + cursorMAC]byte
+	b[0] = cursorVersion
+	binary.BigEndian.PutUint64(b[1:9], uint64(startedAt.UnixNano()))
+	copy(b[9:25], id[:])
+	copy(b[cursorPayload:], s.sum(b[:cursorPayload]))
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// decode returns the position of a cursor made by encode for the same tenant; any
+// other string is an error (BAD_USER_INPUT).
+func (s *cursorSigner) decode(c string) (time.Time, uuid.UUID, error) {
+	bad := badInput("after is not a cursor of this list: pass an endCursor or cursor from an earlier page")
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) != cursorPayload+cursorMAC || b[0] != cursorVersion {
+		return time.Time{}, uuid.Nil, bad
+	}
+	if !hmac.Equal(b[cursorPayload:], s.sum(b[:cursorPayload])) {
+		return time.Time{}, uuid.Nil, bad
+	}
+	t := time.Unix(0, int64(binary.BigEndian.Uint64(b[1:9]))).UTC()
+	id, _ := uuid.FromBytes(b[9:25])
+	return t, id, nil
+}
+
+// syncLogFilter validates a filter and returns its predicates (the tenant's rows
+// only: privacy adds that).
+func syncLogFilter(f *model.SyncLogFilter) ([]predicate.SyncLog, error) {
+	if f == nil {
+		return nil, nil
+	}
+	var ps []predicate.SyncLog
+	for name, n := range map[string]int{
+		"integrationIds": len(f.IntegrationIds), "vendors": len(f.Vendors), "statuses": len(f.Statuses),
+		"triggers": len(f.Triggers), "errorClasses": len(f.ErrorClasses),
+	} {
+		if n > maxFilterValues {
+			return nil, badInput("filter.%s: at most %d values, got %d", name, maxFilterValues, n)
+		}
+	}
+	if f.IntegrationIds != nil {
+		ids := make([]uuid.UUID, len(f.IntegrationIds))
+		for i, s := range f.IntegrationIds {
+			id, err := uuid.Parse(s)
+			if err != nil {
+				return nil, badInput("filter.integrationIds: %q is not an integration id", s)
+			}
+			ids[i] = id
+		}
+		ps = append(ps, synclog.IntegrationIDIn(ids...))
+	}
+	if f.Vendors != nil {
+		vs := make([]integration.Vendor, len(f.Vendors))
+		for i, v := range f.Vendors {
+			if !v.IsValid() {
+				return nil, badInput("filter.vendors: unknown vendor %q", v)
+			}
+			vs[i] = integration.Vendor(v)
+		}
+		ps = append(ps, synclog.HasIntegrationWith(integration.VendorIn(vs...)))
+	}
+	if f.Statuses != nil {
+		ss := make([]synclog.Status, len(f.Statuses))
+		for i, s := range f.Statuses {
+			if !s.IsValid() {
+				return nil, badInput("filter.statuses: unknown status %q", s)
+			}
+			ss[i] = synclog.Status(s)
+		}
+		ps = append(ps, synclog.StatusIn(ss...))
+	}
+	if f.Triggers != nil {
+		ts := make([]synclog.Trigger, len(f.Triggers))
+		for i, t := range f.Triggers {
+			if !t.IsValid() {
+				return nil, badInput("filter.triggers: unknown trigger %q", t)
+			}
+			ts[i] = synclog.Trigger(t)
+		}
+		ps = append(ps, synclog.TriggerIn(ts...))
+	}
+	if f.ErrorClasses != nil {
+		for _, c := range f.ErrorClasses {
+			if c == "" || len(c) > maxErrorClass || !utf8.ValidString(c) {
+				return nil, badInput("filter.errorClasses: %q is not an error class (e.g. unavailable, rate_limited)", c)
+			}
+		}
+		ps = append(ps, synclog.ErrorClassIn(f.ErrorClasses...))
+	}
+	if f.From != nil && f.To != nil && !f.From.Before(*f.To) {
+		return nil, badInput("filter.from must be before filter.to")
+	}
+	// UTC: SQLite compares the stored text, which the service writes in UTC.
+	if f.From != nil {
+		ps = append(ps, synclog.StartedAtGTE(f.From.UTC()))
+	}
+	if f.To != nil {
+		ps = append(ps, synclog.StartedAtLT(f.To.UTC()))
+	}
+	return ps, nil
+}
+
+// before is the keyset condition "(started_at, id) < (t, id)", written so that both
+// databases seek with the (…, started_at, id) indexes: the redundant started_at <= t
+// gives the index scan its bound.
+func before(t time.Time, id uuid.UUID) predicate.SyncLog {
+	return func(s *sql.Selector) {
+		s.Where(sql.And(
+			sql.LTE(s.C(synclog.FieldStartedAt), t),
+			sql.Or(
+				sql.LT(s.C(synclog.FieldStartedAt), t),
+				sql.LT(s.C(synclog.FieldID), id),
+			),
+		))
+	}
+}
+
+// syncLogColumns are the columns a page reads: tries (JSON, the largest) only when
+// the selection asks for them.
+func syncLogColumns(withTries bool) []string {
+	cols := make([]string, 0, len(synclog.Columns))
+	for _, c := range synclog.Columns {
+		if c != synclog.FieldTries || withTries {
+			cols = append(cols, c)
+		}
+	}
+	return cols
+}
+
+var (
+	columnsWithTries    = syncLogColumns(true)
+	columnsWithoutTries = syncLogColumns(false)
+)
+
+// selects reports whether the current field's selection reaches path, e.g.
+// ("edges", "node", "tries"); types are the object types along it.
+func selects(ctx context.Context, types []string, path ...string) bool {
+	oc := graphql.GetOperationContext(ctx)
+	fc := graphql.GetFieldContext(ctx)
+	if oc == nil || fc == nil {
+		return true
+	}
+	sels := fc.Field.Selections
+	for i, name := range path {
+		fields := graphql.CollectFields(oc, sels, types[i:i+1])
+		sels = nil
+		found := false
+		for _, f := range fields {
+			if f.Name == name {
+				found = true
+				sels = append(sels, f.Selections...)
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Resolver) syncLogs(ctx context.Context, filter *model.SyncLogFilter, first *int, after *string) (*model.SyncLogConnection, error) {
+	tid, err := tenantOfViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n := DefaultSyncLogsPage
+	if first != nil {
+		n = *first
+	}
+	if n < 1 || n > MaxSyncLogsPage {
+		return nil, badInput("first must be between 1 and %d, got %d", MaxSyncLogsPage, n)
+	}
+	ps, err := syncLogFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	signer := r.newCursorSigner(tid)
+	q := r.Store.Client.SyncLog.Query().Where(ps...)
+	count := q.Clone()
+	if after != nil {
+		t, id, err := signer.decode(*after)
+		if err != nil {
+			return nil, err
+		}
+		q.Where(before(t, id))
+	}
+	nodeTypes := []string{"SyncLogConnection", "SyncLogEdge", "SyncLog"}
+	cols := columnsWithoutTries
+	if selects(ctx, nodeTypes, "edges", "node", "tries") {
+		cols = columnsWithTries
+	}
+	logs, err := q.Order(ent.Desc(synclog.FieldStartedAt), ent.Desc(synclog.FieldID)).
+		Limit(n + 1).Select(cols...).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.SyncLogConnection{
+		Edges:    make([]*model.SyncLogEdge, 0, min(len(logs), n)),
+		PageInfo: &model.PageInfo{HasNextPage: len(logs) > n},
+		Count:    func(ctx context.Context) (int, error) { return count.Count(ctx) },
+	}
+	logs = logs[:min(len(logs), n)]
+	for _, l := range logs {
+		conn.Edges = append(conn.Edges, &model.SyncLogEdge{Node: ToSyncLog(l), Cursor: signer.encode(l.StartedAt, l.ID)})
+	}
+	if len(conn.Edges) > 0 {
+		c := conn.Edges[len(conn.Edges)-1].Cursor
+		conn.PageInfo.EndCursor = &c
+	}
+	if selects(ctx, nodeTypes, "edges", "node", "triggeredBy") {
+		nodes := make([]*model.SyncLog, len(conn.Edges))
+		for i, e := range conn.Edges {
+			nodes[i] = e.Node
+		}
+		if err := r.preloadTriggeredBy(ctx, nodes); err != nil {
+			return nil, err
+		}
+	}
+	return conn, nil
+}
+
+// totalCount counts the syncs of a connection's filter (only when selected).
+func (r *Resolver) totalCount(ctx context.Context, c *model.SyncLogConnection) (int, error) {
+	if c.Count == nil {
+		return 0, Errorf(CodeInternal, "internal error")
+	}
+	return c.Count(ctx)
+}
+
+func (r *Resolver) syncLog(ctx context.Context, id string) (*model.SyncLog, error) {
+	uid, err := uuid.Parse(id)
+	if err != nil {
+		return nil, nil // no such sync: the contract's null
+	}
+	l, err := r.Store.Client.SyncLog.Get(ctx, uid)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ToSyncLog(l), nil
+}
+
+// preloadTriggeredBy loads the users who triggered the syncs in one query, so that
+// a page's triggeredBy fields need none each.
+func (r *Resolver) preloadTriggeredBy(ctx context.Context, logs []*model.SyncLog) error {
+	var ids []uuid.UUID
+	seen := map[uuid.UUID]bool{}
+	for _, l := range logs {
+		if l.TriggeredByID != nil && !seen[*l.TriggeredByID] {
+			seen[*l.TriggeredByID] = true
+			ids = append(ids, *l.TriggeredByID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	us, err := r.Store.Client.User.Query().Where(user.IDIn(ids...)).All(ctx)
+	if err != nil {
+		return err
+	}
+	byID := make(map[uuid.UUID]*model.User, len(us))
+	for _, u := range us {
+		byID[u.ID] = toUser(u)
+	}
+	for _, l := range logs {
+		if l.TriggeredByID != nil {
+			l.TriggeredByUser = byID[*l.TriggeredByID]
+		}
+	}
+	return nil
+}
+
+// triggeredBy is the user who asked for a MANUAL sync: null for scheduled ones and
+// once that user is deleted (the database sets the reference null).
+func (r *Resolver) triggeredBy(ctx context.Context, l *model.SyncLog) (*model.User, error) {
+	if l.TriggeredByUser != nil {
+		return l.TriggeredByUser, nil
+	}
+	if l.TriggeredByID == nil {
+		return nil, nil
+	}
+	u, err := r.Store.Client.User.Get(ctx, *l.TriggeredByID)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toUser(u), nil
+}
