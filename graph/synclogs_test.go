@@ -342,7 +342,9 @@ func TestSyncLogsArguments(t *testing.T) {
 				r := f.do(t, f.dispatcher, syncLogsQuery, tt.vars)
 				requireCode(t, r, tt.want)
 				if tt.want != "" {
-					require.JSONEq(t, `null`, string(r.Data), "no data, above all none of another tenant")
+					// No data, above all none of another tenant (a variable that does
+					// not coerce answers without a data entry at all).
+					require.Contains(t, []string{"", "null"}, string(r.Data))
 				}
 			})
 		}
