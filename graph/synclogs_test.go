@@ -525,7 +525,9 @@ func TestTriggeredBy(t *testing.T) {
 			var out synced
 			f.do(t, gone, sync, map[string]any{"id": in}).Decode(t, &out)
 			require.Equal(t, gone.ID, out.SyncIntegration.TriggeredBy.ID)
-			require.NoError(t, s.Client.User.DeleteOneID(uuid.MustParse(gone.ID)).Exec(testserver.System()))
+			r := f.do(t, f.admin, `mutation($id: ID!) { deleteUser(id: $id) }`, map[string]any{"id": gone.ID})
+			requireCode(t, r, "")
+			require.JSONEq(t, `{"deleteUser":true}`, string(r.Data))
 
 			var after found
 			f.do(t, f.admin, byID, map[string]any{"id": out.SyncIntegration.ID}).Decode(t, &after)
