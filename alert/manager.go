@@ -50,6 +50,13 @@ type Options struct {
 	// MessageDomain is the domain of the alerts' Message-IDs (DefaultMessageDomain);
 	// the server uses ALERT_FROM_EMAIL's.
 	MessageDomain string
+	// CredentialsFailuresBeforePause is CREDENTIALS_FAILURES_BEFORE_PAUSE: consecutive
+	// syncs whose credentials the vendor rejected before the integration becomes
+	// NEEDS_CREDENTIALS (DefaultCredentialsFailuresBeforePause when 0).
+	CredentialsFailuresBeforePause int
+	// PublicURL is PUBLIC_URL: alert emails link to the integration's page under it
+	// (no link when empty).
+	PublicURL string
 }
 
 // Manager applies the alert rules. It is the sync engine's Observer.
@@ -82,7 +89,8 @@ func system(ctx context.Context) context.Context {
 	return privacy.DecisionContext(ctx, privacy.Allow)
 }
 
-func (m *Manager) now() time.Time { return m.opts.Now().UTC() }
+// now is the rules' clock in microseconds, the precision PostgreSQL keeps.
+func (m *Manager) now() time.Time { return m.opts.Now().UTC().Truncate(time.Microsecond) }
 
 // MessageID is the Message-ID of an alert's email: stable, so that every delivery
 // attempt (and a duplicate after a crash) carries the same one.
@@ -98,6 +106,11 @@ func (m *Manager) AfterSync(ctx context.Context, in *ent.Integration, lg *ent.Sy
 		return
 	}
 	ctx = system(context.WithoutCancel(ctx))
+	// First the credentials rule: a credentials alert it raises is the incident the
+	// failure rule then finds open.
+	if err := m.credentialsRule(ctx, in, lg); err != nil {
+		m.log.Error("credentials rule after sync", "integration", in.ID, "sync", lg.ID, "err", err)
+	}
 	var err error
 	switch lg.Status {
 	case synclog.StatusFAILED:
@@ -155,6 +168,8 @@ func (m *Manager) after(ctx context.Context, d *decision) {
 		switch {
 		case a.Status == entalert.StatusFAILED:
 			m.log.Warn("alert recorded, not sent: "+deref(a.LastError), attrs...)
+		case a.Status == entalert.StatusMUTED:
+			m.log.Info("alert recorded, not sent: the integration's alerts are muted", attrs...)
 		case a.Kind == KindRecovery:
 			m.log.Info("alert resolved", attrs...)
 		default:
@@ -403,6 +418,7 @@ func (m *Manager) store(ctx context.Context, c *ent.Client, d *decision, in *ent
 		return fmt.Errorf("tenant of integration: %w", err)
 	}
 	r.details.TenantName = t.Name
+	r.details.Link = m.link(in.ID)
 	id := uuid.Must(uuid.NewV7())
 	create := c.Alert.Create().SetID(id).
 		SetTenantID(in.TenantID).SetIntegrationID(in.ID).
@@ -410,9 +426,14 @@ func (m *Manager) store(ctx context.Context, c *ent.Client, d *decision, in *ent
 		SetFiring(r.kind != KindRecovery).SetRecipients(to).
 		SetMessageID(MessageID(id, m.opts.MessageDomain)).SetDetails(r.details).
 		SetCreatedAt(now).SetUpdatedAt(now).SetNillableResolvesAlertID(r.resolves)
-	if len(to) == 0 {
+	switch {
+	case in.AlertsMutedUntil != nil && now.Before(*in.AlertsMutedUntil):
+		// Muted: recorded, listed and published, never emailed (not after the mute
+		// ends either).
+		create.SetStatus(entalert.StatusMUTED)
+	case len(to) == 0:
 		create.SetStatus(entalert.StatusFAILED).SetLastError(NoRecipientsError)
-	} else {
+	default:
 		create.SetStatus(entalert.StatusPENDING).SetNextAttemptAt(now)
 	}
 	a, err := create.Save(ctx)

@@ -47,6 +47,7 @@ type view struct {
 	Tenant   string
 	AlertID  string
 	Recovery bool
+	Link     string // the integration's page on the web console; "" = none
 }
 
 type row struct {
@@ -72,6 +73,7 @@ func viewOf(a *ent.Alert) view {
 		Tenant:   d.TenantName,
 		AlertID:  a.ID.String(),
 		Recovery: a.Kind == KindRecovery,
+		Link:     d.Link,
 	}
 	add := func(label, value string, mono bool) {
 		if value != "" {
@@ -92,6 +94,12 @@ func viewOf(a *ent.Alert) view {
 			add("Sync interval", duration(time.Duration(d.IntervalSeconds)*time.Second), false)
 		}
 		add("Last error", d.LastError, true)
+	case KindCredentials:
+		add("Vendor's answer", d.LastError, true)
+		if d.CredentialFailures > 0 {
+			add("Rejected syncs in a row", fmt.Sprint(d.CredentialFailures), false)
+		}
+		add("State", "NEEDS_CREDENTIALS: no syncs and no calls to the vendor until the key changes", false)
 	case KindRecovery:
 		add("Resolves", d.ResolvesTitle, false)
 		if d.ResolvesRaisedAt != nil {
@@ -117,6 +125,15 @@ func checks(kind string, sev entalert.Severity, d schema.AlertDetails) []string 
 	switch kind {
 	case KindRecovery:
 		return []string{"Nothing: the integration synced successfully again. Its sync history shows what happened in between."}
+	case KindCredentials:
+		open := "Open the integration in Sally"
+		if d.Link != "" {
+			open += " (" + d.Link + ")"
+		}
+		return []string{
+			"Get a valid API key from " + vendorName(d.Vendor) + "'s dashboard: the key may have been revoked, rotated or lost its permissions.",
+			open + ", press \"Enter a new key\", test it and save it: the integration becomes active and syncs at once.",
+		}
 	case KindStale:
 		return []string{
 			"That a Sally server is running: every server runs the scheduler, so if none is up, nothing syncs.",
@@ -226,6 +243,8 @@ var textTmpl = texttemplate.Must(texttemplate.New("text").Parse(strings.TrimLeft
 
 {{if .Recovery}}What to do{{else}}What to check{{end}}:
 {{range .Checks}}- {{.}}
+{{end}}{{if .Link}}
+Open the integration: {{.Link}}
 {{end}}
 --
 Sally Integrations alert {{.AlertID}}{{if .Tenant}}, sent to the admins of {{.Tenant}}{{end}}.
@@ -261,6 +280,9 @@ var htmlTmpl = htmltemplate.Must(htmltemplate.New("html").Parse(strings.TrimLeft
 <li>{{.}}</li>
 {{- end}}
 </ul>
+{{- if .Link}}
+<p style="margin:16px 0 0;"><a href="{{.Link}}" style="display:inline-block;padding:8px 16px;border-radius:6px;background:#1d4ed8;color:#ffffff;font-weight:600;font-size:14px;text-decoration:none;">Open the integration in Sally</a></p>
+{{- end}}
 </td></tr>
 <tr><td style="padding:12px 24px;border-top:1px solid #eaeef2;font-size:12px;color:#59636e;">
 Sally Integrations alert {{.AlertID}}{{if .Tenant}}, sent to the admins of {{.Tenant}}{{end}}.

@@ -53,6 +53,18 @@ type Integration struct {
 	LastSyncStatus *integration.LastSyncStatus `json:"last_sync_status,omitempty"`
 	// NextSyncAt holds the value of the "next_sync_at" field.
 	NextSyncAt *time.Time `json:"next_sync_at,omitempty"`
+	// DisplayNameKey holds the value of the "display_name_key" field.
+	DisplayNameKey *string `json:"display_name_key,omitempty"`
+	// CredentialFailures holds the value of the "credential_failures" field.
+	CredentialFailures int `json:"credential_failures,omitempty"`
+	// NeedsCredentials holds the value of the "needs_credentials" field.
+	NeedsCredentials bool `json:"needs_credentials,omitempty"`
+	// CredentialsRejection holds the value of the "credentials_rejection" field.
+	CredentialsRejection *string `json:"credentials_rejection,omitempty"`
+	// AlertsMutedUntil holds the value of the "alerts_muted_until" field.
+	AlertsMutedUntil *time.Time `json:"alerts_muted_until,omitempty"`
+	// CreatedBy holds the value of the "created_by" field.
+	CreatedBy *uuid.UUID `json:"created_by,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the IntegrationQuery when eager-loading is set.
 	Edges        IntegrationEdges `json:"edges"`
@@ -150,13 +162,15 @@ func (*Integration) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case integration.FieldEnabled:
+		case integration.FieldCreatedBy:
+			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
+		case integration.FieldEnabled, integration.FieldNeedsCredentials:
 			values[i] = new(sql.NullBool)
-		case integration.FieldSyncIntervalSeconds, integration.FieldAlertFailureThreshold, integration.FieldAlertWindowMinutes:
+		case integration.FieldSyncIntervalSeconds, integration.FieldAlertFailureThreshold, integration.FieldAlertWindowMinutes, integration.FieldCredentialFailures:
 			values[i] = new(sql.NullInt64)
-		case integration.FieldIntegrationType, integration.FieldVendor, integration.FieldDisplayName, integration.FieldCredentials, integration.FieldCredentialsHint, integration.FieldCircuitState, integration.FieldLastSyncStatus:
+		case integration.FieldIntegrationType, integration.FieldVendor, integration.FieldDisplayName, integration.FieldCredentials, integration.FieldCredentialsHint, integration.FieldCircuitState, integration.FieldLastSyncStatus, integration.FieldDisplayNameKey, integration.FieldCredentialsRejection:
 			values[i] = new(sql.NullString)
-		case integration.FieldCreatedAt, integration.FieldUpdatedAt, integration.FieldCircuitOpenedAt, integration.FieldLastSyncAt, integration.FieldNextSyncAt:
+		case integration.FieldCreatedAt, integration.FieldUpdatedAt, integration.FieldCircuitOpenedAt, integration.FieldLastSyncAt, integration.FieldNextSyncAt, integration.FieldAlertsMutedUntil:
 			values[i] = new(sql.NullTime)
 		case integration.FieldID, integration.FieldTenantID:
 			values[i] = new(uuid.UUID)
@@ -287,6 +301,46 @@ func (_m *Integration) assignValues(columns []string, values []any) error {
 				_m.NextSyncAt = new(time.Time)
 				*_m.NextSyncAt = value.Time
 			}
+		case integration.FieldDisplayNameKey:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field display_name_key", values[i])
+			} else if value.Valid {
+				_m.DisplayNameKey = new(string)
+				*_m.DisplayNameKey = value.String
+			}
+		case integration.FieldCredentialFailures:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field credential_failures", values[i])
+			} else if value.Valid {
+				_m.CredentialFailures = int(value.Int64)
+			}
+		case integration.FieldNeedsCredentials:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field needs_credentials", values[i])
+			} else if value.Valid {
+				_m.NeedsCredentials = value.Bool
+			}
+		case integration.FieldCredentialsRejection:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field credentials_rejection", values[i])
+			} else if value.Valid {
+				_m.CredentialsRejection = new(string)
+				*_m.CredentialsRejection = value.String
+			}
+		case integration.FieldAlertsMutedUntil:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field alerts_muted_until", values[i])
+			} else if value.Valid {
+				_m.AlertsMutedUntil = new(time.Time)
+				*_m.AlertsMutedUntil = value.Time
+			}
+		case integration.FieldCreatedBy:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field created_by", values[i])
+			} else if value.Valid {
+				_m.CreatedBy = new(uuid.UUID)
+				*_m.CreatedBy = *value.S.(*uuid.UUID)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -414,6 +468,32 @@ func (_m *Integration) String() string {
 	if v := _m.NextSyncAt; v != nil {
 		builder.WriteString("next_sync_at=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.DisplayNameKey; v != nil {
+		builder.WriteString("display_name_key=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	builder.WriteString("credential_failures=")
+	builder.WriteString(fmt.Sprintf("%v", _m.CredentialFailures))
+	builder.WriteString(", ")
+	builder.WriteString("needs_credentials=")
+	builder.WriteString(fmt.Sprintf("%v", _m.NeedsCredentials))
+	builder.WriteString(", ")
+	if v := _m.CredentialsRejection; v != nil {
+		builder.WriteString("credentials_rejection=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.AlertsMutedUntil; v != nil {
+		builder.WriteString("alerts_muted_until=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.CreatedBy; v != nil {
+		builder.WriteString("created_by=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')
 	return builder.String()

@@ -221,6 +221,90 @@ func (_c *IntegrationCreate) SetNillableNextSyncAt(v *time.Time) *IntegrationCre
 	return _c
 }
 
+// SetDisplayNameKey sets the "display_name_key" field.
+func (_c *IntegrationCreate) SetDisplayNameKey(v string) *IntegrationCreate {
+	_c.mutation.SetDisplayNameKey(v)
+	return _c
+}
+
+// SetNillableDisplayNameKey sets the "display_name_key" field if the given value is not nil.
+func (_c *IntegrationCreate) SetNillableDisplayNameKey(v *string) *IntegrationCreate {
+	if v != nil {
+		_c.SetDisplayNameKey(*v)
+	}
+	return _c
+}
+
+// SetCredentialFailures sets the "credential_failures" field.
+func (_c *IntegrationCreate) SetCredentialFailures(v int) *IntegrationCreate {
+	_c.mutation.SetCredentialFailures(v)
+	return _c
+}
+
+// SetNillableCredentialFailures sets the "credential_failures" field if the given value is not nil.
+func (_c *IntegrationCreate) SetNillableCredentialFailures(v *int) *IntegrationCreate {
+	if v != nil {
+		_c.SetCredentialFailures(*v)
+	}
+	return _c
+}
+
+// SetNeedsCredentials sets the "needs_credentials" field.
+func (_c *IntegrationCreate) SetNeedsCredentials(v bool) *IntegrationCreate {
+	_c.mutation.SetNeedsCredentials(v)
+	return _c
+}
+
+// SetNillableNeedsCredentials sets the "needs_credentials" field if the given value is not nil.
+func (_c *IntegrationCreate) SetNillableNeedsCredentials(v *bool) *IntegrationCreate {
+	if v != nil {
+		_c.SetNeedsCredentials(*v)
+	}
+	return _c
+}
+
+// SetCredentialsRejection sets the "credentials_rejection" field.
+func (_c *IntegrationCreate) SetCredentialsRejection(v string) *IntegrationCreate {
+	_c.mutation.SetCredentialsRejection(v)
+	return _c
+}
+
+// SetNillableCredentialsRejection sets the "credentials_rejection" field if the given value is not nil.
+func (_c *IntegrationCreate) SetNillableCredentialsRejection(v *string) *IntegrationCreate {
+	if v != nil {
+		_c.SetCredentialsRejection(*v)
+	}
+	return _c
+}
+
+// SetAlertsMutedUntil sets the "alerts_muted_until" field.
+func (_c *IntegrationCreate) SetAlertsMutedUntil(v time.Time) *IntegrationCreate {
+	_c.mutation.SetAlertsMutedUntil(v)
+	return _c
+}
+
+// SetNillableAlertsMutedUntil sets the "alerts_muted_until" field if the given value is not nil.
+func (_c *IntegrationCreate) SetNillableAlertsMutedUntil(v *time.Time) *IntegrationCreate {
+	if v != nil {
+		_c.SetAlertsMutedUntil(*v)
+	}
+	return _c
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (_c *IntegrationCreate) SetCreatedBy(v uuid.UUID) *IntegrationCreate {
+	_c.mutation.SetCreatedBy(v)
+	return _c
+}
+
+// SetNillableCreatedBy sets the "created_by" field if the given value is not nil.
+func (_c *IntegrationCreate) SetNillableCreatedBy(v *uuid.UUID) *IntegrationCreate {
+	if v != nil {
+		_c.SetCreatedBy(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *IntegrationCreate) SetID(v uuid.UUID) *IntegrationCreate {
 	_c.mutation.SetID(v)
@@ -401,6 +485,14 @@ func (_c *IntegrationCreate) defaults() error {
 		v := integration.DefaultCircuitState
 		_c.mutation.SetCircuitState(v)
 	}
+	if _, ok := _c.mutation.CredentialFailures(); !ok {
+		v := integration.DefaultCredentialFailures
+		_c.mutation.SetCredentialFailures(v)
+	}
+	if _, ok := _c.mutation.NeedsCredentials(); !ok {
+		v := integration.DefaultNeedsCredentials
+		_c.mutation.SetNeedsCredentials(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if integration.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized integration.DefaultID (forgotten import ent/runtime?)")
@@ -476,6 +568,12 @@ func (_c *IntegrationCreate) check() error {
 		if err := integration.LastSyncStatusValidator(v); err != nil {
 			return &ValidationError{Name: "last_sync_status", err: fmt.Errorf(`ent: validator failed for field "Integration.last_sync_status": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.CredentialFailures(); !ok {
+		return &ValidationError{Name: "credential_failures", err: errors.New(`ent: missing required field "Integration.credential_failures"`)}
+	}
+	if _, ok := _c.mutation.NeedsCredentials(); !ok {
+		return &ValidationError{Name: "needs_credentials", err: errors.New(`ent: missing required field "Integration.needs_credentials"`)}
 	}
 	if len(_c.mutation.TenantIDs()) == 0 {
 		return &ValidationError{Name: "tenant", err: errors.New(`ent: missing required edge "Integration.tenant"`)}
@@ -579,6 +677,30 @@ func (_c *IntegrationCreate) createSpec() (*Integration, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.NextSyncAt(); ok {
 		_spec.SetField(integration.FieldNextSyncAt, field.TypeTime, value)
 		_node.NextSyncAt = &value
+	}
+	if value, ok := _c.mutation.DisplayNameKey(); ok {
+		_spec.SetField(integration.FieldDisplayNameKey, field.TypeString, value)
+		_node.DisplayNameKey = &value
+	}
+	if value, ok := _c.mutation.CredentialFailures(); ok {
+		_spec.SetField(integration.FieldCredentialFailures, field.TypeInt, value)
+		_node.CredentialFailures = value
+	}
+	if value, ok := _c.mutation.NeedsCredentials(); ok {
+		_spec.SetField(integration.FieldNeedsCredentials, field.TypeBool, value)
+		_node.NeedsCredentials = value
+	}
+	if value, ok := _c.mutation.CredentialsRejection(); ok {
+		_spec.SetField(integration.FieldCredentialsRejection, field.TypeString, value)
+		_node.CredentialsRejection = &value
+	}
+	if value, ok := _c.mutation.AlertsMutedUntil(); ok {
+		_spec.SetField(integration.FieldAlertsMutedUntil, field.TypeTime, value)
+		_node.AlertsMutedUntil = &value
+	}
+	if value, ok := _c.mutation.CreatedBy(); ok {
+		_spec.SetField(integration.FieldCreatedBy, field.TypeUUID, value)
+		_node.CreatedBy = &value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -943,6 +1065,108 @@ func (u *IntegrationUpsert) ClearNextSyncAt() *IntegrationUpsert {
 	return u
 }
 
+// SetDisplayNameKey sets the "display_name_key" field.
+func (u *IntegrationUpsert) SetDisplayNameKey(v string) *IntegrationUpsert {
+	u.Set(integration.FieldDisplayNameKey, v)
+	return u
+}
+
+// UpdateDisplayNameKey sets the "display_name_key" field to the value that was provided on create.
+func (u *IntegrationUpsert) UpdateDisplayNameKey() *IntegrationUpsert {
+	u.SetExcluded(integration.FieldDisplayNameKey)
+	return u
+}
+
+// ClearDisplayNameKey clears the value of the "display_name_key" field.
+func (u *IntegrationUpsert) ClearDisplayNameKey() *IntegrationUpsert {
+	u.SetNull(integration.FieldDisplayNameKey)
+	return u
+}
+
+// SetCredentialFailures sets the "credential_failures" field.
+func (u *IntegrationUpsert) SetCredentialFailures(v int) *IntegrationUpsert {
+	u.Set(integration.FieldCredentialFailures, v)
+	return u
+}
+
+// UpdateCredentialFailures sets the "credential_failures" field to the value that was provided on create.
+func (u *IntegrationUpsert) UpdateCredentialFailures() *IntegrationUpsert {
+	u.SetExcluded(integration.FieldCredentialFailures)
+	return u
+}
+
+// AddCredentialFailures adds v to the "credential_failures" field.
+func (u *IntegrationUpsert) AddCredentialFailures(v int) *IntegrationUpsert {
+	u.Add(integration.FieldCredentialFailures, v)
+	return u
+}
+
+// SetNeedsCredentials sets the "needs_credentials" field.
+func (u *IntegrationUpsert) SetNeedsCredentials(v bool) *IntegrationUpsert {
+	u.Set(integration.FieldNeedsCredentials, v)
+	return u
+}
+
+// UpdateNeedsCredentials sets the "needs_credentials" field to the value that was provided on create.
+func (u *IntegrationUpsert) UpdateNeedsCredentials() *IntegrationUpsert {
+	u.SetExcluded(integration.FieldNeedsCredentials)
+	return u
+}
+
+// SetCredentialsRejection sets the "credentials_rejection" field.
+func (u *IntegrationUpsert) SetCredentialsRejection(v string) *IntegrationUpsert {
+	u.Set(integration.FieldCredentialsRejection, v)
+	return u
+}
+
+// UpdateCredentialsRejection sets the "credentials_rejection" field to the value that was provided on create.
+func (u *IntegrationUpsert) UpdateCredentialsRejection() *IntegrationUpsert {
+	u.SetExcluded(integration.FieldCredentialsRejection)
+	return u
+}
+
+// ClearCredentialsRejection clears the value of the "credentials_rejection" field.
+func (u *IntegrationUpsert) ClearCredentialsRejection() *IntegrationUpsert {
+	u.SetNull(integration.FieldCredentialsRejection)
+	return u
+}
+
+// SetAlertsMutedUntil sets the "alerts_muted_until" field.
+func (u *IntegrationUpsert) SetAlertsMutedUntil(v time.Time) *IntegrationUpsert {
+	u.Set(integration.FieldAlertsMutedUntil, v)
+	return u
+}
+
+// UpdateAlertsMutedUntil sets the "alerts_muted_until" field to the value that was provided on create.
+func (u *IntegrationUpsert) UpdateAlertsMutedUntil() *IntegrationUpsert {
+	u.SetExcluded(integration.FieldAlertsMutedUntil)
+	return u
+}
+
+// ClearAlertsMutedUntil clears the value of the "alerts_muted_until" field.
+func (u *IntegrationUpsert) ClearAlertsMutedUntil() *IntegrationUpsert {
+	u.SetNull(integration.FieldAlertsMutedUntil)
+	return u
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (u *IntegrationUpsert) SetCreatedBy(v uuid.UUID) *IntegrationUpsert {
+	u.Set(integration.FieldCreatedBy, v)
+	return u
+}
+
+// UpdateCreatedBy sets the "created_by" field to the value that was provided on create.
+func (u *IntegrationUpsert) UpdateCreatedBy() *IntegrationUpsert {
+	u.SetExcluded(integration.FieldCreatedBy)
+	return u
+}
+
+// ClearCreatedBy clears the value of the "created_by" field.
+func (u *IntegrationUpsert) ClearCreatedBy() *IntegrationUpsert {
+	u.SetNull(integration.FieldCreatedBy)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -1231,6 +1455,125 @@ func (u *IntegrationUpsertOne) UpdateNextSyncAt() *IntegrationUpsertOne {
 func (u *IntegrationUpsertOne) ClearNextSyncAt() *IntegrationUpsertOne {
 	return u.Update(func(s *IntegrationUpsert) {
 		s.ClearNextSyncAt()
+	})
+}
+
+// SetDisplayNameKey sets the "display_name_key" field.
+func (u *IntegrationUpsertOne) SetDisplayNameKey(v string) *IntegrationUpsertOne {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.SetDisplayNameKey(v)
+	})
+}
+
+// UpdateDisplayNameKey sets the "display_name_key" field to the value that was provided on create.
+func (u *IntegrationUpsertOne) UpdateDisplayNameKey() *IntegrationUpsertOne {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.UpdateDisplayNameKey()
+	})
+}
+
+// ClearDisplayNameKey clears the value of the "display_name_key" field.
+func (u *IntegrationUpsertOne) ClearDisplayNameKey() *IntegrationUpsertOne {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.ClearDisplayNameKey()
+	})
+}
+
+// SetCredentialFailures sets the "credential_failures" field.
+func (u *IntegrationUpsertOne) SetCredentialFailures(v int) *IntegrationUpsertOne {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.SetCredentialFailures(v)
+	})
+}
+
+// AddCredentialFailures adds v to the "credential_failures" field.
+func (u *IntegrationUpsertOne) AddCredentialFailures(v int) *IntegrationUpsertOne {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.AddCredentialFailures(v)
+	})
+}
+
+// UpdateCredentialFailures sets the "credential_failures" field to the value that was provided on create.
+func (u *IntegrationUpsertOne) UpdateCredentialFailures() *IntegrationUpsertOne {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.UpdateCredentialFailures()
+	})
+}
+
+// SetNeedsCredentials sets the "needs_credentials" field.
+func (u *IntegrationUpsertOne) SetNeedsCredentials(v bool) *IntegrationUpsertOne {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.SetNeedsCredentials(v)
+	})
+}
+
+// UpdateNeedsCredentials sets the "needs_credentials" field to the value that was provided on create.
+func (u *IntegrationUpsertOne) UpdateNeedsCredentials() *IntegrationUpsertOne {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.UpdateNeedsCredentials()
+	})
+}
+
+// SetCredentialsRejection sets the "credentials_rejection" field.
+func (u *IntegrationUpsertOne) SetCredentialsRejection(v string) *IntegrationUpsertOne {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.SetCredentialsRejection(v)
+	})
+}
+
+// UpdateCredentialsRejection sets the "credentials_rejection" field to the value that was provided on create.
+func (u *IntegrationUpsertOne) UpdateCredentialsRejection() *IntegrationUpsertOne {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.UpdateCredentialsRejection()
+	})
+}
+
+// ClearCredentialsRejection clears the value of the "credentials_rejection" field.
+func (u *IntegrationUpsertOne) ClearCredentialsRejection() *IntegrationUpsertOne {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.ClearCredentialsRejection()
+	})
+}
+
+// SetAlertsMutedUntil sets the "alerts_muted_until" field.
+func (u *IntegrationUpsertOne) SetAlertsMutedUntil(v time.Time) *IntegrationUpsertOne {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.SetAlertsMutedUntil(v)
+	})
+}
+
+// UpdateAlertsMutedUntil sets the "alerts_muted_until" field to the value that was provided on create.
+func (u *IntegrationUpsertOne) UpdateAlertsMutedUntil() *IntegrationUpsertOne {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.UpdateAlertsMutedUntil()
+	})
+}
+
+// ClearAlertsMutedUntil clears the value of the "alerts_muted_until" field.
+func (u *IntegrationUpsertOne) ClearAlertsMutedUntil() *IntegrationUpsertOne {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.ClearAlertsMutedUntil()
+	})
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (u *IntegrationUpsertOne) SetCreatedBy(v uuid.UUID) *IntegrationUpsertOne {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.SetCreatedBy(v)
+	})
+}
+
+// UpdateCreatedBy sets the "created_by" field to the value that was provided on create.
+func (u *IntegrationUpsertOne) UpdateCreatedBy() *IntegrationUpsertOne {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.UpdateCreatedBy()
+	})
+}
+
+// ClearCreatedBy clears the value of the "created_by" field.
+func (u *IntegrationUpsertOne) ClearCreatedBy() *IntegrationUpsertOne {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.ClearCreatedBy()
 	})
 }
 
@@ -1689,6 +2032,125 @@ func (u *IntegrationUpsertBulk) UpdateNextSyncAt() *IntegrationUpsertBulk {
 func (u *IntegrationUpsertBulk) ClearNextSyncAt() *IntegrationUpsertBulk {
 	return u.Update(func(s *IntegrationUpsert) {
 		s.ClearNextSyncAt()
+	})
+}
+
+// SetDisplayNameKey sets the "display_name_key" field.
+func (u *IntegrationUpsertBulk) SetDisplayNameKey(v string) *IntegrationUpsertBulk {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.SetDisplayNameKey(v)
+	})
+}
+
+// UpdateDisplayNameKey sets the "display_name_key" field to the value that was provided on create.
+func (u *IntegrationUpsertBulk) UpdateDisplayNameKey() *IntegrationUpsertBulk {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.UpdateDisplayNameKey()
+	})
+}
+
+// ClearDisplayNameKey clears the value of the "display_name_key" field.
+func (u *IntegrationUpsertBulk) ClearDisplayNameKey() *IntegrationUpsertBulk {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.ClearDisplayNameKey()
+	})
+}
+
+// SetCredentialFailures sets the "credential_failures" field.
+func (u *IntegrationUpsertBulk) SetCredentialFailures(v int) *IntegrationUpsertBulk {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.SetCredentialFailures(v)
+	})
+}
+
+// AddCredentialFailures adds v to the "credential_failures" field.
+func (u *IntegrationUpsertBulk) AddCredentialFailures(v int) *IntegrationUpsertBulk {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.AddCredentialFailures(v)
+	})
+}
+
+// UpdateCredentialFailures sets the "credential_failures" field to the value that was provided on create.
+func (u *IntegrationUpsertBulk) UpdateCredentialFailures() *IntegrationUpsertBulk {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.UpdateCredentialFailures()
+	})
+}
+
+// SetNeedsCredentials sets the "needs_credentials" field.
+func (u *IntegrationUpsertBulk) SetNeedsCredentials(v bool) *IntegrationUpsertBulk {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.SetNeedsCredentials(v)
+	})
+}
+
+// UpdateNeedsCredentials sets the "needs_credentials" field to the value that was provided on create.
+func (u *IntegrationUpsertBulk) UpdateNeedsCredentials() *IntegrationUpsertBulk {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.UpdateNeedsCredentials()
+	})
+}
+
+// SetCredentialsRejection sets the "credentials_rejection" field.
+func (u *IntegrationUpsertBulk) SetCredentialsRejection(v string) *IntegrationUpsertBulk {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.SetCredentialsRejection(v)
+	})
+}
+
+// UpdateCredentialsRejection sets the "credentials_rejection" field to the value that was provided on create.
+func (u *IntegrationUpsertBulk) UpdateCredentialsRejection() *IntegrationUpsertBulk {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.UpdateCredentialsRejection()
+	})
+}
+
+// ClearCredentialsRejection clears the value of the "credentials_rejection" field.
+func (u *IntegrationUpsertBulk) ClearCredentialsRejection() *IntegrationUpsertBulk {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.ClearCredentialsRejection()
+	})
+}
+
+// SetAlertsMutedUntil sets the "alerts_muted_until" field.
+func (u *IntegrationUpsertBulk) SetAlertsMutedUntil(v time.Time) *IntegrationUpsertBulk {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.SetAlertsMutedUntil(v)
+	})
+}
+
+// UpdateAlertsMutedUntil sets the "alerts_muted_until" field to the value that was provided on create.
+func (u *IntegrationUpsertBulk) UpdateAlertsMutedUntil() *IntegrationUpsertBulk {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.UpdateAlertsMutedUntil()
+	})
+}
+
+// ClearAlertsMutedUntil clears the value of the "alerts_muted_until" field.
+func (u *IntegrationUpsertBulk) ClearAlertsMutedUntil() *IntegrationUpsertBulk {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.ClearAlertsMutedUntil()
+	})
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (u *IntegrationUpsertBulk) SetCreatedBy(v uuid.UUID) *IntegrationUpsertBulk {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.SetCreatedBy(v)
+	})
+}
+
+// UpdateCreatedBy sets the "created_by" field to the value that was provided on create.
+func (u *IntegrationUpsertBulk) UpdateCreatedBy() *IntegrationUpsertBulk {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.UpdateCreatedBy()
+	})
+}
+
+// ClearCreatedBy clears the value of the "created_by" field.
+func (u *IntegrationUpsertBulk) ClearCreatedBy() *IntegrationUpsertBulk {
+	return u.Update(func(s *IntegrationUpsert) {
+		s.ClearCreatedBy()
 	})
 }
 

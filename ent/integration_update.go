@@ -254,6 +254,121 @@ func (_u *IntegrationUpdate) ClearNextSyncAt() *IntegrationUpdate {
 	return _u
 }
 
+// SetDisplayNameKey sets the "display_name_key" field.
+func (_u *IntegrationUpdate) SetDisplayNameKey(v string) *IntegrationUpdate {
+	_u.mutation.SetDisplayNameKey(v)
+	return _u
+}
+
+// SetNillableDisplayNameKey sets the "display_name_key" field if the given value is not nil.
+func (_u *IntegrationUpdate) SetNillableDisplayNameKey(v *string) *IntegrationUpdate {
+	if v != nil {
+		_u.SetDisplayNameKey(*v)
+	}
+	return _u
+}
+
+// ClearDisplayNameKey clears the value of the "display_name_key" field.
+func (_u *IntegrationUpdate) ClearDisplayNameKey() *IntegrationUpdate {
+	_u.mutation.ClearDisplayNameKey()
+	return _u
+}
+
+// SetCredentialFailures sets the "credential_failures" field.
+func (_u *IntegrationUpdate) SetCredentialFailures(v int) *IntegrationUpdate {
+	_u.mutation.ResetCredentialFailures()
+	_u.mutation.SetCredentialFailures(v)
+	return _u
+}
+
+// SetNillableCredentialFailures sets the "credential_failures" field if the given value is not nil.
+func (_u *IntegrationUpdate) SetNillableCredentialFailures(v *int) *IntegrationUpdate {
+	if v != nil {
+		_u.SetCredentialFailures(*v)
+	}
+	return _u
+}
+
+// AddCredentialFailures adds value to the "credential_failures" field.
+func (_u *IntegrationUpdate) AddCredentialFailures(v int) *IntegrationUpdate {
+	_u.mutation.AddCredentialFailures(v)
+	return _u
+}
+
+// SetNeedsCredentials sets the "needs_credentials" field.
+func (_u *IntegrationUpdate) SetNeedsCredentials(v bool) *IntegrationUpdate {
+	_u.mutation.SetNeedsCredentials(v)
+	return _u
+}
+
+// SetNillableNeedsCredentials sets the "needs_credentials" field if the given value is not nil.
+func (_u *IntegrationUpdate) SetNillableNeedsCredentials(v *bool) *IntegrationUpdate {
+	if v != nil {
+		_u.SetNeedsCredentials(*v)
+	}
+	return _u
+}
+
+// SetCredentialsRejection sets the "credentials_rejection" field.
+func (_u *IntegrationUpdate) SetCredentialsRejection(v string) *IntegrationUpdate {
+	_u.mutation.SetCredentialsRejection(v)
+	return _u
+}
+
+// SetNillableCredentialsRejection sets the "credentials_rejection" field if the given value is not nil.
+func (_u *IntegrationUpdate) SetNillableCredentialsRejection(v *string) *IntegrationUpdate {
+	if v != nil {
+		_u.SetCredentialsRejection(*v)
+	}
+	return _u
+}
+
+// ClearCredentialsRejection clears the value of the "credentials_rejection" field.
+func (_u *IntegrationUpdate) ClearCredentialsRejection() *IntegrationUpdate {
+	_u.mutation.ClearCredentialsRejection()
+	return _u
+}
+
+// SetAlertsMutedUntil sets the "alerts_muted_until" field.
+func (_u *IntegrationUpdate) SetAlertsMutedUntil(v time.Time) *IntegrationUpdate {
+	_u.mutation.SetAlertsMutedUntil(v)
+	return _u
+}
+
+// SetNillableAlertsMutedUntil sets the "alerts_muted_until" field if the given value is not nil.
+func (_u *IntegrationUpdate) SetNillableAlertsMutedUntil(v *time.Time) *IntegrationUpdate {
+	if v != nil {
+		_u.SetAlertsMutedUntil(*v)
+	}
+	return _u
+}
+
+// ClearAlertsMutedUntil clears the value of the "alerts_muted_until" field.
+func (_u *IntegrationUpdate) ClearAlertsMutedUntil() *IntegrationUpdate {
+	_u.mutation.ClearAlertsMutedUntil()
+	return _u
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (_u *IntegrationUpdate) SetCreatedBy(v uuid.UUID) *IntegrationUpdate {
+	_u.mutation.SetCreatedBy(v)
+	return _u
+}
+
+// SetNillableCreatedBy sets the "created_by" field if the given value is not nil.
+func (_u *IntegrationUpdate) SetNillableCreatedBy(v *uuid.UUID) *IntegrationUpdate {
+	if v != nil {
+		_u.SetCreatedBy(*v)
+	}
+	return _u
+}
+
+// ClearCreatedBy clears the value of the "created_by" field.
+func (_u *IntegrationUpdate) ClearCreatedBy() *IntegrationUpdate {
+	_u.mutation.ClearCreatedBy()
+	return _u
+}
+
 // AddSyncLogIDs adds the "sync_logs" edge to the SyncLog entity by IDs.
 func (_u *IntegrationUpdate) AddSyncLogIDs(ids ...uuid.UUID) *IntegrationUpdate {
 	_u.mutation.AddSyncLogIDs(ids...)
@@ -611,6 +726,39 @@ func (_u *IntegrationUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.NextSyncAtCleared() {
 		_spec.ClearField(integration.FieldNextSyncAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.DisplayNameKey(); ok {
+		_spec.SetField(integration.FieldDisplayNameKey, field.TypeString, value)
+	}
+	if _u.mutation.DisplayNameKeyCleared() {
+		_spec.ClearField(integration.FieldDisplayNameKey, field.TypeString)
+	}
+	if value, ok := _u.mutation.CredentialFailures(); ok {
+		_spec.SetField(integration.FieldCredentialFailures, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedCredentialFailures(); ok {
+		_spec.AddField(integration.FieldCredentialFailures, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.NeedsCredentials(); ok {
+		_spec.SetField(integration.FieldNeedsCredentials, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.CredentialsRejection(); ok {
+		_spec.SetField(integration.FieldCredentialsRejection, field.TypeString, value)
+	}
+	if _u.mutation.CredentialsRejectionCleared() {
+		_spec.ClearField(integration.FieldCredentialsRejection, field.TypeString)
+	}
+	if value, ok := _u.mutation.AlertsMutedUntil(); ok {
+		_spec.SetField(integration.FieldAlertsMutedUntil, field.TypeTime, value)
+	}
+	if _u.mutation.AlertsMutedUntilCleared() {
+		_spec.ClearField(integration.FieldAlertsMutedUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.CreatedBy(); ok {
+		_spec.SetField(integration.FieldCreatedBy, field.TypeUUID, value)
+	}
+	if _u.mutation.CreatedByCleared() {
+		_spec.ClearField(integration.FieldCreatedBy, field.TypeUUID)
 	}
 	if _u.mutation.SyncLogsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1121,6 +1269,121 @@ func (_u *IntegrationUpdateOne) ClearNextSyncAt() *IntegrationUpdateOne {
 	return _u
 }
 
+// SetDisplayNameKey sets the "display_name_key" field.
+func (_u *IntegrationUpdateOne) SetDisplayNameKey(v string) *IntegrationUpdateOne {
+	_u.mutation.SetDisplayNameKey(v)
+	return _u
+}
+
+// SetNillableDisplayNameKey sets the "display_name_key" field if the given value is not nil.
+func (_u *IntegrationUpdateOne) SetNillableDisplayNameKey(v *string) *IntegrationUpdateOne {
+	if v != nil {
+		_u.SetDisplayNameKey(*v)
+	}
+	return _u
+}
+
+// ClearDisplayNameKey clears the value of the "display_name_key" field.
+func (_u *IntegrationUpdateOne) ClearDisplayNameKey() *IntegrationUpdateOne {
+	_u.mutation.ClearDisplayNameKey()
+	return _u
+}
+
+// SetCredentialFailures sets the "credential_failures" field.
+func (_u *IntegrationUpdateOne) SetCredentialFailures(v int) *IntegrationUpdateOne {
+	_u.mutation.ResetCredentialFailures()
+	_u.mutation.SetCredentialFailures(v)
+	return _u
+}
+
+// SetNillableCredentialFailures sets the "credential_failures" field if the given value is not nil.
+func (_u *IntegrationUpdateOne) SetNillableCredentialFailures(v *int) *IntegrationUpdateOne {
+	if v != nil {
+		_u.SetCredentialFailures(*v)
+	}
+	return _u
+}
+
+// AddCredentialFailures adds value to the "credential_failures" field.
+func (_u *IntegrationUpdateOne) AddCredentialFailures(v int) *IntegrationUpdateOne {
+	_u.mutation.AddCredentialFailures(v)
+	return _u
+}
+
+// SetNeedsCredentials sets the "needs_credentials" field.
+func (_u *IntegrationUpdateOne) SetNeedsCredentials(v bool) *IntegrationUpdateOne {
+	_u.mutation.SetNeedsCredentials(v)
+	return _u
+}
+
+// SetNillableNeedsCredentials sets the "needs_credentials" field if the given value is not nil.
+func (_u *IntegrationUpdateOne) SetNillableNeedsCredentials(v *bool) *IntegrationUpdateOne {
+	if v != nil {
+		_u.SetNeedsCredentials(*v)
+	}
+	return _u
+}
+
+// SetCredentialsRejection sets the "credentials_rejection" field.
+func (_u *IntegrationUpdateOne) SetCredentialsRejection(v string) *IntegrationUpdateOne {
+	_u.mutation.SetCredentialsRejection(v)
+	return _u
+}
+
+// SetNillableCredentialsRejection sets the "credentials_rejection" field if the given value is not nil.
+func (_u *IntegrationUpdateOne) SetNillableCredentialsRejection(v *string) *IntegrationUpdateOne {
+	if v != nil {
+		_u.SetCredentialsRejection(*v)
+	}
+	return _u
+}
+
+// ClearCredentialsRejection clears the value of the "credentials_rejection" field.
+func (_u *IntegrationUpdateOne) ClearCredentialsRejection() *IntegrationUpdateOne {
+	_u.mutation.ClearCredentialsRejection()
+	return _u
+}
+
+// SetAlertsMutedUntil sets the "alerts_muted_until" field.
+func (_u *IntegrationUpdateOne) SetAlertsMutedUntil(v time.Time) *IntegrationUpdateOne {
+	_u.mutation.SetAlertsMutedUntil(v)
+	return _u
+}
+
+// SetNillableAlertsMutedUntil sets the "alerts_muted_until" field if the given value is not nil.
+func (_u *IntegrationUpdateOne) SetNillableAlertsMutedUntil(v *time.Time) *IntegrationUpdateOne {
+	if v != nil {
+		_u.SetAlertsMutedUntil(*v)
+	}
+	return _u
+}
+
+// ClearAlertsMutedUntil clears the value of the "alerts_muted_until" field.
+func (_u *IntegrationUpdateOne) ClearAlertsMutedUntil() *IntegrationUpdateOne {
+	_u.mutation.ClearAlertsMutedUntil()
+	return _u
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (_u *IntegrationUpdateOne) SetCreatedBy(v uuid.UUID) *IntegrationUpdateOne {
+	_u.mutation.SetCreatedBy(v)
+	return _u
+}
+
+// SetNillableCreatedBy sets the "created_by" field if the given value is not nil.
+func (_u *IntegrationUpdateOne) SetNillableCreatedBy(v *uuid.UUID) *IntegrationUpdateOne {
+	if v != nil {
+		_u.SetCreatedBy(*v)
+	}
+	return _u
+}
+
+// ClearCreatedBy clears the value of the "created_by" field.
+func (_u *IntegrationUpdateOne) ClearCreatedBy() *IntegrationUpdateOne {
+	_u.mutation.ClearCreatedBy()
+	return _u
+}
+
 // AddSyncLogIDs adds the "sync_logs" edge to the SyncLog entity by IDs.
 func (_u *IntegrationUpdateOne) AddSyncLogIDs(ids ...uuid.UUID) *IntegrationUpdateOne {
 	_u.mutation.AddSyncLogIDs(ids...)
@@ -1508,6 +1771,39 @@ func (_u *IntegrationUpdateOne) sqlSave(ctx context.Context) (_node *Integration
 	}
 	if _u.mutation.NextSyncAtCleared() {
 		_spec.ClearField(integration.FieldNextSyncAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.DisplayNameKey(); ok {
+		_spec.SetField(integration.FieldDisplayNameKey, field.TypeString, value)
+	}
+	if _u.mutation.DisplayNameKeyCleared() {
+		_spec.ClearField(integration.FieldDisplayNameKey, field.TypeString)
+	}
+	if value, ok := _u.mutation.CredentialFailures(); ok {
+		_spec.SetField(integration.FieldCredentialFailures, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedCredentialFailures(); ok {
+		_spec.AddField(integration.FieldCredentialFailures, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.NeedsCredentials(); ok {
+		_spec.SetField(integration.FieldNeedsCredentials, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.CredentialsRejection(); ok {
+		_spec.SetField(integration.FieldCredentialsRejection, field.TypeString, value)
+	}
+	if _u.mutation.CredentialsRejectionCleared() {
+		_spec.ClearField(integration.FieldCredentialsRejection, field.TypeString)
+	}
+	if value, ok := _u.mutation.AlertsMutedUntil(); ok {
+		_spec.SetField(integration.FieldAlertsMutedUntil, field.TypeTime, value)
+	}
+	if _u.mutation.AlertsMutedUntilCleared() {
+		_spec.ClearField(integration.FieldAlertsMutedUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.CreatedBy(); ok {
+		_spec.SetField(integration.FieldCreatedBy, field.TypeUUID, value)
+	}
+	if _u.mutation.CreatedByCleared() {
+		_spec.ClearField(integration.FieldCreatedBy, field.TypeUUID)
 	}
 	if _u.mutation.SyncLogsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -6264,6 +6264,13 @@ type IntegrationMutation struct {
 	last_sync_at               *time.Time
 	last_sync_status           *integration.LastSyncStatus
 	next_sync_at               *time.Time
+	display_name_key           *string
+	credential_failures        *int
+	addcredential_failures     *int
+	needs_credentials          *bool
+	credentials_rejection      *string
+	alerts_muted_until         *time.Time
+	created_by                 *uuid.UUID
 	clearedFields              map[string]struct{}
 	tenant                     *uuid.UUID
 	clearedtenant              bool
@@ -7118,6 +7125,294 @@ func (m *IntegrationMutation) ResetNextSyncAt() {
 	delete(m.clearedFields, integration.FieldNextSyncAt)
 }
 
+// SetDisplayNameKey sets the "display_name_key" field.
+func (m *IntegrationMutation) SetDisplayNameKey(s string) {
+	m.display_name_key = &s
+}
+
+// DisplayNameKey returns the value of the "display_name_key" field in the mutation.
+func (m *IntegrationMutation) DisplayNameKey() (r string, exists bool) {
+	v := m.display_name_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDisplayNameKey returns the old "display_name_key" field's value of the Integration entity.
+// If the Integration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationMutation) OldDisplayNameKey(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDisplayNameKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDisplayNameKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDisplayNameKey: %w", err)
+	}
+	return oldValue.DisplayNameKey, nil
+}
+
+// ClearDisplayNameKey clears the value of the "display_name_key" field.
+func (m *IntegrationMutation) ClearDisplayNameKey() {
+	m.display_name_key = nil
+	m.clearedFields[integration.FieldDisplayNameKey] = struct{}{}
+}
+
+// DisplayNameKeyCleared returns if the "display_name_key" field was cleared in this mutation.
+func (m *IntegrationMutation) DisplayNameKeyCleared() bool {
+	_, ok := m.clearedFields[integration.FieldDisplayNameKey]
+	return ok
+}
+
+// ResetDisplayNameKey resets all changes to the "display_name_key" field.
+func (m *IntegrationMutation) ResetDisplayNameKey() {
+	m.display_name_key = nil
+	delete(m.clearedFields, integration.FieldDisplayNameKey)
+}
+
+// SetCredentialFailures sets the "credential_failures" field.
+func (m *IntegrationMutation) SetCredentialFailures(i int) {
+	m.credential_failures = &i
+	m.addcredential_failures = nil
+}
+
+// CredentialFailures returns the value of the "credential_failures" field in the mutation.
+func (m *IntegrationMutation) CredentialFailures() (r int, exists bool) {
+	v := m.credential_failures
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCredentialFailures returns the old "credential_failures" field's value of the Integration entity.
+// If the Integration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationMutation) OldCredentialFailures(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCredentialFailures is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCredentialFailures requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCredentialFailures: %w", err)
+	}
+	return oldValue.CredentialFailures, nil
+}
+
+// AddCredentialFailures adds i to the "credential_failures" field.
+func (m *IntegrationMutation) AddCredentialFailures(i int) {
+	if m.addcredential_failures != nil {
+		*m.addcredential_failures += i
+	} else {
+		m.addcredential_failures = &i
+	}
+}
+
+// AddedCredentialFailures returns the value that was added to the "credential_failures" field in this mutation.
+func (m *IntegrationMutation) AddedCredentialFailures() (r int, exists bool) {
+	v := m.addcredential_failures
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCredentialFailures resets all changes to the "credential_failures" field.
+func (m *IntegrationMutation) ResetCredentialFailures() {
+	m.credential_failures = nil
+	m.addcredential_failures = nil
+}
+
+// SetNeedsCredentials sets the "needs_credentials" field.
+func (m *IntegrationMutation) SetNeedsCredentials(b bool) {
+	m.needs_credentials = &b
+}
+
+// NeedsCredentials returns the value of the "needs_credentials" field in the mutation.
+func (m *IntegrationMutation) NeedsCredentials() (r bool, exists bool) {
+	v := m.needs_credentials
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNeedsCredentials returns the old "needs_credentials" field's value of the Integration entity.
+// If the Integration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationMutation) OldNeedsCredentials(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNeedsCredentials is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNeedsCredentials requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNeedsCredentials: %w", err)
+	}
+	return oldValue.NeedsCredentials, nil
+}
+
+// ResetNeedsCredentials resets all changes to the "needs_credentials" field.
+func (m *IntegrationMutation) ResetNeedsCredentials() {
+	m.needs_credentials = nil
+}
+
+// SetCredentialsRejection sets the "credentials_rejection" field.
+func (m *IntegrationMutation) SetCredentialsRejection(s string) {
+	m.credentials_rejection = &s
+}
+
+// CredentialsRejection returns the value of the "credentials_rejection" field in the mutation.
+func (m *IntegrationMutation) CredentialsRejection() (r string, exists bool) {
+	v := m.credentials_rejection
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCredentialsRejection returns the old "credentials_rejection" field's value of the Integration entity.
+// If the Integration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationMutation) OldCredentialsRejection(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCredentialsRejection is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCredentialsRejection requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCredentialsRejection: %w", err)
+	}
+	return oldValue.CredentialsRejection, nil
+}
+
+// ClearCredentialsRejection clears the value of the "credentials_rejection" field.
+func (m *IntegrationMutation) ClearCredentialsRejection() {
+	m.credentials_rejection = nil
+	m.clearedFields[integration.FieldCredentialsRejection] = struct{}{}
+}
+
+// CredentialsRejectionCleared returns if the "credentials_rejection" field was cleared in this mutation.
+func (m *IntegrationMutation) CredentialsRejectionCleared() bool {
+	_, ok := m.clearedFields[integration.FieldCredentialsRejection]
+	return ok
+}
+
+// ResetCredentialsRejection resets all changes to the "credentials_rejection" field.
+func (m *IntegrationMutation) ResetCredentialsRejection() {
+	m.credentials_rejection = nil
+	delete(m.clearedFields, integration.FieldCredentialsRejection)
+}
+
+// SetAlertsMutedUntil sets the "alerts_muted_until" field.
+func (m *IntegrationMutation) SetAlertsMutedUntil(t time.Time) {
+	m.alerts_muted_until = &t
+}
+
+// AlertsMutedUntil returns the value of the "alerts_muted_until" field in the mutation.
+func (m *IntegrationMutation) AlertsMutedUntil() (r time.Time, exists bool) {
+	v := m.alerts_muted_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAlertsMutedUntil returns the old "alerts_muted_until" field's value of the Integration entity.
+// If the Integration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationMutation) OldAlertsMutedUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAlertsMutedUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAlertsMutedUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAlertsMutedUntil: %w", err)
+	}
+	return oldValue.AlertsMutedUntil, nil
+}
+
+// ClearAlertsMutedUntil clears the value of the "alerts_muted_until" field.
+func (m *IntegrationMutation) ClearAlertsMutedUntil() {
+	m.alerts_muted_until = nil
+	m.clearedFields[integration.FieldAlertsMutedUntil] = struct{}{}
+}
+
+// AlertsMutedUntilCleared returns if the "alerts_muted_until" field was cleared in this mutation.
+func (m *IntegrationMutation) AlertsMutedUntilCleared() bool {
+	_, ok := m.clearedFields[integration.FieldAlertsMutedUntil]
+	return ok
+}
+
+// ResetAlertsMutedUntil resets all changes to the "alerts_muted_until" field.
+func (m *IntegrationMutation) ResetAlertsMutedUntil() {
+	m.alerts_muted_until = nil
+	delete(m.clearedFields, integration.FieldAlertsMutedUntil)
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (m *IntegrationMutation) SetCreatedBy(u uuid.UUID) {
+	m.created_by = &u
+}
+
+// CreatedBy returns the value of the "created_by" field in the mutation.
+func (m *IntegrationMutation) CreatedBy() (r uuid.UUID, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedBy returns the old "created_by" field's value of the Integration entity.
+// If the Integration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationMutation) OldCreatedBy(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
+	}
+	return oldValue.CreatedBy, nil
+}
+
+// ClearCreatedBy clears the value of the "created_by" field.
+func (m *IntegrationMutation) ClearCreatedBy() {
+	m.created_by = nil
+	m.clearedFields[integration.FieldCreatedBy] = struct{}{}
+}
+
+// CreatedByCleared returns if the "created_by" field was cleared in this mutation.
+func (m *IntegrationMutation) CreatedByCleared() bool {
+	_, ok := m.clearedFields[integration.FieldCreatedBy]
+	return ok
+}
+
+// ResetCreatedBy resets all changes to the "created_by" field.
+func (m *IntegrationMutation) ResetCreatedBy() {
+	m.created_by = nil
+	delete(m.clearedFields, integration.FieldCreatedBy)
+}
+
 // ClearTenant clears the "tenant" edge to the Tenant entity.
 func (m *IntegrationMutation) ClearTenant() {
 	m.clearedtenant = true
@@ -7503,7 +7798,7 @@ func (m *IntegrationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *IntegrationMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 23)
 	if m.created_at != nil {
 		fields = append(fields, integration.FieldCreatedAt)
 	}
@@ -7555,6 +7850,24 @@ func (m *IntegrationMutation) Fields() []string {
 	if m.next_sync_at != nil {
 		fields = append(fields, integration.FieldNextSyncAt)
 	}
+	if m.display_name_key != nil {
+		fields = append(fields, integration.FieldDisplayNameKey)
+	}
+	if m.credential_failures != nil {
+		fields = append(fields, integration.FieldCredentialFailures)
+	}
+	if m.needs_credentials != nil {
+		fields = append(fields, integration.FieldNeedsCredentials)
+	}
+	if m.credentials_rejection != nil {
+		fields = append(fields, integration.FieldCredentialsRejection)
+	}
+	if m.alerts_muted_until != nil {
+		fields = append(fields, integration.FieldAlertsMutedUntil)
+	}
+	if m.created_by != nil {
+		fields = append(fields, integration.FieldCreatedBy)
+	}
 	return fields
 }
 
@@ -7597,6 +7910,18 @@ func (m *IntegrationMutation) Field(name string) (ent.Value, bool) {
 		return m.LastSyncStatus()
 	case integration.FieldNextSyncAt:
 		return m.NextSyncAt()
+	case integration.FieldDisplayNameKey:
+		return m.DisplayNameKey()
+	case integration.FieldCredentialFailures:
+		return m.CredentialFailures()
+	case integration.FieldNeedsCredentials:
+		return m.NeedsCredentials()
+	case integration.FieldCredentialsRejection:
+		return m.CredentialsRejection()
+	case integration.FieldAlertsMutedUntil:
+		return m.AlertsMutedUntil()
+	case integration.FieldCreatedBy:
+		return m.CreatedBy()
 	}
 	return nil, false
 }
@@ -7640,6 +7965,18 @@ func (m *IntegrationMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldLastSyncStatus(ctx)
 	case integration.FieldNextSyncAt:
 		return m.OldNextSyncAt(ctx)
+	case integration.FieldDisplayNameKey:
+		return m.OldDisplayNameKey(ctx)
+	case integration.FieldCredentialFailures:
+		return m.OldCredentialFailures(ctx)
+	case integration.FieldNeedsCredentials:
+		return m.OldNeedsCredentials(ctx)
+	case integration.FieldCredentialsRejection:
+		return m.OldCredentialsRejection(ctx)
+	case integration.FieldAlertsMutedUntil:
+		return m.OldAlertsMutedUntil(ctx)
+	case integration.FieldCreatedBy:
+		return m.OldCreatedBy(ctx)
 	}
 	return nil, fmt.Errorf("unknown Integration field %s", name)
 }
@@ -7768,6 +8105,48 @@ func (m *IntegrationMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetNextSyncAt(v)
 		return nil
+	case integration.FieldDisplayNameKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDisplayNameKey(v)
+		return nil
+	case integration.FieldCredentialFailures:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCredentialFailures(v)
+		return nil
+	case integration.FieldNeedsCredentials:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNeedsCredentials(v)
+		return nil
+	case integration.FieldCredentialsRejection:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCredentialsRejection(v)
+		return nil
+	case integration.FieldAlertsMutedUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAlertsMutedUntil(v)
+		return nil
+	case integration.FieldCreatedBy:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedBy(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Integration field %s", name)
 }
@@ -7785,6 +8164,9 @@ func (m *IntegrationMutation) AddedFields() []string {
 	if m.addalert_window_minutes != nil {
 		fields = append(fields, integration.FieldAlertWindowMinutes)
 	}
+	if m.addcredential_failures != nil {
+		fields = append(fields, integration.FieldCredentialFailures)
+	}
 	return fields
 }
 
@@ -7799,6 +8181,8 @@ func (m *IntegrationMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedAlertFailureThreshold()
 	case integration.FieldAlertWindowMinutes:
 		return m.AddedAlertWindowMinutes()
+	case integration.FieldCredentialFailures:
+		return m.AddedCredentialFailures()
 	}
 	return nil, false
 }
@@ -7829,6 +8213,13 @@ func (m *IntegrationMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddAlertWindowMinutes(v)
 		return nil
+	case integration.FieldCredentialFailures:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCredentialFailures(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Integration numeric field %s", name)
 }
@@ -7848,6 +8239,18 @@ func (m *IntegrationMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(integration.FieldNextSyncAt) {
 		fields = append(fields, integration.FieldNextSyncAt)
+	}
+	if m.FieldCleared(integration.FieldDisplayNameKey) {
+		fields = append(fields, integration.FieldDisplayNameKey)
+	}
+	if m.FieldCleared(integration.FieldCredentialsRejection) {
+		fields = append(fields, integration.FieldCredentialsRejection)
+	}
+	if m.FieldCleared(integration.FieldAlertsMutedUntil) {
+		fields = append(fields, integration.FieldAlertsMutedUntil)
+	}
+	if m.FieldCleared(integration.FieldCreatedBy) {
+		fields = append(fields, integration.FieldCreatedBy)
 	}
 	return fields
 }
@@ -7874,6 +8277,18 @@ func (m *IntegrationMutation) ClearField(name string) error {
 		return nil
 	case integration.FieldNextSyncAt:
 		m.ClearNextSyncAt()
+		return nil
+	case integration.FieldDisplayNameKey:
+		m.ClearDisplayNameKey()
+		return nil
+	case integration.FieldCredentialsRejection:
+		m.ClearCredentialsRejection()
+		return nil
+	case integration.FieldAlertsMutedUntil:
+		m.ClearAlertsMutedUntil()
+		return nil
+	case integration.FieldCreatedBy:
+		m.ClearCreatedBy()
 		return nil
 	}
 	return fmt.Errorf("unknown Integration nullable field %s", name)
@@ -7933,6 +8348,24 @@ func (m *IntegrationMutation) ResetField(name string) error {
 		return nil
 	case integration.FieldNextSyncAt:
 		m.ResetNextSyncAt()
+		return nil
+	case integration.FieldDisplayNameKey:
+		m.ResetDisplayNameKey()
+		return nil
+	case integration.FieldCredentialFailures:
+		m.ResetCredentialFailures()
+		return nil
+	case integration.FieldNeedsCredentials:
+		m.ResetNeedsCredentials()
+		return nil
+	case integration.FieldCredentialsRejection:
+		m.ResetCredentialsRejection()
+		return nil
+	case integration.FieldAlertsMutedUntil:
+		m.ResetAlertsMutedUntil()
+		return nil
+	case integration.FieldCreatedBy:
+		m.ResetCreatedBy()
 		return nil
 	}
 	return fmt.Errorf("unknown Integration field %s", name)

@@ -32,6 +32,9 @@ const (
 	CircuitClosed     Type = "CIRCUIT_CLOSED"
 	AlertRaised       Type = "ALERT_RAISED"
 	AlertResolved     Type = "ALERT_RESOLVED"
+	// IntegrationChanged: created, changed (settings, credentials, state, muting) or
+	// deleted; Message says which.
+	IntegrationChanged Type = "INTEGRATION_CHANGED"
 )
 
 // SyncLog is the sync a SYNC_* event belongs to, as it stood when published.

@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sallyhq/sally/ent"
+	entalert "github.com/sallyhq/sally/ent/alert"
 	"github.com/sallyhq/sally/ent/schema"
 	"github.com/sallyhq/sally/graph/model"
 )
@@ -60,9 +61,14 @@ func toIntegration(i *ent.Integration) *model.Integration {
 		CreatedAt:             utc(i.CreatedAt),
 		UpdatedAt:             utc(i.UpdatedAt),
 	}
-	if !i.Enabled {
-		m.NextSyncAt = nil
+	m.State, m.StateReason = stateOf(i)
+	if m.State != model.IntegrationStateActive {
+		m.NextSyncAt = nil // nothing is scheduled while PAUSED or NEEDS_CREDENTIALS
 	}
+	if i.AlertsMutedUntil != nil && i.AlertsMutedUntil.After(time.Now()) {
+		m.AlertsMutedUntil = utcPtr(i.AlertsMutedUntil)
+	}
+	m.CreatedByID = i.CreatedBy
 	if i.LastSyncStatus != nil {
 		s := model.SyncStatus(*i.LastSyncStatus)
 		m.LastSyncStatus = &s
@@ -127,6 +133,7 @@ func toAlert(a *ent.Alert) *model.Alert {
 		Kind:             a.Kind,
 		LastError:        a.LastError,
 		ResolvedAt:       utcPtr(a.ResolvedAt),
+		Muted:            a.Status == entalert.StatusMUTED,
 	}
 	if m.Recipients == nil {
 		m.Recipients = []string{}

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -60,7 +61,8 @@ func (r *Resolver) sealCredentials(c *model.CredentialsInput) (sealed, hint stri
 }
 
 func (r *Resolver) createIntegration(ctx context.Context, in model.CreateIntegrationInput) (*model.Integration, error) {
-	if _, err := requireAdmin(ctx); err != nil {
+	v, err := requireAdmin(ctx)
+	if err != nil {
 		return nil, err
 	}
 	if !in.IntegrationType.IsValid() || !in.Vendor.IsValid() {
@@ -70,7 +72,8 @@ func (r *Resolver) createIntegration(ctx context.Context, in model.CreateIntegra
 		return nil, badInput("vendor %s does not serve integrationType %s (it serves %s)",
 			in.Vendor, in.IntegrationType, served)
 	}
-	if err := validateDisplayName(in.DisplayName); err != nil {
+	name := strings.TrimSpace(in.DisplayName)
+	if err := validateDisplayName(name); err != nil {
 		return nil, err
 	}
 	if in.Credentials == nil {
@@ -103,21 +106,34 @@ func (r *Resolver) createIntegration(ctx context.Context, in model.CreateIntegra
 	if err != nil {
 		return nil, err
 	}
+	now := r.now()
 	c := r.Store.Client.Integration.Create().
 		SetIntegrationType(integration.IntegrationType(in.IntegrationType)).
 		SetVendor(integration.Vendor(in.Vendor)).
-		SetDisplayName(in.DisplayName).
+		SetDisplayName(name).SetDisplayNameKey(nameKey(name)).
 		SetCredentials(sealed).SetCredentialsHint(hint).
 		SetSyncIntervalSeconds(interval).SetEnabled(enabled).
-		SetAlertFailureThreshold(threshold).SetAlertWindowMinutes(window)
+		SetAlertFailureThreshold(threshold).SetAlertWindowMinutes(window).
+		SetCreatedAt(now).SetUpdatedAt(now)
+	if uid, err := uuid.Parse(v.UserID); err == nil {
+		c.SetCreatedBy(uid)
+	}
 	if enabled {
-		c.SetNextSyncAt(store.NextSyncAfter(r.now(), interval))
+		c.SetNextSyncAt(now) // due at once: its first sync starts within a scheduler tick
 	}
 	saved, err := c.Save(ctx)
+	if ent.IsConstraintError(err) {
+		return nil, nameTaken(name)
+	}
 	if err != nil {
 		return nil, err
 	}
+	r.publishChanged(ctx, saved, "created")
 	return toIntegration(saved), nil
+}
+
+func nameTaken(name string) error {
+	return Errorf(CodeConflict, "an integration named %q already exists in this tenant (names are compared ignoring case and surrounding spaces)", name)
 }
 
 func (r *Resolver) updateIntegration(ctx context.Context, id string, in model.UpdateIntegrationInput) (*model.Integration, error) {
@@ -134,8 +150,10 @@ func (r *Resolver) updateIntegration(ctx context.Context, id string, in model.Up
 			return nil, err
 		}
 	}
+	var name string
 	if in.DisplayName != nil {
-		if err := validateDisplayName(*in.DisplayName); err != nil {
+		name = strings.TrimSpace(*in.DisplayName)
+		if err := validateDisplayName(name); err != nil {
 			return nil, err
 		}
 	}
@@ -143,18 +161,24 @@ func (r *Resolver) updateIntegration(ctx context.Context, id string, in model.Up
 	if err != nil {
 		return nil, err
 	}
-	u := r.Store.Client.Integration.UpdateOne(cur)
-	if in.DisplayName != nil {
-		u.SetDisplayName(*in.DisplayName)
+	now := r.now()
+	u := r.Store.Client.Integration.UpdateOne(cur).SetUpdatedAt(now)
+	var changes []string
+	if in.DisplayName != nil && name != cur.DisplayName {
+		u.SetDisplayName(name).SetDisplayNameKey(nameKey(name))
+		changes = append(changes, "renamed")
 	}
 	if in.Credentials != nil {
 		sealed, hint, err := r.sealCredentials(in.Credentials)
 		if err != nil {
 			return nil, err
 		}
-		// New credentials deserve a fresh start: an open breaker was about the old ones.
+		// New credentials deserve a fresh start: an open breaker, the rejections
+		// counted and NEEDS_CREDENTIALS were all about the old ones.
 		u.SetCredentials(sealed).SetCredentialsHint(hint).
-			SetCircuitState(integration.CircuitStateCLOSED).ClearCircuitOpenedAt()
+			SetCircuitState(integration.CircuitStateCLOSED).ClearCircuitOpenedAt().
+			SetCredentialFailures(0).SetNeedsCredentials(false).ClearCredentialsRejection()
+		changes = append(changes, "credentials changed")
 	}
 	if in.AlertFailureThreshold != nil {
 		u.SetAlertFailureThreshold(*in.AlertFailureThreshold)
@@ -171,22 +195,35 @@ func (r *Resolver) updateIntegration(ctx context.Context, id string, in model.Up
 	if in.Enabled != nil {
 		enabled = *in.Enabled
 		u.SetEnabled(enabled)
+		if enabled != cur.Enabled {
+			changes = append(changes, map[bool]string{true: "resumed", false: "paused"}[enabled])
+		}
 	}
 	switch {
 	case !enabled:
 		u.ClearNextSyncAt()
-	case !cur.Enabled || (in.SyncIntervalSeconds != nil && interval != cur.SyncIntervalSeconds):
-		// Re-enabled, or a new interval: the schedule starts over from now.
-		u.SetNextSyncAt(store.NextSyncAfter(r.now(), interval))
+	case !cur.Enabled || in.Credentials != nil:
+		// Re-enabled, or new credentials: due at once.
+		u.SetNextSyncAt(now)
+	case in.SyncIntervalSeconds != nil && interval != cur.SyncIntervalSeconds:
+		// A new interval: the schedule starts over from now.
+		u.SetNextSyncAt(store.NextSyncAfter(now, interval))
 	}
 	saved, err := u.Save(ctx)
 	if ent.IsNotFound(err) {
 		return nil, errNotFound("integration")
 	}
+	if ent.IsConstraintError(err) {
+		return nil, nameTaken(name)
+	}
 	if err != nil {
 		return nil, err
 	}
 	r.changed(saved.ID.String())
+	if len(changes) == 0 {
+		changes = append(changes, "settings changed")
+	}
+	r.publishChanged(ctx, saved, strings.Join(changes, ", "))
 	return toIntegration(saved), nil
 }
 
@@ -194,13 +231,13 @@ func (r *Resolver) deleteIntegration(ctx context.Context, id string) (bool, erro
 	if _, err := requireAdmin(ctx); err != nil {
 		return false, err
 	}
-	uid, err := parseID(id, "integration")
+	cur, err := r.getIntegration(ctx, id)
 	if err != nil {
 		return false, err
 	}
 	// Drivers, loads, stations, weather and sync logs go with it (ON DELETE CASCADE);
 	// alerts stay as history with no integration.
-	n, err := r.Store.Client.Integration.Delete().Where(integration.ID(uid)).Exec(ctx)
+	n, err := r.Store.Client.Integration.Delete().Where(integration.ID(cur.ID)).Exec(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -208,6 +245,7 @@ func (r *Resolver) deleteIntegration(ctx context.Context, id string) (bool, erro
 		return false, errNotFound("integration")
 	}
 	r.changed(id)
+	r.publishChanged(ctx, cur, "deleted")
 	return true, nil
 }
 

@@ -44,11 +44,11 @@ func (r *Resolver) syncIntegration(ctx context.Context, id string) (*model.SyncL
 	if err != nil {
 		return nil, err
 	}
-	if !in.Enabled {
-		return nil, badInput("the integration is disabled: enable it to sync (testIntegration still works)")
+	if err := syncRefusal(in); err != nil {
+		return nil, err
 	}
 	lg, err := r.Syncer.SyncNow(ctx, in.ID)
-	if errors.Is(err, syncer.ErrDisabled) {
+	if errors.Is(err, syncer.ErrDisabled) || errors.Is(err, syncer.ErrNeedsCredentials) {
 		return nil, badInput("%s", err.Error())
 	}
 	if ent.IsNotFound(err) {

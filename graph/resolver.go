@@ -57,15 +57,21 @@ type Deps struct {
 	// RateLimits are the limits on users and client addresses over time (the
 	// contract's when zero).
 	RateLimits RateLimits
+	// Publisher is where the resolvers publish INTEGRATION_CHANGED events: the
+	// server's event publisher (which reaches the other replicas on PostgreSQL);
+	// Events when nil.
+	Publisher event.Publisher
 	// NoFlatHistory turns off flatHistory, so that tests can compare it with gqlgen.
 	NoFlatHistory bool
 }
 
+// now is the resolvers' clock, in microseconds: a time the API stores is the time
+// it answers, on PostgreSQL (which keeps microseconds) as on SQLite.
 func (r *Resolver) now() time.Time {
 	if r.Now != nil {
-		return r.Now().UTC()
+		return r.Now().UTC().Truncate(time.Microsecond)
 	}
-	return time.Now().UTC()
+	return time.Now().UTC().Truncate(time.Microsecond)
 }
 
 func (r *Resolver) sleep(ctx context.Context, d time.Duration) {

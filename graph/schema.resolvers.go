@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/sallyhq/sally/graph/generated"
@@ -24,6 +23,10 @@ func (r *integrationResolver) History(ctx context.Context, obj *model.Integratio
 
 func (r *integrationResolver) Stats(ctx context.Context, obj *model.Integration, since *time.Time) (*model.SyncStats, error) {
 	return r.stats(ctx, obj.ID, since)
+}
+
+func (r *integrationResolver) CreatedBy(ctx context.Context, obj *model.Integration) (*model.User, error) {
+	return r.createdBy(ctx, obj)
 }
 
 func (r *mutationResolver) Login(ctx context.Context, email string, password string) (*model.AuthPayload, error) {
@@ -67,11 +70,11 @@ func (r *mutationResolver) ClearDriverHOSOverride(ctx context.Context, driverID 
 }
 
 func (r *mutationResolver) TestCredentials(ctx context.Context, vendor model.Vendor, credentials model.CredentialsInput) (*model.ConnectionTestResult, error) {
-	panic(fmt.Errorf("not implemented: TestCredentials - testCredentials"))
+	return r.testCredentials(ctx, vendor, credentials)
 }
 
 func (r *mutationResolver) MuteIntegrationAlerts(ctx context.Context, id string, until *time.Time) (*model.Integration, error) {
-	panic(fmt.Errorf("not implemented: MuteIntegrationAlerts - muteIntegrationAlerts"))
+	return r.muteIntegrationAlerts(ctx, id, until)
 }
 
 func (r *mutationResolver) UpdateUser(ctx context.Context, id string, input model.UpdateUserInput) (*model.User, error) {
@@ -131,7 +134,7 @@ func (r *queryResolver) Alerts(ctx context.Context, limit *int, offset *int) ([]
 }
 
 func (r *queryResolver) OpenAlerts(ctx context.Context, integrationID *string) ([]*model.Alert, error) {
-	panic(fmt.Errorf("not implemented: OpenAlerts - openAlerts"))
+	return r.openAlerts(ctx, integrationID)
 }
 
 func (r *queryResolver) SyncLogs(ctx context.Context, filter *model.SyncLogFilter, first *int, after *string) (*model.SyncLogConnection, error) {

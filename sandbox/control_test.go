@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -204,4 +205,40 @@ func TestConcurrentRequests(t *testing.T) {
 	}
 	require.Equal(t, int64(workers*each), total)
 	require.Equal(t, int64(7), e.sb.Stats()[sandbox.Samsara].Faulted)
+}
+
+// TestControlOnlyFromLoopback: the control API answers 403 to any peer that is not a
+// loopback address (the vendors' own paths answer everyone).
+func TestControlOnlyFromLoopback(t *testing.T) {
+	t.Parallel()
+	sb := sandbox.New(sandbox.Options{})
+	for _, tt := range []struct {
+		remote string
+		status int
+	}{
+		{"127.0.0.1:5000", http.StatusOK},
+		{"127.8.9.10:5000", http.StatusOK},
+		{"[::1]:5000", http.StatusOK},
+		{"[::ffff:127.0.0.1]:5000", http.StatusOK},
+		{"192.0.2.1:1234", http.StatusForbidden},
+		{"10.0.0.7:80", http.StatusForbidden},
+		{"[2001:db8::1]:443", http.StatusForbidden},
+		{"", http.StatusForbidden},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/_control/stats", nil)
+		req.RemoteAddr = tt.remote
+		req.Header.Set("X-Forwarded-For", "127.0.0.1") // a header proves nothing
+		rec := httptest.NewRecorder()
+		sb.ServeHTTP(rec, req)
+		require.Equal(t, tt.status, rec.Code, "from %q: %s", tt.remote, rec.Body)
+		if tt.status == http.StatusForbidden {
+			require.Contains(t, rec.Body.String(), "loopback")
+		}
+	}
+	// The fake vendors themselves answer any peer.
+	req := httptest.NewRequest(http.MethodGet, "/openweather/weather?lat=35&lon=-101&appid=key-1", nil)
+	req.RemoteAddr = "192.0.2.1:1234"
+	rec := httptest.NewRecorder()
+	sb.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 }

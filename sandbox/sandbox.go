@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -156,11 +158,28 @@ func New(opts Options) *Sandbox {
 	return s
 }
 
+// FromLoopback reports whether the request's peer (its RemoteAddr, not a header a
+// client could write) is a loopback address.
+func FromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
 // ServeHTTP routes /{vendor}/… to the fake vendors and /_control/… to the control
 // API. Paths carry no mount prefix: mount with http.StripPrefix("/sandbox", sb).
+// The control API answers only requests from loopback addresses (127.0.0.0/8,
+// ::1): a fault set there breaks every integration; others get 403.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	first, rest := splitFirst(r.URL.Path)
 	if first == "_control" {
+		if !FromLoopback(r) {
+			writeJSON(w, http.StatusForbidden, controlError{Error: "the sandbox control API answers only requests from this machine (loopback addresses)"})
+			return
+		}
 		s.serveControl(w, r, rest)
 		return
 	}

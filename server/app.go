@@ -93,7 +93,7 @@ func newApp(cfg config.Config, st *store.Store, logger *slog.Logger, selfURL str
 	policy.FailureThreshold = cfg.CircuitFailureThreshold
 	policy.OpenDelay = cfg.CircuitOpenDuration()
 
-	if err := a.buildAlerts(sealer); err != nil {
+	if err := a.buildAlerts(sealer, cfg.PublicBaseURL(port(selfURL))); err != nil {
 		return nil, err
 	}
 	a.engine = syncer.New(syncer.Options{
@@ -119,6 +119,7 @@ func newApp(cfg config.Config, st *store.Store, logger *slog.Logger, selfURL str
 		Now:                time.Now,
 		Syncer:             a.engine,
 		Events:             a.bus,
+		Publisher:          a.events,
 		IntegrationChanged: a.engine.Forget,
 		PublicURL:          cfg.PublicBaseURL(port(selfURL)),
 	}}
@@ -148,7 +149,7 @@ func (a *app) start(ctx context.Context) {
 
 // buildAlerts makes the alert rules and their delivery worker; with SMTP_HOST unset,
 // alerts are recorded and logged, and marked as not delivered.
-func (a *app) buildAlerts(sealer *auth.Sealer) error {
+func (a *app) buildAlerts(sealer *auth.Sealer, publicURL string) error {
 	var sender alert.Sender
 	if a.cfg.SMTPHost != "" {
 		m, err := mail.New(mail.Options{
@@ -175,6 +176,7 @@ func (a *app) buildAlerts(sealer *auth.Sealer) error {
 	a.alerts = alert.NewManager(alert.Options{
 		Client: a.store.Client, Publisher: a.events, Logger: a.logger.With("component", "alert"),
 		Notify: a.mailer.Kick, MessageDomain: domain,
+		CredentialsFailuresBeforePause: a.cfg.CredentialsFailuresBeforePause, PublicURL: publicURL,
 	})
 	return nil
 }

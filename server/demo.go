@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -42,7 +43,7 @@ func seedDemo(ctx context.Context, tx *ent.Tx, tenantID uuid.UUID, sealer *auth.
 			return err
 		}
 		err = tx.Integration.Create().SetTenantID(tenantID).
-			SetIntegrationType(d.typ).SetVendor(d.vendor).SetDisplayName(d.name).
+			SetIntegrationType(d.typ).SetVendor(d.vendor).SetDisplayName(d.name).SetDisplayNameKey(strings.ToLower(strings.TrimSpace(d.name))).
 			SetCredentials(sealed).SetCredentialsHint(auth.Hint(d.key)).
 			SetSyncIntervalSeconds(demoInterval).SetNextSyncAt(now.Add(d.firstIn)).Exec(ctx)
 		if err != nil {

@@ -13,10 +13,12 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/schema"
+	"entgo.io/ent/privacy"
 	_ "github.com/lib/pq" // the PostgreSQL driver, registered as "postgres"
 	"modernc.org/sqlite"
 
 	"github.com/sallyhq/sally/ent"
+	"github.com/sallyhq/sally/ent/integration"
 )
 
 func init() {
@@ -84,6 +86,29 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	if err := s.Client.Schema.Create(ctx, schema.WithDropIndex(true)); err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	return s.backfillNameKeys(ctx)
+}
+
+// backfillNameKeys gives integrations written before display names were unique per
+// tenant their display_name_key (trimmed, lower-cased). A name that collides with
+// another of its tenant keeps a null key: nothing is renamed behind an admin's back,
+// and the next rename of it is checked.
+func (s *Store) backfillNameKeys(ctx context.Context) error {
+	ctx = privacy.DecisionContext(ctx, privacy.Allow)
+	ins, err := s.Client.Integration.Query().Where(integration.DisplayNameKeyIsNil()).
+		Order(ent.Asc(integration.FieldCreatedAt)).All(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: integration names: %w", err)
+	}
+	for _, in := range ins {
+		err := s.Client.Integration.UpdateOne(in).
+			SetDisplayNameKey(strings.ToLower(strings.TrimSpace(in.DisplayName))).
+			SetUpdatedAt(in.UpdatedAt). // not a change anyone made
+			Exec(ctx)
+		if err != nil && !ent.IsConstraintError(err) {
+			return fmt.Errorf("migrate: integration names: %w", err)
+		}
 	}
 	return nil
 }

@@ -155,7 +155,9 @@ func System(ctx context.Context) context.Context {
 	return privacy.DecisionContext(ctx, privacy.Allow)
 }
 
-func (e *Engine) now() time.Time { return e.opts.Now().UTC() }
+// now is the engine's clock in microseconds, the precision PostgreSQL keeps: a time
+// the engine stores is the time it reports.
+func (e *Engine) now() time.Time { return e.opts.Now().UTC().Truncate(time.Microsecond) }
 
 // Forget drops what the engine caches about an integration (its breaker, cached
 // vendor answers) after its settings or credentials changed or it was deleted.
@@ -197,6 +199,12 @@ func (e *Engine) sync(ctx context.Context, id uuid.UUID, trigger synclog.Trigger
 	}
 	if !in.Enabled && trigger == synclog.TriggerMANUAL {
 		return nil, ErrDisabled
+	}
+	if in.NeedsCredentials {
+		if trigger == synclog.TriggerMANUAL {
+			return nil, ErrNeedsCredentials
+		}
+		return nil, nil // a due run is skipped without a SyncLog: no vendor call
 	}
 	e.mu.Lock()
 	for {

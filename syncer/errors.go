@@ -35,7 +35,7 @@ func classOf(err error) resilience.Class {
 	switch {
 	case errors.Is(err, errStopped):
 		return ClassInterrupted
-	case errors.Is(err, errCredentials):
+	case errors.Is(err, errCredentials), errors.Is(err, ErrNeedsCredentials):
 		return resilience.ClassAuth
 	case errors.As(err, new(internalError)):
 		return ClassInternal
@@ -57,6 +57,9 @@ func describe(err error) string {
 	case resilience.ClassAuth:
 		if errors.Is(err, errCredentials) {
 			return "auth: " + errCredentials.Error()
+		}
+		if errors.Is(err, ErrNeedsCredentials) {
+			return "auth: " + ErrNeedsCredentials.Error()
 		}
 	case ClassInterrupted:
 		return errStopped.Error()

@@ -149,7 +149,13 @@ func (e *Engine) DriverHOS(ctx context.Context, tenantID uuid.UUID, driverID str
 	if err != nil {
 		return HOS{}, err
 	}
-	fresh, ferr := e.fetchHOS(ctx, in, driverID)
+	var fresh vendors.HOS
+	var ferr error
+	if in.NeedsCredentials {
+		ferr = ErrNeedsCredentials // no vendor call until its credentials change
+	} else {
+		fresh, ferr = e.fetchHOS(ctx, in, driverID)
+	}
 	if ferr == nil {
 		if d, err = e.storeHOS(ctx, in, d, fresh, now); err != nil {
 			return HOS{}, err

@@ -36,6 +36,9 @@ func (e *Engine) integrationOf(ctx context.Context, tenantID uuid.UUID, t integr
 	if !in.Enabled {
 		return nil, badInput("the %s integration %q is disabled", t, in.DisplayName)
 	}
+	if in.NeedsCredentials {
+		return nil, badInput("the %s integration %q needs new credentials: the vendor rejected its key", t, in.DisplayName)
+	}
 	return in, nil
 }
 

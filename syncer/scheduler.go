@@ -90,7 +90,7 @@ func (e *Engine) scheduleDue(ctx context.Context) {
 	}
 	now := e.now()
 	due, err := e.client.Integration.Query().
-		Where(integration.Enabled(true), integration.NextSyncAtLTE(now),
+		Where(integration.Enabled(true), integration.NeedsCredentials(false), integration.NextSyncAtLTE(now),
 			integration.Not(integration.HasSyncLogsWith(
 				synclog.StatusEQ(synclog.StatusRUNNING),
 				synclog.HeartbeatAtGTE(now.Add(-e.abandonAfter()))))).
@@ -104,7 +104,8 @@ func (e *Engine) scheduleDue(ctx context.Context) {
 	for _, in := range due {
 		next := store.NextSyncAfter(now, in.SyncIntervalSeconds)
 		n, err := e.client.Integration.Update().
-			Where(integration.ID(in.ID), integration.NextSyncAtEQ(*in.NextSyncAt), integration.Enabled(true)).
+			Where(integration.ID(in.ID), integration.NextSyncAtEQ(*in.NextSyncAt), integration.Enabled(true),
+				integration.NeedsCredentials(false)).
 			SetNextSyncAt(next).Save(ctx)
 		if err != nil || n != 1 {
 			continue // another replica claimed it, or it changed

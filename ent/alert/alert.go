@@ -169,6 +169,7 @@ const (
 	StatusPENDING Status = "PENDING"
 	StatusSENT    Status = "SENT"
 	StatusFAILED  Status = "FAILED"
+	StatusMUTED   Status = "MUTED"
 )
 
 func (s Status) String() string {
@@ -178,7 +179,7 @@ func (s Status) String() string {
 // StatusValidator is a validator for the "status" field enum values. It is called by the builders before save.
 func StatusValidator(s Status) error {
 	switch s {
-	case StatusPENDING, StatusSENT, StatusFAILED:
+	case StatusPENDING, StatusSENT, StatusFAILED, StatusMUTED:
 		return nil
 	default:
 		return fmt.Errorf("alert: invalid enum value for status field: %q", s)

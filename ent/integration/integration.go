@@ -51,6 +51,18 @@ const (
 	FieldLastSyncStatus = "last_sync_status"
 	// FieldNextSyncAt holds the string denoting the next_sync_at field in the database.
 	FieldNextSyncAt = "next_sync_at"
+	// FieldDisplayNameKey holds the string denoting the display_name_key field in the database.
+	FieldDisplayNameKey = "display_name_key"
+	// FieldCredentialFailures holds the string denoting the credential_failures field in the database.
+	FieldCredentialFailures = "credential_failures"
+	// FieldNeedsCredentials holds the string denoting the needs_credentials field in the database.
+	FieldNeedsCredentials = "needs_credentials"
+	// FieldCredentialsRejection holds the string denoting the credentials_rejection field in the database.
+	FieldCredentialsRejection = "credentials_rejection"
+	// FieldAlertsMutedUntil holds the string denoting the alerts_muted_until field in the database.
+	FieldAlertsMutedUntil = "alerts_muted_until"
+	// FieldCreatedBy holds the string denoting the created_by field in the database.
+	FieldCreatedBy = "created_by"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// EdgeSyncLogs holds the string denoting the sync_logs edge name in mutations.
@@ -138,6 +150,12 @@ var Columns = []string{
 	FieldLastSyncAt,
 	FieldLastSyncStatus,
 	FieldNextSyncAt,
+	FieldDisplayNameKey,
+	FieldCredentialFailures,
+	FieldNeedsCredentials,
+	FieldCredentialsRejection,
+	FieldAlertsMutedUntil,
+	FieldCreatedBy,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -174,6 +192,10 @@ var (
 	DefaultAlertFailureThreshold int
 	// DefaultAlertWindowMinutes holds the default value on creation for the "alert_window_minutes" field.
 	DefaultAlertWindowMinutes int
+	// DefaultCredentialFailures holds the default value on creation for the "credential_failures" field.
+	DefaultCredentialFailures int
+	// DefaultNeedsCredentials holds the default value on creation for the "needs_credentials" field.
+	DefaultNeedsCredentials bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -370,6 +392,36 @@ func ByLastSyncStatus(opts ...sql.OrderTermOption) OrderOption {
 // ByNextSyncAt orders the results by the next_sync_at field.
 func ByNextSyncAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldNextSyncAt, opts...).ToFunc()
+}
+
+// ByDisplayNameKey orders the results by the display_name_key field.
+func ByDisplayNameKey(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDisplayNameKey, opts...).ToFunc()
+}
+
+// ByCredentialFailures orders the results by the credential_failures field.
+func ByCredentialFailures(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCredentialFailures, opts...).ToFunc()
+}
+
+// ByNeedsCredentials orders the results by the needs_credentials field.
+func ByNeedsCredentials(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNeedsCredentials, opts...).ToFunc()
+}
+
+// ByCredentialsRejection orders the results by the credentials_rejection field.
+func ByCredentialsRejection(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCredentialsRejection, opts...).ToFunc()
+}
+
+// ByAlertsMutedUntil orders the results by the alerts_muted_until field.
+func ByAlertsMutedUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAlertsMutedUntil, opts...).ToFunc()
+}
+
+// ByCreatedBy orders the results by the created_by field.
+func ByCreatedBy(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreatedBy, opts...).ToFunc()
 }
 
 // ByTenantField orders the results by tenant field.

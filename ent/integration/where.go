@@ -121,6 +121,36 @@ func NextSyncAt(v time.Time) predicate.Integration {
 	return predicate.Integration(sql.FieldEQ(FieldNextSyncAt, v))
 }
 
+// DisplayNameKey applies equality check predicate on the "display_name_key" field. It's identical to DisplayNameKeyEQ.
+func DisplayNameKey(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldEQ(FieldDisplayNameKey, v))
+}
+
+// CredentialFailures applies equality check predicate on the "credential_failures" field. It's identical to CredentialFailuresEQ.
+func CredentialFailures(v int) predicate.Integration {
+	return predicate.Integration(sql.FieldEQ(FieldCredentialFailures, v))
+}
+
+// NeedsCredentials applies equality check predicate on the "needs_credentials" field. It's identical to NeedsCredentialsEQ.
+func NeedsCredentials(v bool) predicate.Integration {
+	return predicate.Integration(sql.FieldEQ(FieldNeedsCredentials, v))
+}
+
+// CredentialsRejection applies equality check predicate on the "credentials_rejection" field. It's identical to CredentialsRejectionEQ.
+func CredentialsRejection(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldEQ(FieldCredentialsRejection, v))
+}
+
+// AlertsMutedUntil applies equality check predicate on the "alerts_muted_until" field. It's identical to AlertsMutedUntilEQ.
+func AlertsMutedUntil(v time.Time) predicate.Integration {
+	return predicate.Integration(sql.FieldEQ(FieldAlertsMutedUntil, v))
+}
+
+// CreatedBy applies equality check predicate on the "created_by" field. It's identical to CreatedByEQ.
+func CreatedBy(v uuid.UUID) predicate.Integration {
+	return predicate.Integration(sql.FieldEQ(FieldCreatedBy, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Integration {
 	return predicate.Integration(sql.FieldEQ(FieldCreatedAt, v))
@@ -784,6 +814,306 @@ func NextSyncAtIsNil() predicate.Integration {
 // NextSyncAtNotNil applies the NotNil predicate on the "next_sync_at" field.
 func NextSyncAtNotNil() predicate.Integration {
 	return predicate.Integration(sql.FieldNotNull(FieldNextSyncAt))
+}
+
+// DisplayNameKeyEQ applies the EQ predicate on the "display_name_key" field.
+func DisplayNameKeyEQ(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldEQ(FieldDisplayNameKey, v))
+}
+
+// DisplayNameKeyNEQ applies the NEQ predicate on the "display_name_key" field.
+func DisplayNameKeyNEQ(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldNEQ(FieldDisplayNameKey, v))
+}
+
+// DisplayNameKeyIn applies the In predicate on the "display_name_key" field.
+func DisplayNameKeyIn(vs ...string) predicate.Integration {
+	return predicate.Integration(sql.FieldIn(FieldDisplayNameKey, vs...))
+}
+
+// DisplayNameKeyNotIn applies the NotIn predicate on the "display_name_key" field.
+func DisplayNameKeyNotIn(vs ...string) predicate.Integration {
+	return predicate.Integration(sql.FieldNotIn(FieldDisplayNameKey, vs...))
+}
+
+// DisplayNameKeyGT applies the GT predicate on the "display_name_key" field.
+func DisplayNameKeyGT(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldGT(FieldDisplayNameKey, v))
+}
+
+// DisplayNameKeyGTE applies the GTE predicate on the "display_name_key" field.
+func DisplayNameKeyGTE(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldGTE(FieldDisplayNameKey, v))
+}
+
+// DisplayNameKeyLT applies the LT predicate on the "display_name_key" field.
+func DisplayNameKeyLT(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldLT(FieldDisplayNameKey, v))
+}
+
+// DisplayNameKeyLTE applies the LTE predicate on the "display_name_key" field.
+func DisplayNameKeyLTE(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldLTE(FieldDisplayNameKey, v))
+}
+
+// DisplayNameKeyContains applies the Contains predicate on the "display_name_key" field.
+func DisplayNameKeyContains(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldContains(FieldDisplayNameKey, v))
+}
+
+// DisplayNameKeyHasPrefix applies the HasPrefix predicate on the "display_name_key" field.
+func DisplayNameKeyHasPrefix(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldHasPrefix(FieldDisplayNameKey, v))
+}
+
+// DisplayNameKeyHasSuffix applies the HasSuffix predicate on the "display_name_key" field.
+func DisplayNameKeyHasSuffix(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldHasSuffix(FieldDisplayNameKey, v))
+}
+
+// DisplayNameKeyIsNil applies the IsNil predicate on the "display_name_key" field.
+func DisplayNameKeyIsNil() predicate.Integration {
+	return predicate.Integration(sql.FieldIsNull(FieldDisplayNameKey))
+}
+
+// DisplayNameKeyNotNil applies the NotNil predicate on the "display_name_key" field.
+func DisplayNameKeyNotNil() predicate.Integration {
+	return predicate.Integration(sql.FieldNotNull(FieldDisplayNameKey))
+}
+
+// DisplayNameKeyEqualFold applies the EqualFold predicate on the "display_name_key" field.
+func DisplayNameKeyEqualFold(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldEqualFold(FieldDisplayNameKey, v))
+}
+
+// DisplayNameKeyContainsFold applies the ContainsFold predicate on the "display_name_key" field.
+func DisplayNameKeyContainsFold(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldContainsFold(FieldDisplayNameKey, v))
+}
+
+// CredentialFailuresEQ applies the EQ predicate on the "credential_failures" field.
+func CredentialFailuresEQ(v int) predicate.Integration {
+	return predicate.Integration(sql.FieldEQ(FieldCredentialFailures, v))
+}
+
+// CredentialFailuresNEQ applies the NEQ predicate on the "credential_failures" field.
+func CredentialFailuresNEQ(v int) predicate.Integration {
+	return predicate.Integration(sql.FieldNEQ(FieldCredentialFailures, v))
+}
+
+// CredentialFailuresIn applies the In predicate on the "credential_failures" field.
+func CredentialFailuresIn(vs ...int) predicate.Integration {
+	return predicate.Integration(sql.FieldIn(FieldCredentialFailures, vs...))
+}
+
+// CredentialFailuresNotIn applies the NotIn predicate on the "credential_failures" field.
+func CredentialFailuresNotIn(vs ...int) predicate.Integration {
+	return predicate.Integration(sql.FieldNotIn(FieldCredentialFailures, vs...))
+}
+
+// CredentialFailuresGT applies the GT predicate on the "credential_failures" field.
+func CredentialFailuresGT(v int) predicate.Integration {
+	return predicate.Integration(sql.FieldGT(FieldCredentialFailures, v))
+}
+
+// CredentialFailuresGTE applies the GTE predicate on the "credential_failures" field.
+func CredentialFailuresGTE(v int) predicate.Integration {
+	return predicate.Integration(sql.FieldGTE(FieldCredentialFailures, v))
+}
+
+// CredentialFailuresLT applies the LT predicate on the "credential_failures" field.
+func CredentialFailuresLT(v int) predicate.Integration {
+	return predicate.Integration(sql.FieldLT(FieldCredentialFailures, v))
+}
+
+// CredentialFailuresLTE applies the LTE predicate on the "credential_failures" field.
+func CredentialFailuresLTE(v int) predicate.Integration {
+	return predicate.Integration(sql.FieldLTE(FieldCredentialFailures, v))
+}
+
+// NeedsCredentialsEQ applies the EQ predicate on the "needs_credentials" field.
+func NeedsCredentialsEQ(v bool) predicate.Integration {
+	return predicate.Integration(sql.FieldEQ(FieldNeedsCredentials, v))
+}
+
+// NeedsCredentialsNEQ applies the NEQ predicate on the "needs_credentials" field.
+func NeedsCredentialsNEQ(v bool) predicate.Integration {
+	return predicate.Integration(sql.FieldNEQ(FieldNeedsCredentials, v))
+}
+
+// CredentialsRejectionEQ applies the EQ predicate on the "credentials_rejection" field.
+func CredentialsRejectionEQ(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldEQ(FieldCredentialsRejection, v))
+}
+
+// CredentialsRejectionNEQ applies the NEQ predicate on the "credentials_rejection" field.
+func CredentialsRejectionNEQ(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldNEQ(FieldCredentialsRejection, v))
+}
+
+// CredentialsRejectionIn applies the In predicate on the "credentials_rejection" field.
+func CredentialsRejectionIn(vs ...string) predicate.Integration {
+	return predicate.Integration(sql.FieldIn(FieldCredentialsRejection, vs...))
+}
+
+// CredentialsRejectionNotIn applies the NotIn predicate on the "credentials_rejection" field.
+func CredentialsRejectionNotIn(vs ...string) predicate.Integration {
+	return predicate.Integration(sql.FieldNotIn(FieldCredentialsRejection, vs...))
+}
+
+// CredentialsRejectionGT applies the GT predicate on the "credentials_rejection" field.
+func CredentialsRejectionGT(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldGT(FieldCredentialsRejection, v))
+}
+
+// CredentialsRejectionGTE applies the GTE predicate on the "credentials_rejection" field.
+func CredentialsRejectionGTE(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldGTE(FieldCredentialsRejection, v))
+}
+
+// CredentialsRejectionLT applies the LT predicate on the "credentials_rejection" field.
+func CredentialsRejectionLT(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldLT(FieldCredentialsRejection, v))
+}
+
+// CredentialsRejectionLTE applies the LTE predicate on the "credentials_rejection" field.
+func CredentialsRejectionLTE(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldLTE(FieldCredentialsRejection, v))
+}
+
+// CredentialsRejectionContains applies the Contains predicate on the "credentials_rejection" field.
+func CredentialsRejectionContains(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldContains(FieldCredentialsRejection, v))
+}
+
+// CredentialsRejectionHasPrefix applies the HasPrefix predicate on the "credentials_rejection" field.
+func CredentialsRejectionHasPrefix(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldHasPrefix(FieldCredentialsRejection, v))
+}
+
+// CredentialsRejectionHasSuffix applies the HasSuffix predicate on the "credentials_rejection" field.
+func CredentialsRejectionHasSuffix(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldHasSuffix(FieldCredentialsRejection, v))
+}
+
+// CredentialsRejectionIsNil applies the IsNil predicate on the "credentials_rejection" field.
+func CredentialsRejectionIsNil() predicate.Integration {
+	return predicate.Integration(sql.FieldIsNull(FieldCredentialsRejection))
+}
+
+// CredentialsRejectionNotNil applies the NotNil predicate on the "credentials_rejection" field.
+func CredentialsRejectionNotNil() predicate.Integration {
+	return predicate.Integration(sql.FieldNotNull(FieldCredentialsRejection))
+}
+
+// CredentialsRejectionEqualFold applies the EqualFold predicate on the "credentials_rejection" field.
+func CredentialsRejectionEqualFold(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldEqualFold(FieldCredentialsRejection, v))
+}
+
+// CredentialsRejectionContainsFold applies the ContainsFold predicate on the "credentials_rejection" field.
+func CredentialsRejectionContainsFold(v string) predicate.Integration {
+	return predicate.Integration(sql.FieldContainsFold(FieldCredentialsRejection, v))
+}
+
+// AlertsMutedUntilEQ applies the EQ predicate on the "alerts_muted_until" field.
+func AlertsMutedUntilEQ(v time.Time) predicate.Integration {
+	return predicate.Integration(sql.FieldEQ(FieldAlertsMutedUntil, v))
+}
+
+// AlertsMutedUntilNEQ applies the NEQ predicate on the "alerts_muted_until" field.
+func AlertsMutedUntilNEQ(v time.Time) predicate.Integration {
+	return predicate.Integration(sql.FieldNEQ(FieldAlertsMutedUntil, v))
+}
+
+// AlertsMutedUntilIn applies the In predicate on the "alerts_muted_until" field.
+func AlertsMutedUntilIn(vs ...time.Time) predicate.Integration {
+	return predicate.Integration(sql.FieldIn(FieldAlertsMutedUntil, vs...))
+}
+
+// AlertsMutedUntilNotIn applies the NotIn predicate on the "alerts_muted_until" field.
+func AlertsMutedUntilNotIn(vs ...time.Time) predicate.Integration {
+	return predicate.Integration(sql.FieldNotIn(FieldAlertsMutedUntil, vs...))
+}
+
+// AlertsMutedUntilGT applies the GT predicate on the "alerts_muted_until" field.
+func AlertsMutedUntilGT(v time.Time) predicate.Integration {
+	return predicate.Integration(sql.FieldGT(FieldAlertsMutedUntil, v))
+}
+
+// AlertsMutedUntilGTE applies the GTE predicate on the "alerts_muted_until" field.
+func AlertsMutedUntilGTE(v time.Time) predicate.Integration {
+	return predicate.Integration(sql.FieldGTE(FieldAlertsMutedUntil, v))
+}
+
+// AlertsMutedUntilLT applies the LT predicate on the "alerts_muted_until" field.
+func AlertsMutedUntilLT(v time.Time) predicate.Integration {
+	return predicate.Integration(sql.FieldLT(FieldAlertsMutedUntil, v))
+}
+
+// AlertsMutedUntilLTE applies the LTE predicate on the "alerts_muted_until" field.
+func AlertsMutedUntilLTE(v time.Time) predicate.Integration {
+	return predicate.Integration(sql.FieldLTE(FieldAlertsMutedUntil, v))
+}
+
+// AlertsMutedUntilIsNil applies the IsNil predicate on the "alerts_muted_until" field.
+func AlertsMutedUntilIsNil() predicate.Integration {
+	return predicate.Integration(sql.FieldIsNull(FieldAlertsMutedUntil))
+}
+
+// AlertsMutedUntilNotNil applies the NotNil predicate on the "alerts_muted_until" field.
+func AlertsMutedUntilNotNil() predicate.Integration {
+	return predicate.Integration(sql.FieldNotNull(FieldAlertsMutedUntil))
+}
+
+// CreatedByEQ applies the EQ predicate on the "created_by" field.
+func CreatedByEQ(v uuid.UUID) predicate.Integration {
+	return predicate.Integration(sql.FieldEQ(FieldCreatedBy, v))
+}
+
+// CreatedByNEQ applies the NEQ predicate on the "created_by" field.
+func CreatedByNEQ(v uuid.UUID) predicate.Integration {
+	return predicate.Integration(sql.FieldNEQ(FieldCreatedBy, v))
+}
+
+// CreatedByIn applies the In predicate on the "created_by" field.
+func CreatedByIn(vs ...uuid.UUID) predicate.Integration {
+	return predicate.Integration(sql.FieldIn(FieldCreatedBy, vs...))
+}
+
+// CreatedByNotIn applies the NotIn predicate on the "created_by" field.
+func CreatedByNotIn(vs ...uuid.UUID) predicate.Integration {
+	return predicate.Integration(sql.FieldNotIn(FieldCreatedBy, vs...))
+}
+
+// CreatedByGT applies the GT predicate on the "created_by" field.
+func CreatedByGT(v uuid.UUID) predicate.Integration {
+	return predicate.Integration(sql.FieldGT(FieldCreatedBy, v))
+}
+
+// CreatedByGTE applies the GTE predicate on the "created_by" field.
+func CreatedByGTE(v uuid.UUID) predicate.Integration {
+	return predicate.Integration(sql.FieldGTE(FieldCreatedBy, v))
+}
+
+// CreatedByLT applies the LT predicate on the "created_by" field.
+func CreatedByLT(v uuid.UUID) predicate.Integration {
+	return predicate.Integration(sql.FieldLT(FieldCreatedBy, v))
+}
+
+// CreatedByLTE applies the LTE predicate on the "created_by" field.
+func CreatedByLTE(v uuid.UUID) predicate.Integration {
+	return predicate.Integration(sql.FieldLTE(FieldCreatedBy, v))
+}
+
+// CreatedByIsNil applies the IsNil predicate on the "created_by" field.
+func CreatedByIsNil() predicate.Integration {
+	return predicate.Integration(sql.FieldIsNull(FieldCreatedBy))
+}
+
+// CreatedByNotNil applies the NotNil predicate on the "created_by" field.
+func CreatedByNotNil() predicate.Integration {
+	return predicate.Integration(sql.FieldNotNull(FieldCreatedBy))
 }
 
 // HasTenant applies the HasEdge predicate on the "tenant" edge.

@@ -20,7 +20,7 @@ var (
 		{Name: "message", Type: field.TypeString, Size: 2147483647},
 		{Name: "firing", Type: field.TypeBool, Default: true},
 		{Name: "recipients", Type: field.TypeJSON},
-		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "SENT", "FAILED"}, Default: "PENDING"},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "SENT", "FAILED", "MUTED"}, Default: "PENDING"},
 		{Name: "delivery_attempts", Type: field.TypeInt, Default: 0},
 		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_error", Type: field.TypeString, Nullable: true},
@@ -227,6 +227,12 @@ var (
 		{Name: "last_sync_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_sync_status", Type: field.TypeEnum, Nullable: true, Enums: []string{"RUNNING", "SUCCESS", "FAILED"}},
 		{Name: "next_sync_at", Type: field.TypeTime, Nullable: true},
+		{Name: "display_name_key", Type: field.TypeString, Nullable: true},
+		{Name: "credential_failures", Type: field.TypeInt, Default: 0},
+		{Name: "needs_credentials", Type: field.TypeBool, Default: false},
+		{Name: "credentials_rejection", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "alerts_muted_until", Type: field.TypeTime, Nullable: true},
+		{Name: "created_by", Type: field.TypeUUID, Nullable: true},
 		{Name: "tenant_id", Type: field.TypeUUID},
 	}
 	// IntegrationsTable holds the schema information for the "integrations" table.
@@ -237,7 +243,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "integrations_tenants_tenant",
-				Columns:    []*schema.Column{IntegrationsColumns[17]},
+				Columns:    []*schema.Column{IntegrationsColumns[23]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -246,12 +252,17 @@ var (
 			{
 				Name:    "integration_tenant_id",
 				Unique:  false,
-				Columns: []*schema.Column{IntegrationsColumns[17]},
+				Columns: []*schema.Column{IntegrationsColumns[23]},
 			},
 			{
 				Name:    "integration_enabled_next_sync_at",
 				Unique:  false,
 				Columns: []*schema.Column{IntegrationsColumns[9], IntegrationsColumns[16]},
+			},
+			{
+				Name:    "integration_tenant_id_display_name_key",
+				Unique:  true,
+				Columns: []*schema.Column{IntegrationsColumns[23], IntegrationsColumns[17]},
 			},
 		},
 	}

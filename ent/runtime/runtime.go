@@ -205,6 +205,14 @@ func init() {
 	integrationDescAlertWindowMinutes := integrationFields[8].Descriptor()
 	// integration.DefaultAlertWindowMinutes holds the default value on creation for the alert_window_minutes field.
 	integration.DefaultAlertWindowMinutes = integrationDescAlertWindowMinutes.Default.(int)
+	// integrationDescCredentialFailures is the schema descriptor for credential_failures field.
+	integrationDescCredentialFailures := integrationFields[15].Descriptor()
+	// integration.DefaultCredentialFailures holds the default value on creation for the credential_failures field.
+	integration.DefaultCredentialFailures = integrationDescCredentialFailures.Default.(int)
+	// integrationDescNeedsCredentials is the schema descriptor for needs_credentials field.
+	integrationDescNeedsCredentials := integrationFields[16].Descriptor()
+	// integration.DefaultNeedsCredentials holds the default value on creation for the needs_credentials field.
+	integration.DefaultNeedsCredentials = integrationDescNeedsCredentials.Default.(bool)
 	// integrationDescID is the schema descriptor for id field.
 	integrationDescID := integrationMixinFields0[0].Descriptor()
 	// integration.DefaultID holds the default value on creation for the id field.

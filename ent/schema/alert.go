@@ -22,14 +22,15 @@ func (Alert) Fields() []ent.Field {
 	return []ent.Field{
 		// Kept (as null) when the integration is deleted: alerts are history.
 		field.UUID("integration_id", uuidType()).Optional().Nillable(),
-		// failure, stale or recovery: which rule raised it.
+		// failure, stale, credentials or recovery: which rule raised it.
 		field.String("kind"),
 		field.Enum("severity").Values("INFO", "WARNING", "ERROR", "CRITICAL"),
 		field.String("title"),
 		field.Text("message"),
 		field.Bool("firing").Default(true),
 		field.JSON("recipients", []string{}),
-		field.Enum("status").Values("PENDING", "SENT", "FAILED").Default("PENDING"),
+		// MUTED: raised while the integration's alerts were muted; never emailed.
+		field.Enum("status").Values("PENDING", "SENT", "FAILED", "MUTED").Default("PENDING"),
 		field.Int("delivery_attempts").Default(0),
 		field.Time("next_attempt_at").Optional().Nillable(),
 		field.String("last_error").Optional().Nillable(),
@@ -73,6 +74,10 @@ type AlertDetails struct {
 	RequestedBy   string     `json:"requestedBy,omitempty"`
 	SealedLink    string     `json:"sealedLink,omitempty"`
 	LinkExpiresAt *time.Time `json:"linkExpiresAt,omitempty"`
+	// The integration's page on the web console (PUBLIC_URL + "/#/integrations/<id>").
+	Link string `json:"link,omitempty"`
+	// Credentials alerts: the consecutive rejected syncs that paused the integration.
+	CredentialFailures int `json:"credentialFailures,omitempty"`
 }
 
 // Edges of the Alert.

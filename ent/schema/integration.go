@@ -35,6 +35,23 @@ func (Integration) Fields() []ent.Field {
 		field.Time("last_sync_at").Optional().Nillable(),
 		field.Enum("last_sync_status").Values("RUNNING", "SUCCESS", "FAILED").Optional().Nillable(),
 		field.Time("next_sync_at").Optional().Nillable(),
+		// display_name lowercased and trimmed: unique per tenant (CONFLICT), so that
+		// replicas creating or renaming at once cannot both win. Null only on rows
+		// written before v2 whose names collide.
+		field.String("display_name_key").Optional().Nillable(),
+		// Consecutive finished syncs whose credentials the vendor rejected (401/403);
+		// a success or new credentials reset it.
+		field.Int("credential_failures").Default(0),
+		// Set when credential_failures reached CREDENTIALS_FAILURES_BEFORE_PAUSE: no
+		// vendor call is made until the credentials change (state NEEDS_CREDENTIALS
+		// while enabled).
+		field.Bool("needs_credentials").Default(false),
+		// The vendor's last refusal, shown as stateReason while NEEDS_CREDENTIALS.
+		field.Text("credentials_rejection").Optional().Nillable(),
+		// No alert email before this time (alerts are still recorded, as MUTED).
+		field.Time("alerts_muted_until").Optional().Nillable(),
+		// The user who created it; no foreign key: a deleted user reads as null.
+		field.UUID("created_by", uuidType()).Optional().Nillable(),
 	}
 }
 
@@ -51,7 +68,11 @@ func (Integration) Edges() []ent.Edge {
 	}
 }
 
-// Indexes of the Integration: the scheduler looks for due, enabled integrations.
+// Indexes of the Integration: the scheduler looks for due, enabled integrations;
+// a display name is unique per tenant.
 func (Integration) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("enabled", "next_sync_at")}
+	return []ent.Index{
+		index.Fields("enabled", "next_sync_at"),
+		index.Fields("tenant_id", "display_name_key").Unique(),
+	}
 }

@@ -40,7 +40,10 @@ func (TimeMixin) Fields() []ent.Field {
 	}
 }
 
-func now() time.Time { return time.Now().UTC() }
+// now is the time a row is stamped with: UTC, in microseconds, the precision
+// PostgreSQL keeps, so that what the API answers when it writes a row is what it
+// reads back later, on either database.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // TenantMixin makes an entity tenant-owned: it carries its tenant, and the privacy
 // policy below confines every query and mutation to the viewer's tenant, so tenant

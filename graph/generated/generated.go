@@ -337,6 +337,8 @@ type AlertResolver interface {
 type IntegrationResolver interface {
 	History(ctx context.Context, obj *model.Integration, limit *int, offset *int, status *model.SyncStatus) ([]*model.SyncLog, error)
 	Stats(ctx context.Context, obj *model.Integration, since *time.Time) (*model.SyncStats, error)
+
+	CreatedBy(ctx context.Context, obj *model.Integration) (*model.User, error)
 }
 type MutationResolver interface {
 	Login(ctx context.Context, email string, password string) (*model.AuthPayload, error)
@@ -6000,7 +6002,7 @@ func (ec *executionContext) _Integration_createdBy(ctx context.Context, field gr
 			return ec.fieldContext_Integration_createdBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy, nil
+			return ec.Resolvers.Integration().CreatedBy(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
@@ -6014,8 +6016,8 @@ func (ec *executionContext) fieldContext_Integration_createdBy(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "Integration",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -12072,10 +12074,11 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			out.Values[i] = ec._Integration_createdBy(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Integration_createdBy(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -189,6 +189,8 @@ type Integration struct {
 	AlertsMutedUntil *time.Time `json:"alertsMutedUntil,omitempty"`
 	// v2: who created it; null for the demo tenant's and when that user was deleted.
 	CreatedBy *User `json:"createdBy,omitempty"`
+	// The creator's user id (not in the schema): createdBy reads it.
+	CreatedByID *uuid.UUID `json:"-"`
 }
 
 // v2: a one-time link to set a password. The url is returned only to the ADMIN who

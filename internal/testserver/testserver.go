@@ -15,18 +15,21 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"entgo.io/ent/privacy"
 	"github.com/google/uuid"
 
+	"github.com/sallyhq/sally/alert"
 	"github.com/sallyhq/sally/auth"
 	"github.com/sallyhq/sally/config"
 	"github.com/sallyhq/sally/ent"
@@ -50,6 +53,9 @@ const (
 	CredentialsKey = "0123456789abcdef0123456789abcdef" // 32 bytes: AES-256
 )
 
+// PublicURL is the PUBLIC_URL of the test server: alert emails link under it.
+const PublicURL = "https://sally.test"
+
 // Password is the password of every seeded user.
 const Password = "correct horse battery staple"
 
@@ -64,6 +70,7 @@ type API struct {
 	Sealer   *auth.Sealer
 	Throttle *store.Throttle
 	Engine   *syncer.Engine
+	Alerts   *alert.Manager // the engine's Observer
 	Bus      *event.Bus
 	// Sandbox is the fake vendor APIs the engine calls (at SandboxURL).
 	Sandbox    *sandbox.Sandbox
@@ -75,7 +82,8 @@ type API struct {
 	// URL is the GraphQL endpoint, Server.URL + "/graphql".
 	URL string
 
-	client *http.Client
+	client  *http.Client
+	created atomic.Int64 // integrations CreateIntegration made
 }
 
 // Option changes the resolver's dependencies before the handler is built.
@@ -112,9 +120,17 @@ func New(tb testing.TB, s *store.Store, opts ...Option) *API {
 	sb := sandbox.New(sandbox.Options{Logger: logger.With("component", "sandbox")})
 	sbServer := httptest.NewServer(sb)
 	tb.Cleanup(sbServer.Close)
+	// The alert rules, as the server wires them: the engine's Observer (the failure,
+	// recovery and credentials rules run after every sync). Nothing delivers the
+	// alerts: they stay PENDING (or MUTED).
+	alerts := alert.NewManager(alert.Options{
+		Client: s.Client, Publisher: bus, Logger: logger.With("component", "alert"),
+		PublicURL: PublicURL,
+	})
 	engine := syncer.New(syncer.Options{
-		Store:  s,
-		Sealer: sealer,
+		Observer: alerts,
+		Store:    s,
+		Sealer:   sealer,
 		URLs: syncer.VendorURLs{
 			Samsara: sbServer.URL + "/samsara", Truckbase: sbServer.URL + "/truckbase",
 			FuelFinder: sbServer.URL + "/fuelfinder", OpenWeather: sbServer.URL + "/openweather",
@@ -135,6 +151,7 @@ func New(tb testing.TB, s *store.Store, opts ...Option) *API {
 		Sleep:              func(context.Context, time.Duration) {},
 		Syncer:             engine,
 		Events:             bus,
+		Publisher:          bus,
 		IntegrationChanged: engine.Forget,
 	}
 	for _, o := range opts {
@@ -151,7 +168,7 @@ func New(tb testing.TB, s *store.Store, opts ...Option) *API {
 	transport := &http.Transport{MaxIdleConnsPerHost: 16}
 	a := &API{
 		Store: s, Resolver: r, Tokens: deps.Tokens, Sealer: deps.Sealer, Throttle: deps.Throttle,
-		Engine: deps.Syncer, Bus: deps.Events, Sandbox: sb, SandboxURL: sbServer.URL,
+		Engine: deps.Syncer, Alerts: alerts, Bus: deps.Events, Sandbox: sb, SandboxURL: sbServer.URL,
 		Handler: h, Server: srv, URL: srv.URL + "/graphql",
 		client: &http.Client{Transport: transport, Timeout: time.Minute},
 	}
@@ -339,11 +356,16 @@ func DefaultIntegration() map[string]any {
 }
 
 // CreateIntegration creates an integration through the createIntegration mutation as
-// the token's user, from DefaultIntegration with the overrides applied, and returns
-// its id.
+// the token's user, from DefaultIntegration with the overrides applied (numbered
+// names after the first), and returns its id.
 func (a *API) CreateIntegration(tb testing.TB, token string, overrides map[string]any) string {
 	tb.Helper()
 	in := DefaultIntegration()
+	if n := a.created.Add(1); n > 1 {
+		// Display names are unique per tenant: the first is "Samsara ELD", later
+		// ones "Samsara ELD 2", "Samsara ELD 3"… unless the overrides name them.
+		in["displayName"] = fmt.Sprintf("%s %d", in["displayName"], n)
+	}
 	for k, v := range overrides {
 		in[k] = v
 	}
