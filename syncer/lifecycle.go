@@ -37,3 +37,10 @@ func (e *Engine) TestCredentials(ctx context.Context, vendor integration.Vendor,
 	}
 	return r
 }
+
+// ScheduleDue runs one scheduler pass now: it claims the due integrations and starts
+// their syncs (for tests and operators; Run does it every tick).
+func (e *Engine) ScheduleDue(ctx context.Context) { e.scheduleDue(System(ctx)) }
+
+// Idle waits until no sync of this process is running.
+func (e *Engine) Idle() { e.syncs.Wait() }
