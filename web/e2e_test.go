@@ -73,6 +73,7 @@ func TestE2E(t *testing.T) {
 		"in": map[string]any{
 			"integrationType": "HOS_ELD", "vendor": "SAMSARA_ELD", "displayName": htmlName,
 			"credentials": map[string]any{"apiKey": "e2e-html-name-key"}, "syncIntervalSeconds": 86400,
+			"enabled": false, // paused: a new integration is due at once, and this one must stay without syncs
 		},
 	}, &created)
 	htmlID := created.CreateIntegration.ID

@@ -493,6 +493,10 @@ func (m *Model) onEvent(s *session, ge gqlclient.Event) {
 		if sel, _ := m.Selected.Get(); sel == e.IntegrationID {
 			m.goSession(func() { m.loadHistory(s) }) // shows the RUNNING row
 		}
+	case string(gqlclient.SyncEventTypeIntegrationChanged):
+		// Created, renamed, paused, re-keyed, muted or deleted elsewhere: the list as
+		// the server has it now.
+		m.goSession(func() { m.refresh(s) })
 	}
 }
 

@@ -1,7 +1,10 @@
 package model_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -142,4 +145,58 @@ func TestTokenRenewed(t *testing.T) {
 	eventually(t, "a sync through the new token", func() bool {
 		return !get[bool](m.Syncing) && strings.HasPrefix(get[string](m.SyncResult), "Sync succeeded")
 	})
+}
+
+// TestIntegrationChangedReloads: an integration created, renamed or deleted elsewhere
+// shows in the list without a refresh (INTEGRATION_CHANGED events).
+func TestIntegrationChangedReloads(t *testing.T) {
+	t.Parallel()
+	srv := desktoptest.StartServer(t)
+	m := newModel(t, model.Options{})
+	env := map[string]string{"SALLY_URL": srv.URL, "SALLY_EMAIL": desktoptest.AdminEmail, "SALLY_PASSWORD": desktoptest.AdminPassword}
+	m.AutoLogin(func(k string) string { return env[k] })
+	eventually(t, "online with the integrations", func() bool { return get[bool](m.Online) && m.Integrations.Length() == 4 })
+
+	gql := func(token, query string, vars map[string]any) map[string]any {
+		t.Helper()
+		body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+		require.NoError(t, err)
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		var out struct {
+			Data   map[string]any
+			Errors []any
+		}
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&out))
+		require.Empty(t, out.Errors)
+		return out.Data
+	}
+	login := gql("", `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }`,
+		map[string]any{"e": desktoptest.AdminEmail, "p": desktoptest.AdminPassword})
+	token := login["login"].(map[string]any)["token"].(string)
+	names := func() []string {
+		var out []string
+		for _, in := range get[[]model.Integration](m.Integrations) {
+			out = append(out, in.Name)
+		}
+		return out
+	}
+
+	created := gql(token, `mutation($in: CreateIntegrationInput!) { createIntegration(input: $in) { id } }`, map[string]any{"in": map[string]any{
+		"integrationType": "WEATHER", "vendor": "OPENWEATHER", "displayName": "Added elsewhere",
+		"credentials": map[string]any{"apiKey": "desktop-test-key"}, "enabled": false,
+	}})
+	id := created["createIntegration"].(map[string]any)["id"].(string)
+	eventually(t, "the new integration listed", func() bool { return slices.Contains(names(), "Added elsewhere") })
+	gql(token, `mutation($id: ID!) { updateIntegration(id: $id, input: {displayName: "Renamed elsewhere"}) { id } }`, map[string]any{"id": id})
+	eventually(t, "the new name listed", func() bool { return slices.Contains(names(), "Renamed elsewhere") })
+	gql(token, `mutation($id: ID!) { deleteIntegration(id: $id) }`, map[string]any{"id": id})
+	eventually(t, "the deleted one gone", func() bool { return m.Integrations.Length() == 4 })
 }
