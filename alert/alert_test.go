@@ -209,13 +209,13 @@ func TestWorkersClaimEachAlertOnce(t *testing.T) {
 		f.startWorker(t, st.Client, senderOf(f.sender), nil)
 		f.startWorker(t, open().Client, senderOf(f.sender), nil)
 		f.startWorker(t, open().Client, senderOf(f.sender), nil)
-		msgs := f.smtp.Wait(t, n, wait)
+		f.smtp.Wait(t, n, wait)
 		waitFor(t, "every alert SENT", func() bool {
 			c, err := f.db.Alert.Query().Where(entalert.StatusEQ(entalert.StatusSENT)).Count(sys())
 			require.NoError(t, err)
 			return c == n
 		})
-		msgs = f.smtp.Messages()
+		msgs := f.smtp.Messages()
 		require.Len(t, msgs, n)
 		ids := map[string]bool{}
 		for _, m := range msgs {

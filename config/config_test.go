@@ -442,7 +442,7 @@ func TestRedaction(t *testing.T) {
 		"Sprintf%v":  fmt.Sprintf("%v", cfg),
 		"Sprintf%+v": fmt.Sprintf("%+v", cfg),
 		"Sprintf%#v": fmt.Sprintf("%#v", cfg),
-		"Sprintf%s":  fmt.Sprintf("%s", &cfg),
+		"Sprintf%s":  fmt.Sprintf("%s", &cfg), //lint:ignore S1025 the test is what %s prints
 		"slogText":   text.String(),
 		"slogJSON":   jsonOut.String(),
 	}

@@ -12,7 +12,6 @@ type message struct {
 	Payload json.RawMessage `json:"payload,omitempty"`
 	ID      string          `json:"id,omitempty"`
 	Type    string          `json:"type"`
-	noOp    bool
 }
 
 func TestFrameEncodesLikeJSON(t *testing.T) {

@@ -35,7 +35,7 @@ func TestOperationsMatchContract(t *testing.T) {
 		all.WriteString("\n")
 	}
 	// One document: fragments are shared between files, as genqlient shares them.
-	doc, errs := gqlparser.LoadQuery(schema, all.String())
+	doc, errs := gqlparser.LoadQueryWithRules(schema, all.String(), nil) // nil: the default rules
 	require.Empty(t, errs, "operations do not match the contract: %v", errs)
 
 	got := map[string]ast.Operation{}

@@ -323,7 +323,7 @@ func Encode(origin string, e event.Event) (payload []byte, trimmed bool, err err
 		}
 		return b, err
 	}
-	if payload, err = fit(0); err != nil {
+	if _, err = fit(0); err != nil {
 		return nil, false, err
 	}
 	// The longest common length that fits (no field can keep more than MaxPayload).

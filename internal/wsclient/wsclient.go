@@ -162,6 +162,7 @@ func (c *Client) readLoop() {
 	var buf bytes.Buffer
 	for {
 		c.stall.Lock() // held by Stall
+		//lint:ignore SA2001 waiting for Stall to let go is the point
 		c.stall.Unlock()
 		var r io.Reader
 		if _, r, err = c.conn.Reader(context.Background()); err != nil {
