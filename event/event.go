@@ -11,6 +11,7 @@
 package event
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,7 +36,27 @@ const (
 	// IntegrationChanged: created, changed (settings, credentials, state, muting) or
 	// deleted; Message says which.
 	IntegrationChanged Type = "INTEGRATION_CHANGED"
+	// StreamReset tells a subscriber that it may have missed events (the server lost
+	// its database connection for a while, or could not pass events on): refetch.
+	// Published with Bus.Reset, one per subscriber.
+	StreamReset Type = "STREAM_RESET"
 )
+
+// Placeholders of a STREAM_RESET event's fields that the contract makes non-null but
+// that mean nothing without an integration: the vendor (when the subscription has
+// no integration filter) and the circuit state.
+const (
+	ResetVendor       = "SAMSARA_ELD"
+	ResetCircuitState = "CLOSED"
+	// ResetName is a STREAM_RESET event's integrationName: what happened.
+	ResetName = "live events may have been missed"
+)
+
+// Resetter is a Publisher that can also tell all its subscribers that they may have
+// missed events (the Bus).
+type Resetter interface {
+	Reset(ctx context.Context, reason string)
+}
 
 // SyncLog is the sync a SYNC_* event belongs to, as it stood when published.
 type SyncLog struct {
@@ -96,6 +117,9 @@ var _ Publisher = (*Bus)(nil)
 type Filter struct {
 	TenantID      string
 	IntegrationID string // empty = all of the tenant's integrations
+	// Vendor is the vendor of IntegrationID, for the STREAM_RESET events of the
+	// subscriber (not a filter).
+	Vendor string
 }
 
 func (f Filter) match(e Event) bool {
@@ -210,6 +234,38 @@ func (b *Bus) Publish(_ context.Context, e Event) {
 	for s := range b.tenants[e.TenantID] {
 		if s.filter().match(e) && !s.deliver(d) {
 			slow = append(slow, s)
+		}
+	}
+	b.mu.RUnlock()
+	for _, s := range slow {
+		if b.remove(s) {
+			s.end(ErrSlowSubscriber)
+		}
+	}
+}
+
+var _ Resetter = (*Bus)(nil)
+
+// Reset sends every subscriber, of every tenant, a STREAM_RESET event whose
+// integrationId is its filter's and whose message is reason. Like Publish it never
+// blocks: a subscriber without room is dropped (its client reconnects and refetches
+// anyway).
+func (b *Bus) Reset(_ context.Context, reason string) {
+	at := time.Now().UTC()
+	var slow []subscriber
+	b.mu.RLock()
+	for _, m := range b.tenants {
+		for s := range m {
+			f := s.filter()
+			msg := reason
+			e := Event{
+				Type: StreamReset, At: at, TenantID: f.TenantID, IntegrationID: f.IntegrationID,
+				IntegrationName: ResetName, Vendor: cmp.Or(f.Vendor, ResetVendor),
+				CircuitState: ResetCircuitState, Message: &msg,
+			}
+			if !s.deliver(&Delivery{Event: e}) {
+				slow = append(slow, s)
+			}
 		}
 	}
 	b.mu.RUnlock()

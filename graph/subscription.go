@@ -119,7 +119,7 @@ func (r *Resolver) syncEvents(ctx context.Context, integrationID *string) (<-cha
 		if err != nil {
 			return nil, err
 		}
-		f.IntegrationID = in.ID.String()
+		f.IntegrationID, f.Vendor = in.ID.String(), string(in.Vendor)
 	}
 	lv, intercepted := ctx.Value(liveKey{}).(*live)
 	if !intercepted {

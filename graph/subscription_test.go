@@ -657,3 +657,30 @@ func TestSyncEventsOverLegacyProtocol(t *testing.T) {
 		require.Equal(t, want, got.SyncEvents.SyncLog.Status)
 	}
 }
+
+// TestSyncEventsStreamReset: when the server may have missed events (its database
+// connection was lost, see event/pgnotify), every subscription gets a STREAM_RESET
+// whose integrationId is its filter (empty without one) and whose vendor is that
+// integration's.
+func TestSyncEventsStreamReset(t *testing.T) {
+	t.Parallel()
+	f := subSetup(t, testdb.Open(t, testdb.SQLite))
+	_, all := subscribe(t, f.api, f.token, nil, 1)
+	_, one := subscribe(t, f.api, f.token, map[string]any{"id": f.integrationID}, 2)
+	f.api.Bus.Reset(context.Background(), "the server lost its database connection for a while")
+	for _, c := range []struct {
+		sub *wsclient.Subscription
+		id  string
+	}{{all, ""}, {one, f.integrationID}} {
+		var p struct {
+			Data struct{ SyncEvents syncEvent }
+		}
+		require.NoError(t, json.Unmarshal(next(t, c.sub).Payload, &p))
+		e := p.Data.SyncEvents
+		require.Equal(t, "STREAM_RESET", e.Type)
+		require.Equal(t, c.id, e.IntegrationID)
+		require.Equal(t, "SAMSARA_ELD", e.Vendor)
+		require.Equal(t, event.ResetName, e.IntegrationName)
+		require.Nil(t, e.SyncLog)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sallyhq/sally/internal/testdb"
+	"github.com/sallyhq/sally/internal/testpg"
 	"github.com/sallyhq/sally/internal/wsclient"
 )
 
@@ -46,24 +47,27 @@ func TestReplicasShareLiveEvents(t *testing.T) {
 	requireSyncEvents(t, onTwo, next)
 }
 
-// TestReplicasShareLiveEventsAfterPostgresRestart restarts the local PostgreSQL
-// cluster, which breaks every other test using it: it runs only when
-// SALLY_PG_RESTART_TEST=1, alone (scripts/test.sh runs it after the other tests).
+// TestReplicasShareLiveEventsAfterPostgresRestart restarts PostgreSQL (a private
+// cluster: the machine's shared one is left alone) under two running servers. Each
+// server's listener listens again by itself, each subscriber is told with a
+// STREAM_RESET that it may have missed events, and events flow again on the same
+// subscription.
 func TestReplicasShareLiveEventsAfterPostgresRestart(t *testing.T) {
-	if os.Getenv("SALLY_PG_RESTART_TEST") != "1" {
-		t.Skip("restarts PostgreSQL: run alone with SALLY_PG_RESTART_TEST=1 (scripts/test.sh does)")
-	}
-	rs := startReplicas(t)
+	t.Parallel()
+	pg := testpg.Start(t, testpg.Options{})
+	rs := startReplicasOn(t, pg.URL())
 	one, two := rs.servers[0], rs.servers[1]
 	onTwo := rs.subscribe(t, two)
 	requireSyncEvents(t, onTwo, one.sync(t, rs.token, rs.integrationID))
 
 	marks := []int{one.logLen(), two.logLen()}
-	restartPostgres(t)
+	pg.Stop(t)
+	pg.Start(t)
 	// Each server's listener notices and listens again by itself.
 	for i, s := range rs.servers {
 		s.waitLog(t, marks[i], "event listener reconnected")
 	}
+	requireStreamReset(t, onTwo)
 
 	// The servers were not restarted, nor was the subscription: events flow again.
 	var logID string
@@ -73,6 +77,24 @@ func TestReplicasShareLiveEventsAfterPostgresRestart(t *testing.T) {
 		return ok
 	}, time.Minute, 500*time.Millisecond)
 	requireSyncEvents(t, onTwo, logID)
+}
+
+// requireStreamReset reads sub until a STREAM_RESET.
+func requireStreamReset(t *testing.T, sub *wsclient.Subscription) {
+	t.Helper()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		m, err := sub.Next(ctx)
+		cancel()
+		require.NoError(t, err, "waiting for a STREAM_RESET")
+		var p struct {
+			Data struct{ SyncEvents struct{ Type string } }
+		}
+		require.NoError(t, json.Unmarshal(m.Payload, &p))
+		if p.Data.SyncEvents.Type == "STREAM_RESET" {
+			return
+		}
+	}
 }
 
 // requireSyncEvents reads sub until the SYNC_STARTED and SYNC_SUCCEEDED of the sync
@@ -115,6 +137,12 @@ type replicas struct {
 // PostgreSQL, with the sandbox; both listen for each other's events when it returns.
 func startReplicas(t *testing.T) *replicas {
 	t.Helper()
+	return startReplicasOn(t, testdb.PostgresURL(t))
+}
+
+// startReplicasOn is startReplicas on the database at dsn.
+func startReplicasOn(t *testing.T, dsn string) *replicas {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "sally-server")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	out, err := build.CombinedOutput()
@@ -122,7 +150,7 @@ func startReplicas(t *testing.T) *replicas {
 
 	key := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 	env := []string{
-		"DATABASE_URL=" + testdb.PostgresURL(t), "PORT=0", "SANDBOX=true", "DEMO=false",
+		"DATABASE_URL=" + dsn, "PORT=0", "SANDBOX=true", "DEMO=false",
 		"JWT_SECRET=replicas-test-jwt-secret-0123456789abcdef", "CREDENTIALS_KEY=" + key,
 		"ADMIN_EMAIL=replicas@example.com", "ADMIN_PASSWORD=replicas test password", "LOG_LEVEL=info",
 		"LOG_FORMAT=text",
@@ -319,18 +347,4 @@ func (r *replica) sync(t *testing.T, token, integrationID string) string {
 	id, ok := r.trySync(t, token, integrationID)
 	require.True(t, ok)
 	return id
-}
-
-// restartPostgres restarts the local cluster and waits until it accepts connections.
-func restartPostgres(t *testing.T) {
-	t.Helper()
-	versions, err := os.ReadDir("/etc/postgresql")
-	require.NoError(t, err, "restarting PostgreSQL needs the local cluster (pg_ctlcluster)")
-	require.NotEmpty(t, versions)
-	version := versions[len(versions)-1].Name()
-	out, err := exec.Command("pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart").CombinedOutput()
-	require.NoError(t, err, "pg_ctlcluster restart: %s", out)
-	require.Eventually(t, func() bool {
-		return exec.Command("pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432").Run() == nil
-	}, time.Minute, 100*time.Millisecond, "PostgreSQL did not come back")
 }

@@ -400,7 +400,8 @@ func (m *Model) onConnState(s *session, st gqlclient.ConnState) {
 			_ = m.Online.Set(true)
 			_ = m.Connection.Set("Online")
 		})
-		// Events published while offline were missed: reload what they changed.
+		// Events published while offline were missed: reload what they changed (the
+		// server says the same with a STREAM_RESET event, see onEvent).
 		m.goSession(func() { m.refresh(s) })
 		return
 	}
@@ -450,6 +451,17 @@ func connMessage(err error) string {
 // event does not carry (next sync, 24 h rate, the history when it is shown).
 func (m *Model) onEvent(s *session, ge gqlclient.Event) {
 	if s.ctx.Err() != nil {
+		return
+	}
+	if ge.Type == gqlclient.SyncEventTypeStreamReset {
+		// The server may have missed events for us (it lost its database for a
+		// while): reload everything, as after a reconnection.
+		why := ""
+		if ge.Message != nil {
+			why = *ge.Message
+		}
+		m.logger.Info("live events may have been missed: reloading", "why", why)
+		m.goSession(func() { m.refresh(s) })
 		return
 	}
 	e := eventFrom(ge)

@@ -9,7 +9,12 @@
 // each local subscriber gets each event exactly once.
 //
 // NOTIFY is not durable: events published while a listener is disconnected are lost
-// to that process's subscribers (the sync logs, which clients re-query, are not).
+// to that process's subscribers. No loss is silent, though: when the listener
+// reconnects (within DefaultMaxReconnect of the database's return), every local
+// subscriber gets a STREAM_RESET event (event.Bus.Reset) and refetches; and a
+// process that could not pass some of its events on (the database away for longer
+// than retryFor, its queue full) sends the others a reset notification, which
+// does the same to their subscribers.
 // Payloads must stay under PostgreSQL's 8000 bytes: the free-text fields of a bigger
 // event (message, syncLog.error) are shortened to fit, and the event says so.
 package pgnotify
@@ -40,8 +45,11 @@ const (
 	// ChannelPrefix starts the default channel name; the database schema ends it, so
 	// that servers on different schemas of one database do not hear each other.
 	ChannelPrefix       = "sally_events"
-	DefaultMinReconnect = 250 * time.Millisecond
-	DefaultMaxReconnect = 10 * time.Second
+	DefaultMinReconnect = 100 * time.Millisecond
+	// DefaultMaxReconnect bounds the wait between the listener's attempts to
+	// reconnect: it is listening again within about this long of the database's
+	// return (the contract's "within 1 s").
+	DefaultMaxReconnect = 500 * time.Millisecond
 	DefaultQueue        = 4096
 	// MaxPayload is the largest notification payload PostgreSQL accepts (it must be
 	// shorter than 8000 bytes with the default configuration).
@@ -81,6 +89,7 @@ type Stats struct {
 	Trimmed    int64 // events shortened to fit the payload limit
 	Dropped    int64 // events that could not be sent to the other processes
 	Reconnects int64 // times the listener reconnected after losing its connection
+	Resets     int64 // STREAM_RESETs given to the local subscribers
 }
 
 // Bridge publishes events to this process and, through PostgreSQL, to the others.
@@ -92,7 +101,9 @@ type Bridge struct {
 	ready  chan struct{}
 	once   sync.Once
 
-	sent, received, trimmed, dropped, reconnects atomic.Int64
+	sent, received, trimmed, dropped, reconnects, resets atomic.Int64
+	// lost is set when an event could not be passed on: the others must be told.
+	lost atomic.Bool
 }
 
 var _ event.Publisher = (*Bridge)(nil)
@@ -135,7 +146,7 @@ func (b *Bridge) Ready() <-chan struct{} { return b.ready }
 func (b *Bridge) Stats() Stats {
 	return Stats{
 		Sent: b.sent.Load(), Received: b.received.Load(), Trimmed: b.trimmed.Load(),
-		Dropped: b.dropped.Load(), Reconnects: b.reconnects.Load(),
+		Dropped: b.dropped.Load(), Reconnects: b.reconnects.Load(), Resets: b.resets.Load(),
 	}
 }
 
@@ -146,6 +157,7 @@ func (b *Bridge) Publish(ctx context.Context, e event.Event) {
 	select {
 	case b.queue <- e:
 	default:
+		b.lost.Store(true)
 		if n := b.dropped.Add(1); n == 1 || n%100 == 0 {
 			b.log.Error("event queue full: events are not reaching the other servers",
 				"dropped", n, "type", e.Type, "integration", e.IntegrationID)
@@ -198,7 +210,9 @@ func (b *Bridge) Run(ctx context.Context) error {
 				return nil
 			}
 			if n == nil {
-				// Reconnected: what was sent meanwhile is lost (NOTIFY is not durable).
+				// Reconnected, and listening again: what was sent meanwhile is lost
+				// (NOTIFY is not durable), so the local subscribers must refetch.
+				b.reset(ctx, "the server lost its database connection for a while: refetch what is shown")
 				continue
 			}
 			b.receive(ctx, n.Extra)
@@ -221,10 +235,23 @@ func (b *Bridge) listenerEvent(ev pq.ListenerEventType, err error) {
 	}
 }
 
-// envelope is a notification's payload: the event and the process that sent it.
+// reset gives every local subscriber a STREAM_RESET.
+func (b *Bridge) reset(ctx context.Context, reason string) {
+	r, ok := b.opts.Local.(event.Resetter)
+	if !ok {
+		return
+	}
+	b.resets.Add(1)
+	b.log.Warn("live events may have been missed: subscribers told to refetch", "reason", reason)
+	r.Reset(ctx, reason)
+}
+
+// envelope is a notification's payload: the event and the process that sent it, or
+// (Reset) word that the process could not pass some of its events on.
 type envelope struct {
 	Origin string      `json:"o"`
 	Event  event.Event `json:"e"`
+	Reset  bool        `json:"r,omitempty"`
 }
 
 func (b *Bridge) receive(ctx context.Context, payload string) {
@@ -236,19 +263,30 @@ func (b *Bridge) receive(ctx context.Context, payload string) {
 	if env.Origin == b.origin {
 		return // Publish delivered it locally already
 	}
+	if env.Reset {
+		b.reset(ctx, "another server could not pass its events on for a while: refetch what is shown")
+		return
+	}
 	b.received.Add(1)
 	b.opts.Local.Publish(ctx, env.Event)
 }
 
 // send notifies the queued events in order, retrying while the database is away.
+// After a loss it first tells the others (a reset notification), as soon as it can.
 func (b *Bridge) send(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-tick.C:
+			b.sendReset(ctx)
 		case e := <-b.queue:
+			b.sendReset(ctx)
 			payload, trimmed, err := Encode(b.origin, e)
 			if err != nil {
+				b.lost.Store(true)
 				b.dropped.Add(1)
 				b.log.Error("event not sent to the other servers", "err", err, "type", e.Type, "integration", e.IntegrationID)
 				continue
@@ -261,11 +299,30 @@ func (b *Bridge) send(ctx context.Context) {
 				if ctx.Err() != nil {
 					return
 				}
+				b.lost.Store(true)
 				b.dropped.Add(1)
 				b.log.Error("event not sent to the other servers", "err", err, "type", e.Type, "integration", e.IntegrationID)
 				continue
 			}
 			b.sent.Add(1)
+		}
+	}
+}
+
+// sendReset tells the other processes, when events were lost since the last time,
+// that their subscribers may have missed some.
+func (b *Bridge) sendReset(ctx context.Context) {
+	if !b.lost.Swap(false) {
+		return
+	}
+	payload, err := json.Marshal(envelope{Origin: b.origin, Reset: true})
+	if err == nil {
+		err = b.notify(ctx, payload)
+	}
+	if err != nil {
+		b.lost.Store(true) // try again later
+		if ctx.Err() == nil {
+			b.log.Warn("cannot tell the other servers that events were lost: will retry", "err", err)
 		}
 	}
 }

@@ -105,14 +105,19 @@ type bridge struct {
 
 func startBridge(t *testing.T, dsn string) *bridge {
 	t.Helper()
+	return startBridgeWith(t, dsn, pgnotify.Options{MinReconnect: 10 * time.Millisecond, MaxReconnect: 100 * time.Millisecond})
+}
+
+// startBridgeWith starts a bridge with opts (DSN, DB and Local filled in).
+func startBridgeWith(t *testing.T, dsn string, opts pgnotify.Options) *bridge {
+	t.Helper()
 	db, err := sql.Open("postgres", dsn)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	bus := event.NewBus(0)
-	b, err := pgnotify.New(pgnotify.Options{
-		DSN: dsn, DB: db, Local: bus, MinReconnect: 10 * time.Millisecond, MaxReconnect: 100 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	opts.DSN, opts.DB, opts.Local = dsn, db, bus
+	opts.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	b, err := pgnotify.New(opts)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -203,6 +208,12 @@ func TestBridgeListensAgainAfterLosingItsConnection(t *testing.T) {
 		b.ApplicationName()).Scan(&killed))
 	require.Equal(t, 1, killed)
 	require.Eventually(t, func() bool { return b.Stats().Reconnects == 1 }, 30*time.Second, 10*time.Millisecond)
+
+	// b's subscribers may have missed events meanwhile: they are told so.
+	reset := b.next(t)
+	require.Equal(t, event.StreamReset, reset.Type)
+	require.Equal(t, "t1", reset.TenantID)
+	require.Empty(t, reset.IntegrationID, "the subscription has no filter")
 
 	a.Publish(t.Context(), sample("after the reconnect"))
 	require.Equal(t, "after the reconnect", *b.next(t).Message)

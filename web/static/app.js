@@ -237,7 +237,12 @@ function startSession() {
   live.subscribe(Q.events, {}, {
     next: (payload) => {
       const ev = payload && payload.data && payload.data.syncEvents;
-      if (ev) for (const fn of [...eventListeners]) fn(ev);
+      if (ev && ev.type === 'STREAM_RESET') {
+        // The server may have missed events for us: refetch, as after a reconnect.
+        for (const fn of [...reconnectListeners]) fn();
+      } else if (ev) {
+        for (const fn of [...eventListeners]) fn(ev);
+      }
     },
     error: () => setLiveState('offline'),
   });
