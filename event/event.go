@@ -77,6 +77,20 @@ type SyncLog struct {
 	// TriggeredByID is the id of the user who asked for a MANUAL sync; subscribers
 	// resolve triggeredBy from it as themselves.
 	TriggeredByID *string `json:"triggeredById,omitempty"`
+	// Tries are the sync's vendor requests so far (SyncLog.tries).
+	Tries []Try `json:"tries,omitempty"`
+}
+
+// Try is one vendor request of a sync (the contract's SyncTry).
+type Try struct {
+	Call       string    `json:"call"`
+	Attempt    int       `json:"attempt"`
+	StartedAt  time.Time `json:"startedAt"`
+	DurationMs int64     `json:"durationMs"`
+	HTTPStatus *int      `json:"httpStatus,omitempty"`
+	ErrorClass *string   `json:"errorClass,omitempty"`
+	Error      *string   `json:"error,omitempty"`
+	RetryInMs  *int64    `json:"retryInMs,omitempty"`
 }
 
 // Event is one thing that happened to an integration of a tenant.

@@ -352,7 +352,15 @@ func ToSyncEvent(e event.Event) *model.SyncEvent {
 				sl.TriggeredByID = &id
 			}
 		}
-		sl.Tries = []*model.SyncTry{}
+		sl.Tries = make([]*model.SyncTry, len(l.Tries))
+		for i, t := range l.Tries {
+			sl.Tries[i] = &model.SyncTry{Call: t.Call, Attempt: t.Attempt, StartedAt: t.StartedAt.UTC(),
+				DurationMs: int(t.DurationMs), HTTPStatus: t.HTTPStatus, ErrorClass: t.ErrorClass, Error: t.Error}
+			if t.RetryInMs != nil {
+				ms := int(*t.RetryInMs)
+				sl.Tries[i].RetryInMs = &ms
+			}
+		}
 		m.SyncLog = sl
 	}
 	return m

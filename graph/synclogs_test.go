@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -558,4 +559,53 @@ func requireSameIDs(t *testing.T, want, got []string) {
 		}
 	}
 	require.Equal(t, len(want), len(got), "number of ids")
+}
+
+// TestSyncLogTries reads a sync's tries through the API: syncLog, syncLogs and the
+// syncIntegration answer agree.
+func TestSyncLogTries(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, s *store.Store) {
+		f := setup(t, s)
+		in := f.api.CreateIntegration(t, f.admin.Token, map[string]any{
+			"integrationType": "TMS", "vendor": "TRUCKBASE_TMS", "displayName": "Truckbase",
+			"credentials": map[string]any{"apiKey": "tb-tries-key", "apiSecret": "tb-tries-secret"}})
+		require.NoError(t, f.api.Sandbox.SetFault(sandbox.Truckbase, sandbox.Fault{Status: 503, Count: 2}))
+		const fields = `id attempts tries { call attempt startedAt durationMs httpStatus errorClass error retryInMs }`
+		var synced struct{ SyncIntegration json.RawMessage }
+		f.do(t, f.dispatcher, `mutation($id: ID!) { syncIntegration(id: $id) { `+fields+` } }`, map[string]any{"id": in}).Decode(t, &synced)
+		var lg struct {
+			ID       string
+			Attempts int
+			Tries    []struct {
+				Call, StartedAt       string
+				Attempt, DurationMs   int
+				HTTPStatus, RetryInMs *int
+				ErrorClass, Error     *string
+			}
+		}
+		require.NoError(t, json.Unmarshal(synced.SyncIntegration, &lg))
+		require.Equal(t, 3, lg.Attempts)
+		require.Len(t, lg.Tries, 3)
+		for i, try := range lg.Tries {
+			require.Equal(t, "loads", try.Call)
+			require.Equal(t, i+1, try.Attempt)
+			require.Equal(t, i < 2, try.RetryInMs != nil, "a wait after the failed tries only")
+			require.Equal(t, i < 2, try.ErrorClass != nil)
+		}
+		require.Equal(t, 200, *lg.Tries[2].HTTPStatus)
+		require.NotContains(t, string(synced.SyncIntegration), "tb-tries-key")
+		require.NotContains(t, string(synced.SyncIntegration), "tb-tries-secret")
+
+		var byID struct{ SyncLog json.RawMessage }
+		f.do(t, f.admin, `query($id: ID!) { syncLog(id: $id) { `+fields+` } }`, map[string]any{"id": lg.ID}).Decode(t, &byID)
+		require.JSONEq(t, string(synced.SyncIntegration), string(byID.SyncLog))
+		var page struct {
+			SyncLogs struct {
+				Edges []struct{ Node json.RawMessage }
+			}
+		}
+		f.do(t, f.admin, `{ syncLogs(first: 1) { edges { node { `+fields+` } } } }`, nil).Decode(t, &page)
+		require.JSONEq(t, string(synced.SyncIntegration), string(page.SyncLogs.Edges[0].Node))
+	})
 }

@@ -353,6 +353,8 @@ type result struct {
 type tracker struct {
 	mu       sync.Mutex
 	attempts int
+	// tries are the sync's vendor requests (SyncLog.tries).
+	tries tryLog
 }
 
 func (t *tracker) observe(n int) {
@@ -376,12 +378,16 @@ func (e *Engine) execute(ctx context.Context, in *ent.Integration, lg *ent.SyncL
 	// The hooks go with this sync's own calls: a live lookup of the same
 	// integration, sharing its policy, is not part of this sync.
 	tr := &tracker{}
+	if creds, err := e.opts.Sealer.OpenCredentials(in.Credentials); err == nil {
+		tr.tries.secrets = []string{creds.APIKey, creds.APISecret}
+	}
 	hooks := resilience.Hooks{
 		OnRetry: func(attempt int, err error, wait time.Duration) {
 			tr.observe(attempt) // the tries so far: the next one has not started
 			msg := fmt.Sprintf("try %d failed (%s); retrying in %s", attempt, resilience.Describe(err), wait.Round(time.Millisecond))
 			snap := *lg
 			snap.Attempts = max(tr.max(), attempt)
+			snap.Tries = tr.tries.snapshot()
 			e.publishSync(ctx, in, event.SyncRetrying, &snap, &retryInfo{attempt: attempt, wait: wait, msg: msg})
 		},
 	}
@@ -398,7 +404,7 @@ func (e *Engine) execute(ctx context.Context, in *ent.Integration, lg *ent.SyncL
 	done := e.now()
 	dur := done.Sub(lg.StartedAt).Milliseconds()
 	u := e.client.SyncLog.UpdateOneID(lg.ID).
-		SetCompletedAt(done).SetDurationMs(dur).SetAttempts(tr.max()).
+		SetCompletedAt(done).SetDurationMs(dur).SetAttempts(tr.max()).SetTries(tr.tries.snapshot()).
 		SetRecordsProcessed(res.processed).SetRecordsCreated(res.created).SetRecordsUpdated(res.updated)
 	status := synclog.StatusSUCCESS
 	if err != nil {

@@ -25,7 +25,7 @@ func (e *Engine) syncFuel(ctx context.Context, in *ent.Integration, c *fuelfinde
 		}
 	}
 	lists, err := each(ctx, stops, func(ctx context.Context, s stop) ([]vendors.FuelStation, error) {
-		return c.Stations(ctx, s.lat, s.lon, DefaultFuelRadiusMiles, DefaultFuelPerStop)
+		return c.Stations(vendors.WithCall(ctx, "fuel near "+s.key()), s.lat, s.lon, DefaultFuelRadiusMiles, DefaultFuelPerStop)
 	})
 	if err != nil {
 		return result{}, err

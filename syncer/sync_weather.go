@@ -22,7 +22,7 @@ func (e *Engine) syncWeather(ctx context.Context, in *ent.Integration, c *openwe
 		}
 	}
 	reports, err := each(ctx, stops, func(ctx context.Context, s stop) (vendors.Weather, error) {
-		return c.Current(ctx, s.lat, s.lon)
+		return c.Current(vendors.WithCall(ctx, "weather at "+s.key()), s.lat, s.lon)
 	})
 	if err != nil {
 		return result{}, err

@@ -220,7 +220,18 @@ func (e *Engine) doFunc(in *ent.Integration, tr *tracker, hooks resilience.Hooks
 	}
 	return func(ctx context.Context, call func(ctx context.Context) error) error {
 		start := time.Now()
-		n, err := p.Do(ctx, call, hooks)
+		h := hooks
+		if tr != nil {
+			// This call's tries go to the sync's SyncLog.tries, under the call's name.
+			name, onTry := vendors.CallFrom(ctx), hooks.OnTry
+			h.OnTry = func(t resilience.Try) {
+				tr.tries.add(name, t)
+				if onTry != nil {
+					onTry(t)
+				}
+			}
+		}
+		n, err := p.Do(ctx, call, h)
 		e.opts.Metrics.call(vendor, time.Since(start), err)
 		if tr != nil {
 			tr.observe(n)
@@ -311,7 +322,7 @@ func EventSyncLog(l *ent.SyncLog) *event.SyncLog {
 		CompletedAt: l.CompletedAt, DurationMs: l.DurationMs, Attempts: l.Attempts,
 		RecordsProcessed: l.RecordsProcessed, RecordsCreated: l.RecordsCreated,
 		RecordsUpdated: l.RecordsUpdated, Error: l.Error, ErrorClass: l.ErrorClass,
-		TriggeredByID: uuidString(l.TriggeredByID),
+		TriggeredByID: uuidString(l.TriggeredByID), Tries: eventTries(l.Tries),
 	}
 }
 

@@ -116,6 +116,9 @@ func (r *Requester) Get(ctx context.Context, rawURL string, decode func(body []b
 	if r.Do == nil {
 		err = call(ctx)
 	} else {
+		if CallFrom(ctx) == "" {
+			ctx = WithCall(ctx, defaultCall(rawURL))
+		}
 		err = r.Do(ctx, call)
 	}
 	if err == nil {

@@ -349,9 +349,10 @@ func (b *Bridge) notify(ctx context.Context, payload []byte) error {
 }
 
 // Encode returns the notification payload of e sent by origin, at most MaxPayload
-// bytes: when the event is bigger, its long free-text fields (message,
+// bytes: when the event is bigger, the oldest of syncLog.tries are left out, and if
+// that is not enough, all of them and its long free-text fields (message,
 // syncLog.error, integrationName) are shortened to a common length, each ending in
-// "…", and trimmed is true.
+// "…"; trimmed is true.
 func Encode(origin string, e event.Event) (payload []byte, trimmed bool, err error) {
 	payload, err = json.Marshal(envelope{Origin: origin, Event: e})
 	if err != nil || len(payload) <= MaxPayload {
@@ -360,6 +361,28 @@ func Encode(origin string, e event.Event) (payload []byte, trimmed bool, err err
 	if e.SyncLog != nil {
 		sl := *e.SyncLog // do not change the caller's
 		e.SyncLog = &sl
+		if tries := sl.Tries; len(tries) > 0 {
+			// First the sync's tries go, oldest first: the newest that fit are kept
+			// (the sync log itself keeps them all for a refetch).
+			keep := func(k int) ([]byte, bool) {
+				sl.Tries = tries[len(tries)-k:]
+				b, err := json.Marshal(envelope{Origin: origin, Event: e})
+				return b, err == nil && len(b) <= MaxPayload
+			}
+			lo, hi := 0, len(tries)
+			for lo < hi {
+				mid := (lo + hi + 1) / 2
+				if _, ok := keep(mid); ok {
+					lo = mid
+				} else {
+					hi = mid - 1
+				}
+			}
+			if b, ok := keep(lo); ok {
+				return b, true, nil
+			}
+			sl.Tries = nil
+		}
 	}
 	fields := textFields(&e)
 	orig := make([]string, len(fields))

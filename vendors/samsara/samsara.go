@@ -157,7 +157,7 @@ func (c *Client) HOSClocks(ctx context.Context, driverIDs []string) ([]vendors.H
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			hos, err := c.clocks(ctx, joinIDs(batch))
+			hos, err := c.clocks(vendors.WithCall(ctx, "clocks batch "+strconv.Itoa(i+1)+" of "+strconv.Itoa(len(batches))), joinIDs(batch))
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -228,6 +228,18 @@ func (c *Client) clocks(ctx context.Context, csv string) ([]vendors.HOS, error) 
 func (c *Client) paginate(ctx context.Context, path, query string, decode func([]byte) (page, error)) error {
 	seen := make(map[string]bool)
 	cursor := ""
+	// Each page is named for SyncLog.tries: "drivers page 2", or the batch's name
+	// with the page after the first ("clocks batch 3 of 10, page 2").
+	label := vendors.CallFrom(ctx)
+	pageName := func(n int) string {
+		switch {
+		case label == "":
+			return strings.TrimPrefix(strings.TrimPrefix(path, "/fleet/"), "hos/") + " page " + strconv.Itoa(n)
+		case n == 1:
+			return label
+		}
+		return label + ", page " + strconv.Itoa(n)
+	}
 	for pages := 0; ; pages++ {
 		if pages >= MaxPages {
 			return vendors.BadResponse(Vendor, "pagination did not end after "+strconv.Itoa(MaxPages)+" pages")
@@ -237,7 +249,7 @@ func (c *Client) paginate(ctx context.Context, path, query string, decode func([
 			u += "&after=" + url.QueryEscape(cursor)
 		}
 		var p page
-		err := c.req.Get(ctx, u, func(body []byte) error {
+		err := c.req.Get(vendors.WithCall(ctx, pageName(pages+1)), u, func(body []byte) error {
 			var err error
 			p, err = decode(body)
 			return err

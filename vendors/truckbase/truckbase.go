@@ -76,7 +76,7 @@ func (c *Client) ActiveLoads(ctx context.Context) ([]vendors.Load, error) {
 		return nil, err
 	}
 	var out []vendors.Load
-	err := c.req.Get(ctx, c.base+"/loads?status=active", func(body []byte) error {
+	err := c.req.Get(vendors.WithCall(ctx, "loads"), c.base+"/loads?status=active", func(body []byte) error {
 		var err error
 		out, err = decodeLoads(body)
 		return err
