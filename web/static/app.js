@@ -14,10 +14,13 @@ const ADMINS = ['SUPER_ADMIN', 'ADMIN'];
 // log, Drivers, Loads, Alerts, Team). path: the first segment of the route
 // (#/<path>/<rest…>?<query>); title: the link in the navigation bar (null: a route
 // without a link); module: the view's module; roles: who may open it (omitted: every
-// signed-in user; the server checks again); public: opens without signing in.
+// signed-in user; the server checks again); public: opens without signing in;
+// badge: the module's badge(app) runs for the whole session (a count on the link,
+// through app.setBadge) and returns its stop function.
 // A route that is not registered, or that the role may not open, shows the first view.
 const VIEWS = [
   { path: 'integrations', title: 'Integrations', module: './views/integrations.js' },
+  { path: 'alerts', title: 'Alerts', module: './views/alerts.js', roles: ADMINS, badge: true },
   { path: 'team', title: 'Team', module: './views/team.js', roles: ADMINS },
   { path: 'account', title: null, module: './views/account.js' },
   { path: 'set-password', title: null, module: './views/set-password.js', public: true },
@@ -214,6 +217,7 @@ function logout(message) {
   clearTimeout(expiryTimer);
   sessionStorage.removeItem(SESSION_KEY);
   state.session = null;
+  stopBadges();
   $('nav-links').replaceChildren();
   $('account-menu').open = false;
   showLogin(message);
@@ -249,7 +253,31 @@ function startSession() {
   state.live = live;
   live.start();
   renderNav();
+  startBadges();
   route();
+}
+
+let badgeStops = [];
+let badgeSeq = 0;
+
+/** Runs badge(app) of every badge view the user may open (see VIEWS). */
+function startBadges() {
+  stopBadges();
+  const seq = badgeSeq;
+  for (const v of VIEWS) {
+    if (!v.badge || !allowed(v)) continue;
+    import(v.module).then((mod) => {
+      if (seq === badgeSeq && state.session && mod.badge) badgeStops.push(mod.badge(app));
+    }).catch(() => {
+      // The badge is a hint: without it, the page still works.
+    });
+  }
+}
+
+function stopBadges() {
+  badgeSeq++;
+  for (const stop of badgeStops) if (stop) stop();
+  badgeStops = [];
 }
 
 function setLiveState(s) {

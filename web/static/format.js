@@ -66,7 +66,8 @@ export function absoluteTime(iso) {
  * good, warn, bad or neutral.
  */
 export function health(integration) {
-  if (!integration.enabled) return { label: 'Disabled', tone: 'neutral' };
+  if (integration.state === 'NEEDS_CREDENTIALS') return { label: 'Needs new key', tone: 'bad' };
+  if (integration.state === 'PAUSED' || !integration.enabled) return { label: 'Paused', tone: 'neutral' };
   if (integration.circuitState === 'OPEN') return { label: 'Circuit open', tone: 'bad' };
   if (integration.circuitState === 'HALF_OPEN') return { label: 'Recovering', tone: 'warn' };
   if (integration.syncing) return { label: 'Syncing', tone: 'info' };
@@ -85,4 +86,41 @@ export function health(integration) {
 /** The tone of a sync status badge. */
 export function statusTone(status) {
   return { SUCCESS: 'good', FAILED: 'bad', RUNNING: 'info' }[status] || 'neutral';
+}
+
+/** The integration type each vendor serves (the add form's type follows the vendor). */
+export const vendorTypes = { SAMSARA_ELD: 'HOS_ELD', TRUCKBASE_TMS: 'TMS', FUELFINDER: 'FUEL', OPENWEATHER: 'WEATHER' };
+
+/** "every 5 min", "every 90 s", "every 6 h". */
+export function every(seconds) {
+  if (seconds == null) return '—';
+  if (seconds % 3600 === 0) return `every ${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `every ${seconds / 60} min`;
+  return `every ${seconds} s`;
+}
+
+export const severityTones = { INFO: 'info', WARNING: 'warn', ERROR: 'bad', CRITICAL: 'bad' };
+export const severityLabels = { INFO: 'Info', WARNING: 'Warning', ERROR: 'Error', CRITICAL: 'Critical' };
+
+export const alertKindLabels = {
+  failure: 'Failing syncs',
+  stale: 'No recent success',
+  credentials: 'Credentials rejected',
+  recovery: 'Recovered',
+};
+
+/** Whether an alert's email went out, in words with a tone. */
+export function delivery(alert) {
+  switch (alert.status) {
+    case 'SENT':
+      return { label: 'Emailed', tone: 'good' };
+    case 'PENDING':
+      return { label: 'Sending…', tone: 'info' };
+    case 'MUTED':
+      return { label: 'Muted: not emailed', tone: 'neutral' };
+    case 'FAILED':
+      return { label: 'Not delivered', tone: 'bad' };
+    default:
+      return { label: alert.status || '—', tone: 'neutral' };
+  }
 }

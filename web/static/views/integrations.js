@@ -4,12 +4,13 @@
 
 import { $, el, sentence, showState } from '../dom.js';
 import * as fmt from '../format.js';
+import { INTEGRATION_FIELDS, addForm, settingsPanel } from './integration-forms.js';
 
 const PAGE_SIZE = 10;
 
-const INTEGRATION_FIELDS =
-  'id displayName integrationType vendor enabled syncIntervalSeconds circuitState lastSyncAt lastSyncStatus nextSyncAt';
-const LOG_FIELDS = 'id syncType status trigger startedAt completedAt durationMs recordsProcessed error';
+const LOG_FIELDS = 'id syncType status trigger startedAt completedAt durationMs recordsProcessed error errorClass';
+// An error longer than this is shown folded, with the whole text one click away.
+const FOLD_ERRORS_OVER = 90;
 const STATS_FIELDS = 'totalSyncs successfulSyncs failedSyncs successRate';
 
 const Q = {
@@ -22,6 +23,7 @@ const Q = {
   stats: `query Stats($id: ID!) { syncStats(integrationId: $id) { ${STATS_FIELDS} } }`,
   syncNow: `mutation SyncNow($id: ID!) { syncIntegration(id: $id) { ${LOG_FIELDS} } }`,
   testConnection: `mutation TestConnection($id: ID!) { testIntegration(id: $id) { success latencyMs message } }`,
+  resume: `mutation Resume($id: ID!) { updateIntegration(id: $id, input: { enabled: true }) { ${INTEGRATION_FIELDS} } }`,
 };
 
 function statCard(name, label, tone) {
@@ -31,12 +33,14 @@ function statCard(name, label, tone) {
 }
 
 /** The view's markup; ids are the page's (one view is mounted at a time). */
-function render() {
+function render(admin) {
   return el('div', { class: 'layout' },
     el('nav', { class: 'sidebar card', 'aria-labelledby': 'integrations-title' },
       el('div', { class: 'sidebar-head' },
         el('h2', { id: 'integrations-title', text: 'Integrations' }),
-        el('button', { id: 'refresh-integrations', type: 'button', class: 'button ghost small', 'aria-label': 'Refresh integrations', text: 'Refresh' })),
+        el('div', { class: 'row-actions' },
+          admin ? el('a', { id: 'add-integration', href: '#/integrations/new', class: 'button primary small', text: 'Add' }) : null,
+          el('button', { id: 'refresh-integrations', type: 'button', class: 'button ghost small', 'aria-label': 'Refresh integrations', text: 'Refresh' }))),
       el('div', { id: 'integrations-state', class: 'state', hidden: true }),
       el('ul', { id: 'integrations', class: 'integration-list' })),
     el('section', { id: 'detail', class: 'detail', 'aria-label': 'Integration details' },
@@ -44,16 +48,22 @@ function render() {
         el('h2', { id: 'detail-title-placeholder', text: 'Select an integration' }),
         el('p', { class: 'muted', text: 'Its sync statistics and history appear here.' })),
       el('div', { id: 'detail-state', class: 'state card', hidden: true }),
+      el('div', { id: 'add-slot', hidden: true }),
       el('div', { id: 'detail-body', hidden: true },
+        el('div', { id: 'state-banner', class: 'banner', role: 'alert', hidden: true }),
         el('div', { class: 'card detail-head' },
           el('div', { class: 'detail-title' },
             el('h1', { id: 'detail-title' }),
             el('p', { id: 'detail-meta', class: 'muted' }),
             el('p', {}, el('span', { id: 'detail-health', class: 'badge' }), ' ', el('span', { id: 'detail-next', class: 'muted small' }))),
           el('div', { class: 'actions' },
+            admin ? el('a', { id: 'settings-link', class: 'button', href: '#' }, 'Settings') : null,
             el('button', { id: 'test-connection', type: 'button', class: 'button', text: 'Test connection' }),
             el('button', { id: 'sync-now', type: 'button', class: 'button primary', text: 'Sync now' })),
           el('p', { id: 'action-result', class: 'message action-result', role: 'status', 'aria-live': 'polite', hidden: true })),
+        el('div', { id: 'detail-main', class: 'detail-main' },
+        el('div', { id: 'settings-slot', hidden: true }),
+        el('div', { class: 'detail-data' },
         el('div', { class: 'stats', role: 'group', 'aria-label': 'Sync statistics' },
           statCard('total', 'Total Syncs'),
           statCard('rate', 'Success Rate'),
@@ -83,7 +93,7 @@ function render() {
           el('nav', { class: 'pager', 'aria-label': 'Sync history pages' },
             el('button', { id: 'prev-page', type: 'button', class: 'button small', 'aria-label': 'Previous page', text: 'Previous' }),
             el('span', { id: 'page-label', class: 'muted small', 'aria-live': 'polite' }),
-            el('button', { id: 'next-page', type: 'button', class: 'button small', 'aria-label': 'Next page', text: 'Next' }))))));
+            el('button', { id: 'next-page', type: 'button', class: 'button small', 'aria-label': 'Next page', text: 'Next' }))))))));
 }
 
 /**
@@ -120,7 +130,20 @@ export function mount(root, app) {
     timers.delete(t);
   };
 
-  root.replaceChildren(render());
+  const admin = app.isAdmin();
+  root.replaceChildren(render(admin));
+  let mode = 'detail'; // detail, settings or add
+  let add = null; // the add form while shown
+  const settings = admin ? settingsPanel(app, {
+    get: () => state.selected,
+    onChanged: (i) => applyIntegration(i),
+    onDeleted: () => {
+      state.integrations = state.integrations.filter((x) => x.id !== state.selectedId);
+      renderIntegrations();
+      app.navigate('integrations');
+    },
+  }) : null;
+  if (settings) $('settings-slot').append(settings.el);
 
   // ---- integrations list ----------------------------------------------------------
 
@@ -168,6 +191,7 @@ export function mount(root, app) {
         el('a', {
           class: 'integration-link',
           href: `#/integrations/${encodeURIComponent(i.id)}`,
+          'data-state': i.state,
           'aria-current': i.id === state.selectedId ? 'page' : null,
           'data-id': i.id,
         },
@@ -317,15 +341,24 @@ export function mount(root, app) {
     const i = state.selected;
     if (!i) return;
     $('detail-title').textContent = i.displayName;
-    const every = i.syncIntervalSeconds % 60 === 0 ? `${i.syncIntervalSeconds / 60} min` : `${i.syncIntervalSeconds} s`;
-    $('detail-meta').textContent =
-      `${fmt.vendorLabels[i.vendor] || i.vendor} · ${fmt.typeLabels[i.integrationType] || i.integrationType} · syncs every ${every}`;
+    let meta = `${fmt.vendorLabels[i.vendor] || i.vendor} · ${fmt.typeLabels[i.integrationType] || i.integrationType} · syncs ${fmt.every(i.syncIntervalSeconds)}`;
+    if (i.alertsMutedUntil) meta += ` · alert emails muted until ${fmt.absoluteTime(i.alertsMutedUntil)}`;
+    $('detail-meta').textContent = meta;
     const h = fmt.health(i);
     const badge = $('detail-health');
     badge.className = `badge ${h.tone}`;
     badge.textContent = h.label;
     const next = $('detail-next');
-    if (i.enabled && i.nextSyncAt) {
+    renderBanner(i);
+    const link = $('settings-link');
+    if (link) {
+      const open = mode === 'settings';
+      link.href = open ? `#/integrations/${encodeURIComponent(i.id)}` : `#/integrations/${encodeURIComponent(i.id)}/settings`;
+      link.textContent = open ? 'Close settings' : 'Settings';
+      link.setAttribute('aria-expanded', String(open));
+    }
+    if (settings && mode === 'settings') settings.update(i);
+    if (i.state === 'ACTIVE' && i.nextSyncAt) {
       next.replaceChildren(el('time', {
         datetime: i.nextSyncAt, title: fmt.absoluteTime(i.nextSyncAt), 'data-relative': '', 'data-prefix': 'Next scheduled sync ',
       }, `Next scheduled sync ${fmt.relativeTime(i.nextSyncAt)}`));
@@ -335,12 +368,62 @@ export function mount(root, app) {
     renderActions();
   }
 
+  /** The NEEDS_CREDENTIALS banner (impossible to miss), or PAUSED's quieter one. */
+  function renderBanner(i) {
+    const b = $('state-banner');
+    if (i.state === 'ACTIVE') {
+      b.hidden = true;
+      b.replaceChildren();
+      return;
+    }
+    const needs = i.state === 'NEEDS_CREDENTIALS';
+    b.hidden = false;
+    b.dataset.tone = needs ? 'bad' : 'neutral';
+    b.dataset.state = i.state;
+    const parts = [
+      el('p', { class: 'banner-title', text: needs ? 'Needs new credentials: syncing has stopped' : 'Paused' }),
+      el('p', { class: 'banner-text', text: i.stateReason || '' }),
+    ];
+    if (needs && admin) {
+      parts.push(el('a', { id: 'enter-new-key', class: 'button primary', href: `#/integrations/${encodeURIComponent(i.id)}/settings?key`, text: 'Enter a new key' }));
+    } else if (needs) {
+      parts.push(el('p', { class: 'banner-text', text: 'Ask an admin of your fleet to enter a new key.' }));
+    } else if (admin) {
+      parts.push(el('button', { id: 'banner-resume', type: 'button', class: 'button', text: 'Resume', onclick: () => resume(i.id) }));
+    }
+    b.replaceChildren(...parts);
+  }
+
+  async function resume(id) {
+    try {
+      const data = await app.api(Q.resume, { id });
+      applyIntegration(data.updateIntegration);
+    } catch (e) {
+      showResult('bad', `Could not resume. ${sentence(e.message)}`);
+    }
+  }
+
+  /** Puts an integration the API answered into the list and the detail. */
+  function applyIntegration(i) {
+    let entry = state.integrations.find((x) => x.id === i.id);
+    if (entry) Object.assign(entry, i);
+    else {
+      entry = { ...i, syncing: false };
+      state.integrations.push(entry);
+    }
+    if (i.id === state.selectedId) state.selected = entry;
+    renderIntegrations();
+    if (i.id === state.selectedId) renderHeader();
+  }
+
   function renderActions() {
     const id = state.selectedId;
     const syncing = state.busy.has(`${id}:sync`);
     const testing = state.busy.has(`${id}:test`);
     const sync = $('sync-now');
-    sync.disabled = syncing;
+    const active = !state.selected || state.selected.state === 'ACTIVE';
+    sync.disabled = syncing || !active;
+    sync.title = active ? '' : 'Only an active integration syncs';
     sync.textContent = syncing ? 'Syncing…' : 'Sync now';
     sync.setAttribute('aria-busy', String(syncing));
     const test = $('test-connection');
@@ -389,7 +472,14 @@ export function mount(root, app) {
   function historyRow(log) {
     const status = el('span', { class: 'cell' },
       el('span', { class: `badge ${fmt.statusTone(log.status)}`, text: fmt.statusLabels[log.status] || log.status }));
-    if (log.error) status.append(el('span', { class: 'row-error', title: log.error, text: log.error }));
+    if (log.error && log.error.length > FOLD_ERRORS_OVER) {
+      // Folded, never cut off: the whole text is one click away.
+      status.append(el('details', { class: 'row-error' },
+        el('summary', { text: `${log.error.slice(0, FOLD_ERRORS_OVER - 30).trimEnd()}…` }),
+        el('p', { class: 'row-error-full', text: log.error })));
+    } else if (log.error) {
+      status.append(el('span', { class: 'row-error', text: log.error }));
+    }
     return el('tr', { 'data-id': log.id, 'data-status': log.status, class: state.fresh.has(log.id) ? 'fresh' : null },
       el('td', { 'data-label': 'Status' }, status),
       el('td', { 'data-label': 'Type' },
@@ -484,6 +574,12 @@ export function mount(root, app) {
   // ---- live events ----------------------------------------------------------------
 
   function onEvent(ev) {
+    if (ev.type === 'INTEGRATION_CHANGED') {
+      // Created, changed or deleted, here or elsewhere: read it again.
+      reloadIntegrationsSoon();
+      if (ev.integrationId === state.selectedId) loadDetail({ quiet: true });
+      return;
+    }
     const log = ev.syncLog;
     const finished = ev.type === 'SYNC_SUCCEEDED' || ev.type === 'SYNC_FAILED';
     const entry = state.integrations.find((i) => i.id === ev.integrationId);
@@ -537,14 +633,58 @@ export function mount(root, app) {
     if (state.selectedId) loadDetail({ quiet: true });
   });
 
+  function setMode(m) {
+    mode = m;
+    $('detail').dataset.mode = m;
+    $('settings-slot').hidden = m !== 'settings';
+  }
+
+  function showAdd() {
+    select(null);
+    setMode('add');
+    $('detail-placeholder').hidden = true;
+    if (!add) {
+      add = addForm(app, {
+        onSaved: (i) => {
+          applyIntegration(i);
+          add = null;
+          app.navigate('integrations', i.id);
+        },
+        onCancel: () => app.navigate('integrations'),
+      });
+      $('add-slot').replaceChildren(add.el);
+    }
+    $('add-slot').hidden = false;
+    add.focus();
+  }
+
+  function hideAdd() {
+    $('add-slot').hidden = true;
+    $('add-slot').replaceChildren();
+    add = null;
+  }
+
   loadIntegrations();
 
   return {
     /** Shows #/integrations/<id> (rest[0]) or no selection. */
-    route({ rest }) {
+    route({ rest, query }) {
+      if (rest[0] === 'new' && admin) {
+        showAdd();
+        return;
+      }
+      hideAdd();
       const id = rest[0] && /^[0-9A-Za-z-]+$/.test(rest[0]) ? rest[0] : null;
       const changed = id !== state.selectedId;
+      setMode(id && admin && rest[1] === 'settings' ? 'settings' : 'detail');
       select(id);
+      if (!id) $('detail-placeholder').hidden = false;
+      if (state.selected) renderHeader();
+      if (mode === 'settings' && query.has('key')) {
+        // "Enter a new key": once the settings show, put the cursor in the key field.
+        const focus = () => (state.selected && state.selected.id === id ? settings.focusKey() : setTimeout(focus, 100));
+        setTimeout(focus, 0);
+      }
       if (changed && id && window.matchMedia('(max-width: 800px)').matches) {
         $('detail').scrollIntoView({ block: 'start' });
       }
