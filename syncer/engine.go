@@ -97,6 +97,9 @@ type Engine struct {
 	haltSync context.CancelFunc
 	// abandonedAfter is Run's SchedulerOptions.AbandonedAfter (0 before Run).
 	abandonedAfter atomic.Int64
+	// lastDBFailure is when (Unix ns) the database last failed this engine, 0 never:
+	// silent runners are not dead while the database itself was away.
+	lastDBFailure atomic.Int64
 
 	mu       sync.Mutex
 	inflight map[uuid.UUID]*flight
@@ -308,7 +311,7 @@ func (e *Engine) joinRunning(ctx context.Context, id uuid.UUID, takeOver bool) (
 			return nil, false, err
 		case lg.Status != synclog.StatusRUNNING:
 			return lg, false, nil
-		case takeOver && abandoned(lg, e.now(), e.abandonAfter()):
+		case takeOver && abandoned(lg, e.now(), e.abandonAfter()) && e.dbUpFor(e.now()) >= e.abandonAfter():
 			if err := e.closeAbandoned(ctx, lg, e.now()); err != nil {
 				return nil, false, err
 			}
@@ -399,21 +402,34 @@ func (e *Engine) execute(ctx context.Context, in *ent.Integration, lg *ent.SyncL
 	if err != nil && e.halt.Err() != nil {
 		err = errStopped
 	}
-	stopHB()
 
 	done := e.now()
 	dur := done.Sub(lg.StartedAt).Milliseconds()
-	u := e.client.SyncLog.UpdateOneID(lg.ID).
-		SetCompletedAt(done).SetDurationMs(dur).SetAttempts(tr.max()).SetTries(tr.tries.snapshot()).
-		SetRecordsProcessed(res.processed).SetRecordsCreated(res.created).SetRecordsUpdated(res.updated)
 	status := synclog.StatusSUCCESS
+	var errText, class string
 	if err != nil {
 		status = synclog.StatusFAILED
-		class := string(classOf(err))
-		u.SetError(truncate(describe(err), 2000)).SetErrorClass(class)
+		class = string(classOf(err))
+		errText = truncate(describe(err), 2000)
 		e.log.Warn("sync failed", "integration", in.ID, "vendor", in.Vendor, "class", class, "err", describe(err))
 	}
-	finished, uerr := u.SetStatus(status).Save(ctx)
+	// Record the end, retrying while the database is away (the heartbeat goes on
+	// meanwhile, so that no reaper takes this live sync for a dead one).
+	var finished *ent.SyncLog
+	deadline := later(lg.StartedAt.Add(e.opts.SyncTimeout), time.Now().Add(DefaultRecordEndFor))
+	uerr := e.persist(ctx, "record sync end", deadline, func(ctx context.Context) error {
+		u := e.client.SyncLog.UpdateOneID(lg.ID).
+			SetCompletedAt(done).SetDurationMs(dur).SetAttempts(tr.max()).SetTries(tr.tries.snapshot()).
+			SetRecordsProcessed(res.processed).SetRecordsCreated(res.created).SetRecordsUpdated(res.updated).
+			SetStatus(status)
+		if err != nil {
+			u.SetError(errText).SetErrorClass(class)
+		}
+		var serr error
+		finished, serr = u.Save(ctx)
+		return serr
+	})
+	stopHB()
 	if uerr != nil {
 		return nil, fmt.Errorf("record sync end: %w", uerr)
 	}
@@ -438,19 +454,47 @@ func (e *Engine) markIntegration(ctx context.Context, id uuid.UUID, at time.Time
 	}
 }
 
+// heartbeat says every DefaultHeartbeat that the sync is alive; while the database
+// is away it tries every second, so that the row is fresh again as soon as the
+// database is back (before any reaper's patience ends).
 func (e *Engine) heartbeat(ctx context.Context, id uuid.UUID) {
-	t := time.NewTicker(DefaultHeartbeat)
+	t := time.NewTimer(DefaultHeartbeat)
 	defer t.Stop()
+	failing := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := e.client.SyncLog.UpdateOneID(id).SetHeartbeatAt(e.now()).Exec(ctx); err != nil && ctx.Err() == nil {
-				e.log.Warn("sync heartbeat", "sync", id, "err", err)
+		}
+		err := e.client.SyncLog.UpdateOneID(id).SetHeartbeatAt(e.now()).Exec(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			if !failing {
+				e.log.Warn("sync heartbeat: retrying every second", "sync", id, "err", err)
 			}
+			failing = true
+			if transient(err) {
+				e.dbFailed()
+			}
+			t.Reset(heartbeatRetry)
+		default:
+			if failing {
+				e.log.Info("sync heartbeat: recorded again", "sync", id)
+			}
+			failing = false
+			t.Reset(DefaultHeartbeat)
 		}
 	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func truncate(s string, n int) string {

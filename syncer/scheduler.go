@@ -129,8 +129,16 @@ func (e *Engine) reapAbandoned(ctx context.Context, after time.Duration) {
 		Limit(100).All(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
+			e.dbFailed()
 			e.log.Error("reaper: find abandoned syncs", "err", err)
 		}
+		return
+	}
+	if up := e.dbUpFor(now); len(stale) > 0 && up < after {
+		// The database was away lately: the runners' silence may be the outage's,
+		// not their death. Live runners refresh their heartbeats meanwhile.
+		e.log.Info("reaper: waiting for the database to be back for longer before closing silent syncs",
+			"silent", len(stale), "back for", up.Round(time.Second), "want", after)
 		return
 	}
 	for _, lg := range stale {
