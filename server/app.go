@@ -69,6 +69,19 @@ func newApp(cfg config.Config, st *store.Store, logger *slog.Logger, selfURL str
 		}
 		a.events = a.bridge
 	}
+	a.registry.MustRegister(
+		collectors.NewDBStatsCollector(st.DB, "sally"),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "sally_db_statements_total",
+			Help: "Statements this server sent through its ent client (BEGIN and COMMIT of transactions included).",
+		}, func() float64 { return float64(st.Statements()) }),
+	)
+	if a.bridge != nil {
+		a.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "sally_events_notified_total",
+			Help: "Events this server sent to the other servers (one NOTIFY each).",
+		}, func() float64 { return float64(a.bridge.Stats().Sent) }))
+	}
 	a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "sally_event_subscribers",
 		Help: "Live event subscriptions (syncEvents) open on this server.",
@@ -103,6 +116,10 @@ func newApp(cfg config.Config, st *store.Store, logger *slog.Logger, selfURL str
 		HTTPClient:    vendors.NewHTTPClient(),
 		Settings:      resilience.Settings{Default: policy},
 		MaxConcurrent: cfg.SyncConcurrency,
+		Health: syncer.HealthOptions{
+			Ratio: cfg.VendorDownRatio, MinCalls: cfg.VendorDownMinCalls,
+			Window: cfg.VendorDownWindow, ProbeInterval: cfg.VendorProbeInterval,
+		},
 		Publisher:     a.events,
 		Observer:      a.alerts,
 		Metrics:       syncer.NewMetrics(a.registry),

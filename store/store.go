@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -32,7 +33,13 @@ type Store struct {
 	Client  *ent.Client
 	DB      *sql.DB
 	Dialect string // dialect.SQLite or dialect.Postgres
+
+	statements *atomic.Int64
 }
+
+// Statements counts the statements the ent client has sent so far (transactions'
+// BEGIN and COMMIT included), for metrics and capacity measurements.
+func (s *Store) Statements() int64 { return s.statements.Load() }
 
 // Open connects to the database; driver is "sqlite" or "postgres".
 func Open(ctx context.Context, driver, dsn string) (*Store, error) {
@@ -59,8 +66,9 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s: %w", d, err)
 	}
-	drv := entsql.OpenDB(d, db)
-	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: d}, nil
+	n := new(atomic.Int64)
+	drv := countingDriver{Driver: entsql.OpenDB(d, db), n: n}
+	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: d, statements: n}, nil
 }
 
 // migrateMu serializes migrations within the process: ent's migration fills in the
