@@ -52,7 +52,11 @@ const (
 	// DefaultDatabaseMaxConns is DATABASE_MAX_CONNS on PostgreSQL: with it, 9 replicas
 	// (each its pool of 9 and its event listener) fit PostgreSQL's default
 	// max_connections of 100, with room for an operator's psql.
-	DefaultDatabaseMaxConns = 10
+	DefaultDatabaseMaxConns    = 10
+	DefaultVendorDownRatio     = 0.8
+	DefaultVendorDownMinCalls  = 20
+	DefaultVendorDownWindow    = 20 * time.Second
+	DefaultVendorProbeInterval = 30 * time.Second
 	// DefaultCredentialsFailuresBeforePause is CREDENTIALS_FAILURES_BEFORE_PAUSE's
 	// default: consecutive syncs the vendor refused the credentials of (401/403)
 	// before the integration becomes NEEDS_CREDENTIALS.
@@ -147,7 +151,8 @@ type Config struct {
 	CircuitOpenSeconds      int           // CIRCUIT_OPEN_SECONDS
 
 	// SyncConcurrency is SYNC_CONCURRENCY: the syncs one server runs at once. They
-	// wait on vendors, not the CPU, so it is far above the core count.
+	// wait on vendors, not the CPU, so it is far above the core count; each vendor
+	// gets a fair share of them while others have due work.
 	SyncConcurrency int
 
 	// DatabaseMaxConns is DATABASE_MAX_CONNS: the most PostgreSQL connections one
@@ -158,6 +163,14 @@ type Config struct {
 	// prefixes) whose X-Forwarded-For names the client, for the per-address login
 	// limit; from any other peer the header is ignored.
 	TrustedProxies []netip.Prefix
+	// Vendor-wide health: a vendor is down for everyone when, over the last
+	// VendorDownWindow, at least VendorDownMinCalls calls to it were made (by every
+	// server together) and at least VendorDownRatio of them failed with a
+	// vendor-health error; one probe per VendorProbeInterval checks for recovery.
+	VendorDownRatio     float64       // VENDOR_DOWN_RATIO, 0 < r <= 1
+	VendorDownMinCalls  int           // VENDOR_DOWN_MIN_CALLS
+	VendorDownWindow    time.Duration // VENDOR_DOWN_WINDOW
+	VendorProbeInterval time.Duration // VENDOR_PROBE_INTERVAL
 
 	// PublicURL is PUBLIC_URL without a trailing slash: the address people reach the
 	// web page at; links in emails start with it. Empty when unset: PublicBaseURL
@@ -260,6 +273,10 @@ func Load(getenv func(string) string) (Config, error) {
 	c.SyncConcurrency = p.int("SYNC_CONCURRENCY", DefaultSyncConcurrency, 1, 10_000)
 	c.DatabaseMaxConns = p.int("DATABASE_MAX_CONNS", DefaultDatabaseMaxConns, 2, 10_000)
 	c.TrustedProxies = p.prefixes("TRUSTED_PROXIES")
+	c.VendorDownRatio = p.ratio("VENDOR_DOWN_RATIO", DefaultVendorDownRatio)
+	c.VendorDownMinCalls = p.int("VENDOR_DOWN_MIN_CALLS", DefaultVendorDownMinCalls, 1, 1_000_000)
+	c.VendorDownWindow = p.duration("VENDOR_DOWN_WINDOW", DefaultVendorDownWindow)
+	c.VendorProbeInterval = p.duration("VENDOR_PROBE_INTERVAL", DefaultVendorProbeInterval)
 
 	c.CORSAllowedOrigins = p.origins("CORS_ALLOWED_ORIGINS")
 
@@ -314,6 +331,20 @@ func (p *parser) int(name string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+// ratio is a fraction in (0, 1].
+func (p *parser) ratio(name string, def float64) float64 {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f > 0 && f <= 1) {
+		p.fail(name, "a fraction above 0 and at most 1, such as 0.8", v)
+		return def
+	}
+	return f
 }
 
 func (p *parser) duration(name string, def time.Duration) time.Duration {

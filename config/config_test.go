@@ -70,6 +70,10 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, 64, cfg.SyncConcurrency)
 	require.Equal(t, 10, cfg.DatabaseMaxConns)
 	require.Empty(t, cfg.TrustedProxies)
+	require.Equal(t, 0.8, cfg.VendorDownRatio)
+	require.Equal(t, 20, cfg.VendorDownMinCalls)
+	require.Equal(t, 20*time.Second, cfg.VendorDownWindow)
+	require.Equal(t, 30*time.Second, cfg.VendorProbeInterval)
 	require.Empty(t, cfg.PublicURL)
 	require.Equal(t, "http://localhost:8080", cfg.PublicBaseURL(8080))
 	require.Equal(t, 3, cfg.CredentialsFailuresBeforePause)
@@ -111,6 +115,10 @@ func TestLoadEveryVariable(t *testing.T) {
 		"SYNC_CONCURRENCY":                  "200",
 		"DATABASE_MAX_CONNS":                "20",
 		"TRUSTED_PROXIES":                   " 10.0.0.0/8, 192.168.1.7 ,::1",
+		"VENDOR_DOWN_RATIO":                 "0.6",
+		"VENDOR_DOWN_MIN_CALLS":             "50",
+		"VENDOR_DOWN_WINDOW":                "45s",
+		"VENDOR_PROBE_INTERVAL":             "10s",
 		"PUBLIC_URL":                        " https://sally.example.com/console/ ",
 		"CREDENTIALS_FAILURES_BEFORE_PAUSE": "5",
 		"CORS_ALLOWED_ORIGINS":              " https://app.example.com , http://localhost:5173/ ,, ",
@@ -152,6 +160,10 @@ func TestLoadEveryVariable(t *testing.T) {
 	require.Equal(t, 200, cfg.SyncConcurrency)
 	require.Equal(t, 20, cfg.DatabaseMaxConns)
 	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("::1/128")}, cfg.TrustedProxies)
+	require.Equal(t, 0.6, cfg.VendorDownRatio)
+	require.Equal(t, 50, cfg.VendorDownMinCalls)
+	require.Equal(t, 45*time.Second, cfg.VendorDownWindow)
+	require.Equal(t, 10*time.Second, cfg.VendorProbeInterval)
 	require.Equal(t, "https://sally.example.com/console", cfg.PublicURL)
 	require.Equal(t, "https://sally.example.com/console", cfg.PublicBaseURL(9090))
 	require.Equal(t, 5, cfg.CredentialsFailuresBeforePause)
@@ -299,6 +311,13 @@ func TestLoadErrors(t *testing.T) {
 		{name: "PublicURLNotAbsolute", env: env{"PUBLIC_URL": "sally.example.com"}, wantErr: []string{`PUBLIC_URL: want an absolute http(s) URL`}},
 		{name: "PublicURLWithQuery", env: env{"PUBLIC_URL": "https://sally.example.com/?x=1"}, wantErr: []string{`PUBLIC_URL: want an absolute http(s) URL`}},
 		{name: "CredentialsFailuresZero", env: env{"CREDENTIALS_FAILURES_BEFORE_PAUSE": "0"}, wantErr: []string{`CREDENTIALS_FAILURES_BEFORE_PAUSE: want an integer 1..1000, got "0"`}},
+		{name: "VendorDownRatioZero", env: env{"VENDOR_DOWN_RATIO": "0"}, wantErr: []string{`VENDOR_DOWN_RATIO: want a fraction above 0 and at most 1, such as 0.8, got "0"`}},
+		{name: "VendorDownRatioAboveOne", env: env{"VENDOR_DOWN_RATIO": "1.5"}, wantErr: []string{"VENDOR_DOWN_RATIO:"}},
+		{name: "VendorDownRatioPercent", env: env{"VENDOR_DOWN_RATIO": "80%"}, wantErr: []string{"VENDOR_DOWN_RATIO:"}},
+		{name: "VendorDownRatioNaN", env: env{"VENDOR_DOWN_RATIO": "NaN"}, wantErr: []string{"VENDOR_DOWN_RATIO:"}},
+		{name: "VendorDownMinCallsBad", env: env{"VENDOR_DOWN_MIN_CALLS": "0"}, wantErr: []string{"VENDOR_DOWN_MIN_CALLS: want an integer 1..1000000"}},
+		{name: "VendorDownWindowBad", env: env{"VENDOR_DOWN_WINDOW": "20"}, wantErr: []string{"VENDOR_DOWN_WINDOW: want a positive duration"}},
+		{name: "VendorProbeIntervalBad", env: env{"VENDOR_PROBE_INTERVAL": "-1s"}, wantErr: []string{"VENDOR_PROBE_INTERVAL: want a positive duration"}},
 		{name: "CORSOriginWithPath", env: env{"CORS_ALLOWED_ORIGINS": "https://ok.example.com,https://app.example.com/login"}, wantErr: []string{`CORS_ALLOWED_ORIGINS: want comma-separated origins`, `"https://app.example.com/login"`}},
 		{name: "LogLevelBad", env: env{"LOG_LEVEL": "verbose"}, wantErr: []string{`LOG_LEVEL: want one of debug, info, warn, error, got "verbose"`}},
 		{name: "LogFormatBad", env: env{"LOG_FORMAT": "xml"}, wantErr: []string{`LOG_FORMAT: want one of text, json, got "xml"`}},

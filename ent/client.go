@@ -25,6 +25,8 @@ import (
 	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/ent/tenant"
 	"github.com/sallyhq/sally/ent/user"
+	"github.com/sallyhq/sally/ent/vendorcallwindow"
+	"github.com/sallyhq/sally/ent/vendorhealth"
 	"github.com/sallyhq/sally/ent/weatherreport"
 
 	stdsql "database/sql"
@@ -53,6 +55,10 @@ type Client struct {
 	Tenant *TenantClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// VendorCallWindow is the client for interacting with the VendorCallWindow builders.
+	VendorCallWindow *VendorCallWindowClient
+	// VendorHealth is the client for interacting with the VendorHealth builders.
+	VendorHealth *VendorHealthClient
 	// WeatherReport is the client for interacting with the WeatherReport builders.
 	WeatherReport *WeatherReportClient
 }
@@ -75,6 +81,8 @@ func (c *Client) init() {
 	c.SyncLog = NewSyncLogClient(c.config)
 	c.Tenant = NewTenantClient(c.config)
 	c.User = NewUserClient(c.config)
+	c.VendorCallWindow = NewVendorCallWindowClient(c.config)
+	c.VendorHealth = NewVendorHealthClient(c.config)
 	c.WeatherReport = NewWeatherReportClient(c.config)
 }
 
@@ -166,18 +174,20 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		Alert:         NewAlertClient(cfg),
-		FleetDriver:   NewFleetDriverClient(cfg),
-		FuelStation:   NewFuelStationClient(cfg),
-		Integration:   NewIntegrationClient(cfg),
-		Load:          NewLoadClient(cfg),
-		LoginFailure:  NewLoginFailureClient(cfg),
-		SyncLog:       NewSyncLogClient(cfg),
-		Tenant:        NewTenantClient(cfg),
-		User:          NewUserClient(cfg),
-		WeatherReport: NewWeatherReportClient(cfg),
+		ctx:              ctx,
+		config:           cfg,
+		Alert:            NewAlertClient(cfg),
+		FleetDriver:      NewFleetDriverClient(cfg),
+		FuelStation:      NewFuelStationClient(cfg),
+		Integration:      NewIntegrationClient(cfg),
+		Load:             NewLoadClient(cfg),
+		LoginFailure:     NewLoginFailureClient(cfg),
+		SyncLog:          NewSyncLogClient(cfg),
+		Tenant:           NewTenantClient(cfg),
+		User:             NewUserClient(cfg),
+		VendorCallWindow: NewVendorCallWindowClient(cfg),
+		VendorHealth:     NewVendorHealthClient(cfg),
+		WeatherReport:    NewWeatherReportClient(cfg),
 	}, nil
 }
 
@@ -195,18 +205,20 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		Alert:         NewAlertClient(cfg),
-		FleetDriver:   NewFleetDriverClient(cfg),
-		FuelStation:   NewFuelStationClient(cfg),
-		Integration:   NewIntegrationClient(cfg),
-		Load:          NewLoadClient(cfg),
-		LoginFailure:  NewLoginFailureClient(cfg),
-		SyncLog:       NewSyncLogClient(cfg),
-		Tenant:        NewTenantClient(cfg),
-		User:          NewUserClient(cfg),
-		WeatherReport: NewWeatherReportClient(cfg),
+		ctx:              ctx,
+		config:           cfg,
+		Alert:            NewAlertClient(cfg),
+		FleetDriver:      NewFleetDriverClient(cfg),
+		FuelStation:      NewFuelStationClient(cfg),
+		Integration:      NewIntegrationClient(cfg),
+		Load:             NewLoadClient(cfg),
+		LoginFailure:     NewLoginFailureClient(cfg),
+		SyncLog:          NewSyncLogClient(cfg),
+		Tenant:           NewTenantClient(cfg),
+		User:             NewUserClient(cfg),
+		VendorCallWindow: NewVendorCallWindowClient(cfg),
+		VendorHealth:     NewVendorHealthClient(cfg),
+		WeatherReport:    NewWeatherReportClient(cfg),
 	}, nil
 }
 
@@ -237,7 +249,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Alert, c.FleetDriver, c.FuelStation, c.Integration, c.Load, c.LoginFailure,
-		c.SyncLog, c.Tenant, c.User, c.WeatherReport,
+		c.SyncLog, c.Tenant, c.User, c.VendorCallWindow, c.VendorHealth,
+		c.WeatherReport,
 	} {
 		n.Use(hooks...)
 	}
@@ -248,7 +261,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Alert, c.FleetDriver, c.FuelStation, c.Integration, c.Load, c.LoginFailure,
-		c.SyncLog, c.Tenant, c.User, c.WeatherReport,
+		c.SyncLog, c.Tenant, c.User, c.VendorCallWindow, c.VendorHealth,
+		c.WeatherReport,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -275,6 +289,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Tenant.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
+	case *VendorCallWindowMutation:
+		return c.VendorCallWindow.mutate(ctx, m)
+	case *VendorHealthMutation:
+		return c.VendorHealth.mutate(ctx, m)
 	case *WeatherReportMutation:
 		return c.WeatherReport.mutate(ctx, m)
 	default:
@@ -1791,6 +1809,272 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 	}
 }
 
+// VendorCallWindowClient is a client for the VendorCallWindow schema.
+type VendorCallWindowClient struct {
+	config
+}
+
+// NewVendorCallWindowClient returns a client for the VendorCallWindow from the given config.
+func NewVendorCallWindowClient(c config) *VendorCallWindowClient {
+	return &VendorCallWindowClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `vendorcallwindow.Hooks(f(g(h())))`.
+func (c *VendorCallWindowClient) Use(hooks ...Hook) {
+	c.hooks.VendorCallWindow = append(c.hooks.VendorCallWindow, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `vendorcallwindow.Intercept(f(g(h())))`.
+func (c *VendorCallWindowClient) Intercept(interceptors ...Interceptor) {
+	c.inters.VendorCallWindow = append(c.inters.VendorCallWindow, interceptors...)
+}
+
+// Create returns a builder for creating a VendorCallWindow entity.
+func (c *VendorCallWindowClient) Create() *VendorCallWindowCreate {
+	mutation := newVendorCallWindowMutation(c.config, OpCreate)
+	return &VendorCallWindowCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of VendorCallWindow entities.
+func (c *VendorCallWindowClient) CreateBulk(builders ...*VendorCallWindowCreate) *VendorCallWindowCreateBulk {
+	return &VendorCallWindowCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *VendorCallWindowClient) MapCreateBulk(slice any, setFunc func(*VendorCallWindowCreate, int)) *VendorCallWindowCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &VendorCallWindowCreateBulk{err: fmt.Errorf("calling to VendorCallWindowClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*VendorCallWindowCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &VendorCallWindowCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for VendorCallWindow.
+func (c *VendorCallWindowClient) Update() *VendorCallWindowUpdate {
+	mutation := newVendorCallWindowMutation(c.config, OpUpdate)
+	return &VendorCallWindowUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *VendorCallWindowClient) UpdateOne(_m *VendorCallWindow) *VendorCallWindowUpdateOne {
+	mutation := newVendorCallWindowMutation(c.config, OpUpdateOne, withVendorCallWindow(_m))
+	return &VendorCallWindowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *VendorCallWindowClient) UpdateOneID(id uuid.UUID) *VendorCallWindowUpdateOne {
+	mutation := newVendorCallWindowMutation(c.config, OpUpdateOne, withVendorCallWindowID(id))
+	return &VendorCallWindowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for VendorCallWindow.
+func (c *VendorCallWindowClient) Delete() *VendorCallWindowDelete {
+	mutation := newVendorCallWindowMutation(c.config, OpDelete)
+	return &VendorCallWindowDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *VendorCallWindowClient) DeleteOne(_m *VendorCallWindow) *VendorCallWindowDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *VendorCallWindowClient) DeleteOneID(id uuid.UUID) *VendorCallWindowDeleteOne {
+	builder := c.Delete().Where(vendorcallwindow.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &VendorCallWindowDeleteOne{builder}
+}
+
+// Query returns a query builder for VendorCallWindow.
+func (c *VendorCallWindowClient) Query() *VendorCallWindowQuery {
+	return &VendorCallWindowQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeVendorCallWindow},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a VendorCallWindow entity by its id.
+func (c *VendorCallWindowClient) Get(ctx context.Context, id uuid.UUID) (*VendorCallWindow, error) {
+	return c.Query().Where(vendorcallwindow.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *VendorCallWindowClient) GetX(ctx context.Context, id uuid.UUID) *VendorCallWindow {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *VendorCallWindowClient) Hooks() []Hook {
+	return c.hooks.VendorCallWindow
+}
+
+// Interceptors returns the client interceptors.
+func (c *VendorCallWindowClient) Interceptors() []Interceptor {
+	return c.inters.VendorCallWindow
+}
+
+func (c *VendorCallWindowClient) mutate(ctx context.Context, m *VendorCallWindowMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&VendorCallWindowCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&VendorCallWindowUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&VendorCallWindowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&VendorCallWindowDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown VendorCallWindow mutation op: %q", m.Op())
+	}
+}
+
+// VendorHealthClient is a client for the VendorHealth schema.
+type VendorHealthClient struct {
+	config
+}
+
+// NewVendorHealthClient returns a client for the VendorHealth from the given config.
+func NewVendorHealthClient(c config) *VendorHealthClient {
+	return &VendorHealthClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `vendorhealth.Hooks(f(g(h())))`.
+func (c *VendorHealthClient) Use(hooks ...Hook) {
+	c.hooks.VendorHealth = append(c.hooks.VendorHealth, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `vendorhealth.Intercept(f(g(h())))`.
+func (c *VendorHealthClient) Intercept(interceptors ...Interceptor) {
+	c.inters.VendorHealth = append(c.inters.VendorHealth, interceptors...)
+}
+
+// Create returns a builder for creating a VendorHealth entity.
+func (c *VendorHealthClient) Create() *VendorHealthCreate {
+	mutation := newVendorHealthMutation(c.config, OpCreate)
+	return &VendorHealthCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of VendorHealth entities.
+func (c *VendorHealthClient) CreateBulk(builders ...*VendorHealthCreate) *VendorHealthCreateBulk {
+	return &VendorHealthCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *VendorHealthClient) MapCreateBulk(slice any, setFunc func(*VendorHealthCreate, int)) *VendorHealthCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &VendorHealthCreateBulk{err: fmt.Errorf("calling to VendorHealthClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*VendorHealthCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &VendorHealthCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for VendorHealth.
+func (c *VendorHealthClient) Update() *VendorHealthUpdate {
+	mutation := newVendorHealthMutation(c.config, OpUpdate)
+	return &VendorHealthUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *VendorHealthClient) UpdateOne(_m *VendorHealth) *VendorHealthUpdateOne {
+	mutation := newVendorHealthMutation(c.config, OpUpdateOne, withVendorHealth(_m))
+	return &VendorHealthUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *VendorHealthClient) UpdateOneID(id uuid.UUID) *VendorHealthUpdateOne {
+	mutation := newVendorHealthMutation(c.config, OpUpdateOne, withVendorHealthID(id))
+	return &VendorHealthUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for VendorHealth.
+func (c *VendorHealthClient) Delete() *VendorHealthDelete {
+	mutation := newVendorHealthMutation(c.config, OpDelete)
+	return &VendorHealthDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *VendorHealthClient) DeleteOne(_m *VendorHealth) *VendorHealthDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *VendorHealthClient) DeleteOneID(id uuid.UUID) *VendorHealthDeleteOne {
+	builder := c.Delete().Where(vendorhealth.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &VendorHealthDeleteOne{builder}
+}
+
+// Query returns a query builder for VendorHealth.
+func (c *VendorHealthClient) Query() *VendorHealthQuery {
+	return &VendorHealthQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeVendorHealth},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a VendorHealth entity by its id.
+func (c *VendorHealthClient) Get(ctx context.Context, id uuid.UUID) (*VendorHealth, error) {
+	return c.Query().Where(vendorhealth.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *VendorHealthClient) GetX(ctx context.Context, id uuid.UUID) *VendorHealth {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *VendorHealthClient) Hooks() []Hook {
+	return c.hooks.VendorHealth
+}
+
+// Interceptors returns the client interceptors.
+func (c *VendorHealthClient) Interceptors() []Interceptor {
+	return c.inters.VendorHealth
+}
+
+func (c *VendorHealthClient) mutate(ctx context.Context, m *VendorHealthMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&VendorHealthCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&VendorHealthUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&VendorHealthUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&VendorHealthDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown VendorHealth mutation op: %q", m.Op())
+	}
+}
+
 // WeatherReportClient is a client for the WeatherReport schema.
 type WeatherReportClient struct {
 	config
@@ -1961,11 +2245,11 @@ func (c *WeatherReportClient) mutate(ctx context.Context, m *WeatherReportMutati
 type (
 	hooks struct {
 		Alert, FleetDriver, FuelStation, Integration, Load, LoginFailure, SyncLog,
-		Tenant, User, WeatherReport []ent.Hook
+		Tenant, User, VendorCallWindow, VendorHealth, WeatherReport []ent.Hook
 	}
 	inters struct {
 		Alert, FleetDriver, FuelStation, Integration, Load, LoginFailure, SyncLog,
-		Tenant, User, WeatherReport []ent.Interceptor
+		Tenant, User, VendorCallWindow, VendorHealth, WeatherReport []ent.Interceptor
 	}
 )
 

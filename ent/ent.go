@@ -21,6 +21,8 @@ import (
 	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/ent/tenant"
 	"github.com/sallyhq/sally/ent/user"
+	"github.com/sallyhq/sally/ent/vendorcallwindow"
+	"github.com/sallyhq/sally/ent/vendorhealth"
 	"github.com/sallyhq/sally/ent/weatherreport"
 )
 
@@ -82,16 +84,18 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			alert.Table:         alert.ValidColumn,
-			fleetdriver.Table:   fleetdriver.ValidColumn,
-			fuelstation.Table:   fuelstation.ValidColumn,
-			integration.Table:   integration.ValidColumn,
-			load.Table:          load.ValidColumn,
-			loginfailure.Table:  loginfailure.ValidColumn,
-			synclog.Table:       synclog.ValidColumn,
-			tenant.Table:        tenant.ValidColumn,
-			user.Table:          user.ValidColumn,
-			weatherreport.Table: weatherreport.ValidColumn,
+			alert.Table:            alert.ValidColumn,
+			fleetdriver.Table:      fleetdriver.ValidColumn,
+			fuelstation.Table:      fuelstation.ValidColumn,
+			integration.Table:      integration.ValidColumn,
+			load.Table:             load.ValidColumn,
+			loginfailure.Table:     loginfailure.ValidColumn,
+			synclog.Table:          synclog.ValidColumn,
+			tenant.Table:           tenant.ValidColumn,
+			user.Table:             user.ValidColumn,
+			vendorcallwindow.Table: vendorcallwindow.ValidColumn,
+			vendorhealth.Table:     vendorhealth.ValidColumn,
+			weatherreport.Table:    weatherreport.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -23,6 +23,8 @@ import (
 	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/ent/tenant"
 	"github.com/sallyhq/sally/ent/user"
+	"github.com/sallyhq/sally/ent/vendorcallwindow"
+	"github.com/sallyhq/sally/ent/vendorhealth"
 	"github.com/sallyhq/sally/ent/weatherreport"
 )
 
@@ -35,16 +37,18 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAlert         = "Alert"
-	TypeFleetDriver   = "FleetDriver"
-	TypeFuelStation   = "FuelStation"
-	TypeIntegration   = "Integration"
-	TypeLoad          = "Load"
-	TypeLoginFailure  = "LoginFailure"
-	TypeSyncLog       = "SyncLog"
-	TypeTenant        = "Tenant"
-	TypeUser          = "User"
-	TypeWeatherReport = "WeatherReport"
+	TypeAlert            = "Alert"
+	TypeFleetDriver      = "FleetDriver"
+	TypeFuelStation      = "FuelStation"
+	TypeIntegration      = "Integration"
+	TypeLoad             = "Load"
+	TypeLoginFailure     = "LoginFailure"
+	TypeSyncLog          = "SyncLog"
+	TypeTenant           = "Tenant"
+	TypeUser             = "User"
+	TypeVendorCallWindow = "VendorCallWindow"
+	TypeVendorHealth     = "VendorHealth"
+	TypeWeatherReport    = "WeatherReport"
 )
 
 // AlertMutation represents an operation that mutates the Alert nodes in the graph.
@@ -11207,6 +11211,7 @@ type SyncLogMutation struct {
 	status               *synclog.Status
 	trigger              *synclog.Trigger
 	started_at           *time.Time
+	due_at               *time.Time
 	completed_at         *time.Time
 	duration_ms          *int64
 	addduration_ms       *int64
@@ -11554,6 +11559,55 @@ func (m *SyncLogMutation) OldStartedAt(ctx context.Context) (v time.Time, err er
 // ResetStartedAt resets all changes to the "started_at" field.
 func (m *SyncLogMutation) ResetStartedAt() {
 	m.started_at = nil
+}
+
+// SetDueAt sets the "due_at" field.
+func (m *SyncLogMutation) SetDueAt(t time.Time) {
+	m.due_at = &t
+}
+
+// DueAt returns the value of the "due_at" field in the mutation.
+func (m *SyncLogMutation) DueAt() (r time.Time, exists bool) {
+	v := m.due_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDueAt returns the old "due_at" field's value of the SyncLog entity.
+// If the SyncLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncLogMutation) OldDueAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDueAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDueAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDueAt: %w", err)
+	}
+	return oldValue.DueAt, nil
+}
+
+// ClearDueAt clears the value of the "due_at" field.
+func (m *SyncLogMutation) ClearDueAt() {
+	m.due_at = nil
+	m.clearedFields[synclog.FieldDueAt] = struct{}{}
+}
+
+// DueAtCleared returns if the "due_at" field was cleared in this mutation.
+func (m *SyncLogMutation) DueAtCleared() bool {
+	_, ok := m.clearedFields[synclog.FieldDueAt]
+	return ok
+}
+
+// ResetDueAt resets all changes to the "due_at" field.
+func (m *SyncLogMutation) ResetDueAt() {
+	m.due_at = nil
+	delete(m.clearedFields, synclog.FieldDueAt)
 }
 
 // SetCompletedAt sets the "completed_at" field.
@@ -12324,7 +12378,7 @@ func (m *SyncLogMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SyncLogMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 19)
 	if m.tenant != nil {
 		fields = append(fields, synclog.FieldTenantID)
 	}
@@ -12342,6 +12396,9 @@ func (m *SyncLogMutation) Fields() []string {
 	}
 	if m.started_at != nil {
 		fields = append(fields, synclog.FieldStartedAt)
+	}
+	if m.due_at != nil {
+		fields = append(fields, synclog.FieldDueAt)
 	}
 	if m.completed_at != nil {
 		fields = append(fields, synclog.FieldCompletedAt)
@@ -12399,6 +12456,8 @@ func (m *SyncLogMutation) Field(name string) (ent.Value, bool) {
 		return m.Trigger()
 	case synclog.FieldStartedAt:
 		return m.StartedAt()
+	case synclog.FieldDueAt:
+		return m.DueAt()
 	case synclog.FieldCompletedAt:
 		return m.CompletedAt()
 	case synclog.FieldDurationMs:
@@ -12444,6 +12503,8 @@ func (m *SyncLogMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldTrigger(ctx)
 	case synclog.FieldStartedAt:
 		return m.OldStartedAt(ctx)
+	case synclog.FieldDueAt:
+		return m.OldDueAt(ctx)
 	case synclog.FieldCompletedAt:
 		return m.OldCompletedAt(ctx)
 	case synclog.FieldDurationMs:
@@ -12518,6 +12579,13 @@ func (m *SyncLogMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetStartedAt(v)
+		return nil
+	case synclog.FieldDueAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDueAt(v)
 		return nil
 	case synclog.FieldCompletedAt:
 		v, ok := value.(time.Time)
@@ -12696,6 +12764,9 @@ func (m *SyncLogMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *SyncLogMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(synclog.FieldDueAt) {
+		fields = append(fields, synclog.FieldDueAt)
+	}
 	if m.FieldCleared(synclog.FieldCompletedAt) {
 		fields = append(fields, synclog.FieldCompletedAt)
 	}
@@ -12734,6 +12805,9 @@ func (m *SyncLogMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *SyncLogMutation) ClearField(name string) error {
 	switch name {
+	case synclog.FieldDueAt:
+		m.ClearDueAt()
+		return nil
 	case synclog.FieldCompletedAt:
 		m.ClearCompletedAt()
 		return nil
@@ -12783,6 +12857,9 @@ func (m *SyncLogMutation) ResetField(name string) error {
 		return nil
 	case synclog.FieldStartedAt:
 		m.ResetStartedAt()
+		return nil
+	case synclog.FieldDueAt:
+		m.ResetDueAt()
 		return nil
 	case synclog.FieldCompletedAt:
 		m.ResetCompletedAt()
@@ -14467,6 +14544,1320 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)
+}
+
+// VendorCallWindowMutation represents an operation that mutates the VendorCallWindow nodes in the graph.
+type VendorCallWindowMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *uuid.UUID
+	vendor        *string
+	instance      *string
+	answered      *int
+	addanswered   *int
+	failed        *int
+	addfailed     *int
+	updated_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*VendorCallWindow, error)
+	predicates    []predicate.VendorCallWindow
+}
+
+var _ ent.Mutation = (*VendorCallWindowMutation)(nil)
+
+// vendorcallwindowOption allows management of the mutation configuration using functional options.
+type vendorcallwindowOption func(*VendorCallWindowMutation)
+
+// newVendorCallWindowMutation creates new mutation for the VendorCallWindow entity.
+func newVendorCallWindowMutation(c config, op Op, opts ...vendorcallwindowOption) *VendorCallWindowMutation {
+	m := &VendorCallWindowMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeVendorCallWindow,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withVendorCallWindowID sets the ID field of the mutation.
+func withVendorCallWindowID(id uuid.UUID) vendorcallwindowOption {
+	return func(m *VendorCallWindowMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *VendorCallWindow
+		)
+		m.oldValue = func(ctx context.Context) (*VendorCallWindow, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().VendorCallWindow.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withVendorCallWindow sets the old VendorCallWindow of the mutation.
+func withVendorCallWindow(node *VendorCallWindow) vendorcallwindowOption {
+	return func(m *VendorCallWindowMutation) {
+		m.oldValue = func(context.Context) (*VendorCallWindow, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m VendorCallWindowMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m VendorCallWindowMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of VendorCallWindow entities.
+func (m *VendorCallWindowMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *VendorCallWindowMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *VendorCallWindowMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().VendorCallWindow.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetVendor sets the "vendor" field.
+func (m *VendorCallWindowMutation) SetVendor(s string) {
+	m.vendor = &s
+}
+
+// Vendor returns the value of the "vendor" field in the mutation.
+func (m *VendorCallWindowMutation) Vendor() (r string, exists bool) {
+	v := m.vendor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVendor returns the old "vendor" field's value of the VendorCallWindow entity.
+// If the VendorCallWindow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorCallWindowMutation) OldVendor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVendor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVendor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVendor: %w", err)
+	}
+	return oldValue.Vendor, nil
+}
+
+// ResetVendor resets all changes to the "vendor" field.
+func (m *VendorCallWindowMutation) ResetVendor() {
+	m.vendor = nil
+}
+
+// SetInstance sets the "instance" field.
+func (m *VendorCallWindowMutation) SetInstance(s string) {
+	m.instance = &s
+}
+
+// Instance returns the value of the "instance" field in the mutation.
+func (m *VendorCallWindowMutation) Instance() (r string, exists bool) {
+	v := m.instance
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInstance returns the old "instance" field's value of the VendorCallWindow entity.
+// If the VendorCallWindow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorCallWindowMutation) OldInstance(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInstance is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInstance requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInstance: %w", err)
+	}
+	return oldValue.Instance, nil
+}
+
+// ResetInstance resets all changes to the "instance" field.
+func (m *VendorCallWindowMutation) ResetInstance() {
+	m.instance = nil
+}
+
+// SetAnswered sets the "answered" field.
+func (m *VendorCallWindowMutation) SetAnswered(i int) {
+	m.answered = &i
+	m.addanswered = nil
+}
+
+// Answered returns the value of the "answered" field in the mutation.
+func (m *VendorCallWindowMutation) Answered() (r int, exists bool) {
+	v := m.answered
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnswered returns the old "answered" field's value of the VendorCallWindow entity.
+// If the VendorCallWindow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorCallWindowMutation) OldAnswered(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnswered is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnswered requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnswered: %w", err)
+	}
+	return oldValue.Answered, nil
+}
+
+// AddAnswered adds i to the "answered" field.
+func (m *VendorCallWindowMutation) AddAnswered(i int) {
+	if m.addanswered != nil {
+		*m.addanswered += i
+	} else {
+		m.addanswered = &i
+	}
+}
+
+// AddedAnswered returns the value that was added to the "answered" field in this mutation.
+func (m *VendorCallWindowMutation) AddedAnswered() (r int, exists bool) {
+	v := m.addanswered
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAnswered resets all changes to the "answered" field.
+func (m *VendorCallWindowMutation) ResetAnswered() {
+	m.answered = nil
+	m.addanswered = nil
+}
+
+// SetFailed sets the "failed" field.
+func (m *VendorCallWindowMutation) SetFailed(i int) {
+	m.failed = &i
+	m.addfailed = nil
+}
+
+// Failed returns the value of the "failed" field in the mutation.
+func (m *VendorCallWindowMutation) Failed() (r int, exists bool) {
+	v := m.failed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailed returns the old "failed" field's value of the VendorCallWindow entity.
+// If the VendorCallWindow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorCallWindowMutation) OldFailed(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailed: %w", err)
+	}
+	return oldValue.Failed, nil
+}
+
+// AddFailed adds i to the "failed" field.
+func (m *VendorCallWindowMutation) AddFailed(i int) {
+	if m.addfailed != nil {
+		*m.addfailed += i
+	} else {
+		m.addfailed = &i
+	}
+}
+
+// AddedFailed returns the value that was added to the "failed" field in this mutation.
+func (m *VendorCallWindowMutation) AddedFailed() (r int, exists bool) {
+	v := m.addfailed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFailed resets all changes to the "failed" field.
+func (m *VendorCallWindowMutation) ResetFailed() {
+	m.failed = nil
+	m.addfailed = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *VendorCallWindowMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *VendorCallWindowMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the VendorCallWindow entity.
+// If the VendorCallWindow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorCallWindowMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *VendorCallWindowMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the VendorCallWindowMutation builder.
+func (m *VendorCallWindowMutation) Where(ps ...predicate.VendorCallWindow) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the VendorCallWindowMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *VendorCallWindowMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.VendorCallWindow, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *VendorCallWindowMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *VendorCallWindowMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (VendorCallWindow).
+func (m *VendorCallWindowMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *VendorCallWindowMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.vendor != nil {
+		fields = append(fields, vendorcallwindow.FieldVendor)
+	}
+	if m.instance != nil {
+		fields = append(fields, vendorcallwindow.FieldInstance)
+	}
+	if m.answered != nil {
+		fields = append(fields, vendorcallwindow.FieldAnswered)
+	}
+	if m.failed != nil {
+		fields = append(fields, vendorcallwindow.FieldFailed)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, vendorcallwindow.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *VendorCallWindowMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case vendorcallwindow.FieldVendor:
+		return m.Vendor()
+	case vendorcallwindow.FieldInstance:
+		return m.Instance()
+	case vendorcallwindow.FieldAnswered:
+		return m.Answered()
+	case vendorcallwindow.FieldFailed:
+		return m.Failed()
+	case vendorcallwindow.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *VendorCallWindowMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case vendorcallwindow.FieldVendor:
+		return m.OldVendor(ctx)
+	case vendorcallwindow.FieldInstance:
+		return m.OldInstance(ctx)
+	case vendorcallwindow.FieldAnswered:
+		return m.OldAnswered(ctx)
+	case vendorcallwindow.FieldFailed:
+		return m.OldFailed(ctx)
+	case vendorcallwindow.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown VendorCallWindow field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *VendorCallWindowMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case vendorcallwindow.FieldVendor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVendor(v)
+		return nil
+	case vendorcallwindow.FieldInstance:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInstance(v)
+		return nil
+	case vendorcallwindow.FieldAnswered:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnswered(v)
+		return nil
+	case vendorcallwindow.FieldFailed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailed(v)
+		return nil
+	case vendorcallwindow.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown VendorCallWindow field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *VendorCallWindowMutation) AddedFields() []string {
+	var fields []string
+	if m.addanswered != nil {
+		fields = append(fields, vendorcallwindow.FieldAnswered)
+	}
+	if m.addfailed != nil {
+		fields = append(fields, vendorcallwindow.FieldFailed)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *VendorCallWindowMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case vendorcallwindow.FieldAnswered:
+		return m.AddedAnswered()
+	case vendorcallwindow.FieldFailed:
+		return m.AddedFailed()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *VendorCallWindowMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case vendorcallwindow.FieldAnswered:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAnswered(v)
+		return nil
+	case vendorcallwindow.FieldFailed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFailed(v)
+		return nil
+	}
+	return fmt.Errorf("unknown VendorCallWindow numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *VendorCallWindowMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *VendorCallWindowMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *VendorCallWindowMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown VendorCallWindow nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *VendorCallWindowMutation) ResetField(name string) error {
+	switch name {
+	case vendorcallwindow.FieldVendor:
+		m.ResetVendor()
+		return nil
+	case vendorcallwindow.FieldInstance:
+		m.ResetInstance()
+		return nil
+	case vendorcallwindow.FieldAnswered:
+		m.ResetAnswered()
+		return nil
+	case vendorcallwindow.FieldFailed:
+		m.ResetFailed()
+		return nil
+	case vendorcallwindow.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown VendorCallWindow field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *VendorCallWindowMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *VendorCallWindowMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *VendorCallWindowMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *VendorCallWindowMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *VendorCallWindowMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *VendorCallWindowMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *VendorCallWindowMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown VendorCallWindow unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *VendorCallWindowMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown VendorCallWindow edge %s", name)
+}
+
+// VendorHealthMutation represents an operation that mutates the VendorHealth nodes in the graph.
+type VendorHealthMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *uuid.UUID
+	vendor        *string
+	up            *bool
+	changed_at    *time.Time
+	reason        *string
+	next_probe_at *time.Time
+	probe_owner   *string
+	probe_until   *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*VendorHealth, error)
+	predicates    []predicate.VendorHealth
+}
+
+var _ ent.Mutation = (*VendorHealthMutation)(nil)
+
+// vendorhealthOption allows management of the mutation configuration using functional options.
+type vendorhealthOption func(*VendorHealthMutation)
+
+// newVendorHealthMutation creates new mutation for the VendorHealth entity.
+func newVendorHealthMutation(c config, op Op, opts ...vendorhealthOption) *VendorHealthMutation {
+	m := &VendorHealthMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeVendorHealth,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withVendorHealthID sets the ID field of the mutation.
+func withVendorHealthID(id uuid.UUID) vendorhealthOption {
+	return func(m *VendorHealthMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *VendorHealth
+		)
+		m.oldValue = func(ctx context.Context) (*VendorHealth, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().VendorHealth.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withVendorHealth sets the old VendorHealth of the mutation.
+func withVendorHealth(node *VendorHealth) vendorhealthOption {
+	return func(m *VendorHealthMutation) {
+		m.oldValue = func(context.Context) (*VendorHealth, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m VendorHealthMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m VendorHealthMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of VendorHealth entities.
+func (m *VendorHealthMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *VendorHealthMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *VendorHealthMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().VendorHealth.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetVendor sets the "vendor" field.
+func (m *VendorHealthMutation) SetVendor(s string) {
+	m.vendor = &s
+}
+
+// Vendor returns the value of the "vendor" field in the mutation.
+func (m *VendorHealthMutation) Vendor() (r string, exists bool) {
+	v := m.vendor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVendor returns the old "vendor" field's value of the VendorHealth entity.
+// If the VendorHealth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorHealthMutation) OldVendor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVendor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVendor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVendor: %w", err)
+	}
+	return oldValue.Vendor, nil
+}
+
+// ResetVendor resets all changes to the "vendor" field.
+func (m *VendorHealthMutation) ResetVendor() {
+	m.vendor = nil
+}
+
+// SetUp sets the "up" field.
+func (m *VendorHealthMutation) SetUp(b bool) {
+	m.up = &b
+}
+
+// Up returns the value of the "up" field in the mutation.
+func (m *VendorHealthMutation) Up() (r bool, exists bool) {
+	v := m.up
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUp returns the old "up" field's value of the VendorHealth entity.
+// If the VendorHealth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorHealthMutation) OldUp(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUp is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUp requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUp: %w", err)
+	}
+	return oldValue.Up, nil
+}
+
+// ResetUp resets all changes to the "up" field.
+func (m *VendorHealthMutation) ResetUp() {
+	m.up = nil
+}
+
+// SetChangedAt sets the "changed_at" field.
+func (m *VendorHealthMutation) SetChangedAt(t time.Time) {
+	m.changed_at = &t
+}
+
+// ChangedAt returns the value of the "changed_at" field in the mutation.
+func (m *VendorHealthMutation) ChangedAt() (r time.Time, exists bool) {
+	v := m.changed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChangedAt returns the old "changed_at" field's value of the VendorHealth entity.
+// If the VendorHealth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorHealthMutation) OldChangedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChangedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChangedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChangedAt: %w", err)
+	}
+	return oldValue.ChangedAt, nil
+}
+
+// ResetChangedAt resets all changes to the "changed_at" field.
+func (m *VendorHealthMutation) ResetChangedAt() {
+	m.changed_at = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *VendorHealthMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *VendorHealthMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the VendorHealth entity.
+// If the VendorHealth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorHealthMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *VendorHealthMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetNextProbeAt sets the "next_probe_at" field.
+func (m *VendorHealthMutation) SetNextProbeAt(t time.Time) {
+	m.next_probe_at = &t
+}
+
+// NextProbeAt returns the value of the "next_probe_at" field in the mutation.
+func (m *VendorHealthMutation) NextProbeAt() (r time.Time, exists bool) {
+	v := m.next_probe_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextProbeAt returns the old "next_probe_at" field's value of the VendorHealth entity.
+// If the VendorHealth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorHealthMutation) OldNextProbeAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextProbeAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextProbeAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextProbeAt: %w", err)
+	}
+	return oldValue.NextProbeAt, nil
+}
+
+// ClearNextProbeAt clears the value of the "next_probe_at" field.
+func (m *VendorHealthMutation) ClearNextProbeAt() {
+	m.next_probe_at = nil
+	m.clearedFields[vendorhealth.FieldNextProbeAt] = struct{}{}
+}
+
+// NextProbeAtCleared returns if the "next_probe_at" field was cleared in this mutation.
+func (m *VendorHealthMutation) NextProbeAtCleared() bool {
+	_, ok := m.clearedFields[vendorhealth.FieldNextProbeAt]
+	return ok
+}
+
+// ResetNextProbeAt resets all changes to the "next_probe_at" field.
+func (m *VendorHealthMutation) ResetNextProbeAt() {
+	m.next_probe_at = nil
+	delete(m.clearedFields, vendorhealth.FieldNextProbeAt)
+}
+
+// SetProbeOwner sets the "probe_owner" field.
+func (m *VendorHealthMutation) SetProbeOwner(s string) {
+	m.probe_owner = &s
+}
+
+// ProbeOwner returns the value of the "probe_owner" field in the mutation.
+func (m *VendorHealthMutation) ProbeOwner() (r string, exists bool) {
+	v := m.probe_owner
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProbeOwner returns the old "probe_owner" field's value of the VendorHealth entity.
+// If the VendorHealth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorHealthMutation) OldProbeOwner(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProbeOwner is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProbeOwner requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProbeOwner: %w", err)
+	}
+	return oldValue.ProbeOwner, nil
+}
+
+// ResetProbeOwner resets all changes to the "probe_owner" field.
+func (m *VendorHealthMutation) ResetProbeOwner() {
+	m.probe_owner = nil
+}
+
+// SetProbeUntil sets the "probe_until" field.
+func (m *VendorHealthMutation) SetProbeUntil(t time.Time) {
+	m.probe_until = &t
+}
+
+// ProbeUntil returns the value of the "probe_until" field in the mutation.
+func (m *VendorHealthMutation) ProbeUntil() (r time.Time, exists bool) {
+	v := m.probe_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProbeUntil returns the old "probe_until" field's value of the VendorHealth entity.
+// If the VendorHealth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorHealthMutation) OldProbeUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProbeUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProbeUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProbeUntil: %w", err)
+	}
+	return oldValue.ProbeUntil, nil
+}
+
+// ClearProbeUntil clears the value of the "probe_until" field.
+func (m *VendorHealthMutation) ClearProbeUntil() {
+	m.probe_until = nil
+	m.clearedFields[vendorhealth.FieldProbeUntil] = struct{}{}
+}
+
+// ProbeUntilCleared returns if the "probe_until" field was cleared in this mutation.
+func (m *VendorHealthMutation) ProbeUntilCleared() bool {
+	_, ok := m.clearedFields[vendorhealth.FieldProbeUntil]
+	return ok
+}
+
+// ResetProbeUntil resets all changes to the "probe_until" field.
+func (m *VendorHealthMutation) ResetProbeUntil() {
+	m.probe_until = nil
+	delete(m.clearedFields, vendorhealth.FieldProbeUntil)
+}
+
+// Where appends a list predicates to the VendorHealthMutation builder.
+func (m *VendorHealthMutation) Where(ps ...predicate.VendorHealth) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the VendorHealthMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *VendorHealthMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.VendorHealth, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *VendorHealthMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *VendorHealthMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (VendorHealth).
+func (m *VendorHealthMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *VendorHealthMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.vendor != nil {
+		fields = append(fields, vendorhealth.FieldVendor)
+	}
+	if m.up != nil {
+		fields = append(fields, vendorhealth.FieldUp)
+	}
+	if m.changed_at != nil {
+		fields = append(fields, vendorhealth.FieldChangedAt)
+	}
+	if m.reason != nil {
+		fields = append(fields, vendorhealth.FieldReason)
+	}
+	if m.next_probe_at != nil {
+		fields = append(fields, vendorhealth.FieldNextProbeAt)
+	}
+	if m.probe_owner != nil {
+		fields = append(fields, vendorhealth.FieldProbeOwner)
+	}
+	if m.probe_until != nil {
+		fields = append(fields, vendorhealth.FieldProbeUntil)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *VendorHealthMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case vendorhealth.FieldVendor:
+		return m.Vendor()
+	case vendorhealth.FieldUp:
+		return m.Up()
+	case vendorhealth.FieldChangedAt:
+		return m.ChangedAt()
+	case vendorhealth.FieldReason:
+		return m.Reason()
+	case vendorhealth.FieldNextProbeAt:
+		return m.NextProbeAt()
+	case vendorhealth.FieldProbeOwner:
+		return m.ProbeOwner()
+	case vendorhealth.FieldProbeUntil:
+		return m.ProbeUntil()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *VendorHealthMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case vendorhealth.FieldVendor:
+		return m.OldVendor(ctx)
+	case vendorhealth.FieldUp:
+		return m.OldUp(ctx)
+	case vendorhealth.FieldChangedAt:
+		return m.OldChangedAt(ctx)
+	case vendorhealth.FieldReason:
+		return m.OldReason(ctx)
+	case vendorhealth.FieldNextProbeAt:
+		return m.OldNextProbeAt(ctx)
+	case vendorhealth.FieldProbeOwner:
+		return m.OldProbeOwner(ctx)
+	case vendorhealth.FieldProbeUntil:
+		return m.OldProbeUntil(ctx)
+	}
+	return nil, fmt.Errorf("unknown VendorHealth field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *VendorHealthMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case vendorhealth.FieldVendor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVendor(v)
+		return nil
+	case vendorhealth.FieldUp:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUp(v)
+		return nil
+	case vendorhealth.FieldChangedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChangedAt(v)
+		return nil
+	case vendorhealth.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case vendorhealth.FieldNextProbeAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextProbeAt(v)
+		return nil
+	case vendorhealth.FieldProbeOwner:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProbeOwner(v)
+		return nil
+	case vendorhealth.FieldProbeUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProbeUntil(v)
+		return nil
+	}
+	return fmt.Errorf("unknown VendorHealth field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *VendorHealthMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *VendorHealthMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *VendorHealthMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown VendorHealth numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *VendorHealthMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(vendorhealth.FieldNextProbeAt) {
+		fields = append(fields, vendorhealth.FieldNextProbeAt)
+	}
+	if m.FieldCleared(vendorhealth.FieldProbeUntil) {
+		fields = append(fields, vendorhealth.FieldProbeUntil)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *VendorHealthMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *VendorHealthMutation) ClearField(name string) error {
+	switch name {
+	case vendorhealth.FieldNextProbeAt:
+		m.ClearNextProbeAt()
+		return nil
+	case vendorhealth.FieldProbeUntil:
+		m.ClearProbeUntil()
+		return nil
+	}
+	return fmt.Errorf("unknown VendorHealth nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *VendorHealthMutation) ResetField(name string) error {
+	switch name {
+	case vendorhealth.FieldVendor:
+		m.ResetVendor()
+		return nil
+	case vendorhealth.FieldUp:
+		m.ResetUp()
+		return nil
+	case vendorhealth.FieldChangedAt:
+		m.ResetChangedAt()
+		return nil
+	case vendorhealth.FieldReason:
+		m.ResetReason()
+		return nil
+	case vendorhealth.FieldNextProbeAt:
+		m.ResetNextProbeAt()
+		return nil
+	case vendorhealth.FieldProbeOwner:
+		m.ResetProbeOwner()
+		return nil
+	case vendorhealth.FieldProbeUntil:
+		m.ResetProbeUntil()
+		return nil
+	}
+	return fmt.Errorf("unknown VendorHealth field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *VendorHealthMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *VendorHealthMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *VendorHealthMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *VendorHealthMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *VendorHealthMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *VendorHealthMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *VendorHealthMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown VendorHealth unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *VendorHealthMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown VendorHealth edge %s", name)
 }
 
 // WeatherReportMutation represents an operation that mutates the WeatherReport nodes in the graph.

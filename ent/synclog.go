@@ -35,6 +35,8 @@ type SyncLog struct {
 	Trigger synclog.Trigger `json:"trigger,omitempty"`
 	// StartedAt holds the value of the "started_at" field.
 	StartedAt time.Time `json:"started_at,omitempty"`
+	// DueAt holds the value of the "due_at" field.
+	DueAt *time.Time `json:"due_at,omitempty"`
 	// CompletedAt holds the value of the "completed_at" field.
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
 	// DurationMs holds the value of the "duration_ms" field.
@@ -124,7 +126,7 @@ func (*SyncLog) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case synclog.FieldSyncType, synclog.FieldStatus, synclog.FieldTrigger, synclog.FieldError, synclog.FieldErrorClass, synclog.FieldRunner:
 			values[i] = new(sql.NullString)
-		case synclog.FieldStartedAt, synclog.FieldCompletedAt, synclog.FieldHeartbeatAt:
+		case synclog.FieldStartedAt, synclog.FieldDueAt, synclog.FieldCompletedAt, synclog.FieldHeartbeatAt:
 			values[i] = new(sql.NullTime)
 		case synclog.FieldID, synclog.FieldTenantID, synclog.FieldIntegrationID:
 			values[i] = new(uuid.UUID)
@@ -184,6 +186,13 @@ func (_m *SyncLog) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field started_at", values[i])
 			} else if value.Valid {
 				_m.StartedAt = value.Time
+			}
+		case synclog.FieldDueAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field due_at", values[i])
+			} else if value.Valid {
+				_m.DueAt = new(time.Time)
+				*_m.DueAt = value.Time
 			}
 		case synclog.FieldCompletedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -333,6 +342,11 @@ func (_m *SyncLog) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("started_at=")
 	builder.WriteString(_m.StartedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	if v := _m.DueAt; v != nil {
+		builder.WriteString("due_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	if v := _m.CompletedAt; v != nil {
 		builder.WriteString("completed_at=")

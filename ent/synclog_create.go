@@ -72,6 +72,20 @@ func (_c *SyncLogCreate) SetStartedAt(v time.Time) *SyncLogCreate {
 	return _c
 }
 
+// SetDueAt sets the "due_at" field.
+func (_c *SyncLogCreate) SetDueAt(v time.Time) *SyncLogCreate {
+	_c.mutation.SetDueAt(v)
+	return _c
+}
+
+// SetNillableDueAt sets the "due_at" field if the given value is not nil.
+func (_c *SyncLogCreate) SetNillableDueAt(v *time.Time) *SyncLogCreate {
+	if v != nil {
+		_c.SetDueAt(*v)
+	}
+	return _c
+}
+
 // SetCompletedAt sets the "completed_at" field.
 func (_c *SyncLogCreate) SetCompletedAt(v time.Time) *SyncLogCreate {
 	_c.mutation.SetCompletedAt(v)
@@ -437,6 +451,10 @@ func (_c *SyncLogCreate) createSpec() (*SyncLog, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.StartedAt(); ok {
 		_spec.SetField(synclog.FieldStartedAt, field.TypeTime, value)
 		_node.StartedAt = value
+	}
+	if value, ok := _c.mutation.DueAt(); ok {
+		_spec.SetField(synclog.FieldDueAt, field.TypeTime, value)
+		_node.DueAt = &value
 	}
 	if value, ok := _c.mutation.CompletedAt(); ok {
 		_spec.SetField(synclog.FieldCompletedAt, field.TypeTime, value)
@@ -832,6 +850,9 @@ func (u *SyncLogUpsertOne) UpdateNewValues() *SyncLogUpsertOne {
 		}
 		if _, exists := u.create.mutation.StartedAt(); exists {
 			s.SetIgnore(synclog.FieldStartedAt)
+		}
+		if _, exists := u.create.mutation.DueAt(); exists {
+			s.SetIgnore(synclog.FieldDueAt)
 		}
 		if _, exists := u.create.mutation.TriggeredByID(); exists {
 			s.SetIgnore(synclog.FieldTriggeredByID)
@@ -1316,6 +1337,9 @@ func (u *SyncLogUpsertBulk) UpdateNewValues() *SyncLogUpsertBulk {
 			}
 			if _, exists := b.mutation.StartedAt(); exists {
 				s.SetIgnore(synclog.FieldStartedAt)
+			}
+			if _, exists := b.mutation.DueAt(); exists {
+				s.SetIgnore(synclog.FieldDueAt)
 			}
 			if _, exists := b.mutation.TriggeredByID(); exists {
 				s.SetIgnore(synclog.FieldTriggeredByID)

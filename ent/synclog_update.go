@@ -341,6 +341,9 @@ func (_u *SyncLogUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(synclog.FieldStatus, field.TypeEnum, value)
 	}
+	if _u.mutation.DueAtCleared() {
+		_spec.ClearField(synclog.FieldDueAt, field.TypeTime)
+	}
 	if value, ok := _u.mutation.CompletedAt(); ok {
 		_spec.SetField(synclog.FieldCompletedAt, field.TypeTime, value)
 	}
@@ -775,6 +778,9 @@ func (_u *SyncLogUpdateOne) sqlSave(ctx context.Context) (_node *SyncLog, err er
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(synclog.FieldStatus, field.TypeEnum, value)
+	}
+	if _u.mutation.DueAtCleared() {
+		_spec.ClearField(synclog.FieldDueAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.CompletedAt(); ok {
 		_spec.SetField(synclog.FieldCompletedAt, field.TypeTime, value)

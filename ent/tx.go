@@ -32,6 +32,10 @@ type Tx struct {
 	Tenant *TenantClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// VendorCallWindow is the client for interacting with the VendorCallWindow builders.
+	VendorCallWindow *VendorCallWindowClient
+	// VendorHealth is the client for interacting with the VendorHealth builders.
+	VendorHealth *VendorHealthClient
 	// WeatherReport is the client for interacting with the WeatherReport builders.
 	WeatherReport *WeatherReportClient
 
@@ -174,6 +178,8 @@ func (tx *Tx) init() {
 	tx.SyncLog = NewSyncLogClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.VendorCallWindow = NewVendorCallWindowClient(tx.config)
+	tx.VendorHealth = NewVendorHealthClient(tx.config)
 	tx.WeatherReport = NewWeatherReportClient(tx.config)
 }
 

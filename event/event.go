@@ -40,6 +40,11 @@ const (
 	// its database connection for a while, or could not pass events on): refetch.
 	// Published with Bus.Reset, one per subscriber.
 	StreamReset Type = "STREAM_RESET"
+	// VendorDown and VendorUp are vendor-wide: a vendor is down for every tenant (its
+	// syncs fail at once without calling it), or back. They carry no tenant or
+	// integration (see Filter).
+	VendorDown Type = "VENDOR_DOWN"
+	VendorUp   Type = "VENDOR_UP"
 )
 
 // Placeholders of a STREAM_RESET event's fields that the contract makes non-null but
@@ -127,16 +132,25 @@ type Publisher interface {
 var _ Publisher = (*Bus)(nil)
 
 // Filter selects the events a subscriber receives: always one tenant's, optionally
-// one integration's.
+// one integration's. Vendor-wide events (VendorDown, VendorUp: no TenantID) reach
+// every subscriber without an integration, and those of an integration of that
+// vendor.
 type Filter struct {
 	TenantID      string
 	IntegrationID string // empty = all of the tenant's integrations
-	// Vendor is the vendor of IntegrationID, for the STREAM_RESET events of the
-	// subscriber (not a filter).
+	// Vendor is the vendor of IntegrationID (the Event.Vendor spelling): for the
+	// STREAM_RESET events of the subscriber, and so that vendor-wide events reach it.
 	Vendor string
 }
 
+// VendorWide reports whether e concerns a vendor for every tenant rather than one
+// tenant's integration.
+func (e Event) VendorWide() bool { return e.TenantID == "" }
+
 func (f Filter) match(e Event) bool {
+	if e.VendorWide() {
+		return f.IntegrationID == "" || f.Vendor == e.Vendor
+	}
 	return e.TenantID == f.TenantID && (f.IntegrationID == "" || f.IntegrationID == e.IntegrationID)
 }
 
@@ -245,9 +259,19 @@ func (b *Bus) Publish(_ context.Context, e Event) {
 	d := &Delivery{Event: e}
 	var slow []subscriber
 	b.mu.RLock()
-	for s := range b.tenants[e.TenantID] {
-		if s.filter().match(e) && !s.deliver(d) {
-			slow = append(slow, s)
+	if e.VendorWide() {
+		for _, subs := range b.tenants {
+			for s := range subs {
+				if s.filter().match(e) && !s.deliver(d) {
+					slow = append(slow, s)
+				}
+			}
+		}
+	} else {
+		for s := range b.tenants[e.TenantID] {
+			if s.filter().match(e) && !s.deliver(d) {
+				slow = append(slow, s)
+			}
 		}
 	}
 	b.mu.RUnlock()

@@ -207,3 +207,25 @@ func ExampleBus() {
 	// SYNC_STARTED Samsara ELD
 	// SYNC_SUCCEEDED Samsara ELD
 }
+
+// A vendor-wide event (no tenant) reaches every tenant's subscribers without an
+// integration filter, and those of an integration of that vendor only.
+func TestBusVendorWideEvents(t *testing.T) {
+	t.Parallel()
+	b := event.NewBus(0)
+	ctx := t.Context()
+	a := b.Subscribe(ctx, event.Filter{TenantID: "a"})
+	other := b.Subscribe(ctx, event.Filter{TenantID: "b"})
+	same := b.Subscribe(ctx, event.Filter{TenantID: "a", IntegrationID: "i1", Vendor: "SAMSARA_ELD"})
+	notSame := b.Subscribe(ctx, event.Filter{TenantID: "b", IntegrationID: "i2", Vendor: "OPENWEATHER"})
+
+	down := event.Event{Type: event.VendorDown, At: time.Now(), Vendor: "SAMSARA_ELD", CircuitState: "OPEN"}
+	require.True(t, down.VendorWide())
+	b.Publish(ctx, down)
+	for _, s := range []*event.Subscription{a, other, same} {
+		got := <-s.C
+		require.Equal(t, event.VendorDown, got.Type)
+	}
+	require.Empty(t, notSame.C)
+	require.False(t, ev("a", "i1", event.SyncStarted).VendorWide())
+}

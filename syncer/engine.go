@@ -79,6 +79,8 @@ type Options struct {
 	Now           func() time.Time
 	// RetentionDays purges older sync logs (0 = keep forever).
 	RetentionDays int
+	// Health tunes vendor-wide health (see vendorhealth.go).
+	Health HealthOptions
 }
 
 // Engine runs syncs, the scheduler and the janitors.
@@ -88,7 +90,8 @@ type Engine struct {
 	log       *slog.Logger
 	policies  resilience.Registry
 	bulkheads *resilience.Bulkheads
-	slots     chan struct{}
+	slots     *slots
+	health    *health
 
 	// syncs counts the sync goroutines of this process, so Run can wait for them.
 	syncs sync.WaitGroup
@@ -139,17 +142,26 @@ func New(opts Options) *Engine {
 		opts.Publisher = event.NewBus(0)
 	}
 	halt, haltSync := context.WithCancel(context.Background())
-	return &Engine{
+	names := make([]string, len(vendorTable))
+	for i, v := range vendorTable {
+		names[i] = v.name
+	}
+	e := &Engine{
 		halt:      halt,
 		haltSync:  haltSync,
 		opts:      opts,
 		client:    opts.Store.Client,
 		log:       opts.Logger,
 		bulkheads: resilience.NewBulkheads(opts.Settings),
-		slots:     make(chan struct{}, opts.MaxConcurrent),
+		slots:     newSlots(opts.MaxConcurrent, names),
 		inflight:  map[uuid.UUID]*flight{},
 		cache:     newTTLCache(),
 	}
+	e.health = newHealth(e.client, opts.Instance, names, opts.Health, e.now, opts.Logger, e.vendorChanged)
+	for _, v := range names {
+		opts.Metrics.vendorUp(v, true)
+	}
+	return e
 }
 
 // System returns ctx with the tenant privacy rules lifted: the engine works for every
@@ -174,7 +186,7 @@ func (e *Engine) Forget(id string) {
 // for that one and returns it instead, whose trigger stays what it was. A sync it
 // starts records ctx's viewer as the one who triggered it.
 func (e *Engine) SyncNow(ctx context.Context, id uuid.UUID) (*ent.SyncLog, error) {
-	return e.sync(ctx, id, synclog.TriggerMANUAL)
+	return e.sync(ctx, id, synclog.TriggerMANUAL, nil)
 }
 
 // triggeredBy is the user id of ctx's viewer, for a MANUAL sync's triggered_by_id.
@@ -193,7 +205,10 @@ func triggeredBy(ctx context.Context, trigger synclog.Trigger) *uuid.UUID {
 	return &id
 }
 
-func (e *Engine) sync(ctx context.Context, id uuid.UUID, trigger synclog.Trigger) (*ent.SyncLog, error) {
+// sync runs a sync of the integration: a manual one (due is nil), or the scheduled
+// run due at due, whose slot the scheduler holds. While the integration's vendor is
+// down for everyone it is recorded as failed at once, without calling the vendor.
+func (e *Engine) sync(ctx context.Context, id uuid.UUID, trigger synclog.Trigger, due *time.Time) (*ent.SyncLog, error) {
 	by := triggeredBy(ctx, trigger)
 	sys := System(ctx)
 	in, err := e.client.Integration.Get(sys, id)
@@ -208,6 +223,9 @@ func (e *Engine) sync(ctx context.Context, id uuid.UUID, trigger synclog.Trigger
 			return nil, ErrNeedsCredentials
 		}
 		return nil, nil // a due run is skipped without a SyncLog: no vendor call
+	}
+	if st, down := e.health.down(vendorName(in.Vendor)); down {
+		return e.failFast(sys, in, trigger, due, by, st)
 	}
 	e.mu.Lock()
 	for {
@@ -240,7 +258,7 @@ func (e *Engine) sync(ctx context.Context, id uuid.UUID, trigger synclog.Trigger
 			e.mu.Unlock()
 			close(f.done)
 		}()
-		f.log, f.err = e.runExclusive(context.WithoutCancel(sys), in, trigger, by)
+		f.log, f.err = e.runExclusive(context.WithoutCancel(sys), in, trigger, due, by)
 	}()
 	return waitFlight(ctx, f)
 }
@@ -259,12 +277,21 @@ func waitFlight(ctx context.Context, f *flight) (*ent.SyncLog, error) {
 // that one. A RUNNING row whose runner has stopped sending heartbeats belongs to a
 // dead process: it is closed as interrupted and this sync starts instead, rather
 // than waiting for the reaper.
-func (e *Engine) runExclusive(ctx context.Context, in *ent.Integration, trigger synclog.Trigger, by *uuid.UUID) (*ent.SyncLog, error) {
-	e.slots <- struct{}{}
-	defer func() { <-e.slots }()
+func (e *Engine) runExclusive(ctx context.Context, in *ent.Integration, trigger synclog.Trigger, due *time.Time, by *uuid.UUID) (*ent.SyncLog, error) {
+	if trigger == synclog.TriggerMANUAL {
+		// Scheduled runs come with a slot the scheduler took for them.
+		if err := e.slots.acquireManual(ctx); err != nil {
+			return nil, err
+		}
+		defer e.slots.releaseManual()
+	}
 	for try := 0; ; try++ {
 		started := e.now()
+		if due != nil && try == 0 {
+			e.opts.Metrics.lag(vendorName(in.Vendor), started.Sub(*due))
+		}
 		lg, err := e.client.SyncLog.Create().
+			SetNillableDueAt(due).
 			SetTenantID(in.TenantID).SetIntegrationID(in.ID).
 			SetSyncType(vendorOf(in.Vendor).syncType).SetTrigger(trigger).
 			SetStatus(synclog.StatusRUNNING).SetStartedAt(started).

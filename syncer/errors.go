@@ -39,6 +39,8 @@ func classOf(err error) resilience.Class {
 		return resilience.ClassAuth
 	case errors.As(err, new(internalError)):
 		return ClassInternal
+	case isVendorDown(err):
+		return resilience.ClassCircuitOpen
 	}
 	if _, ok := vendors.AsError(err); ok {
 		return resilience.Classify(err)
@@ -63,6 +65,10 @@ func describe(err error) string {
 		}
 	case ClassInterrupted:
 		return errStopped.Error()
+	case resilience.ClassCircuitOpen:
+		if isVendorDown(err) {
+			return err.Error()
+		}
 	}
 	return resilience.Describe(err)
 }

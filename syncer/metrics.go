@@ -13,6 +13,8 @@ type Metrics struct {
 	retries      *prometheus.CounterVec
 	circuitState *prometheus.GaugeVec
 	callLatency  *prometheus.HistogramVec
+	vendorUpG    *prometheus.GaugeVec
+	schedLag     *prometheus.HistogramVec
 }
 
 // NewMetrics registers the engine's metrics with reg.
@@ -36,7 +38,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
 		}, []string{"vendor", "outcome"}),
 	}
-	reg.MustRegister(m.syncs, m.syncDuration, m.retries, m.circuitState, m.callLatency)
+	m.vendorUpG = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "sally_vendor_up", Help: "Vendor-wide health as the database says: 1 up, 0 down for everyone (its syncs fail at once).",
+	}, []string{"vendor"})
+	m.schedLag = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "sally_schedule_lag_seconds", Help: "Scheduled syncs: start minus due time.",
+		Buckets: []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300},
+	}, []string{"vendor"})
+	reg.MustRegister(m.syncs, m.syncDuration, m.retries, m.circuitState, m.callLatency, m.vendorUpG, m.schedLag)
 	return m
 }
 
@@ -71,4 +80,21 @@ func (m *Metrics) call(vendor string, d time.Duration, err error) {
 		outcome = string(classOf(err))
 	}
 	m.callLatency.WithLabelValues(vendor, outcome).Observe(d.Seconds())
+}
+
+func (m *Metrics) vendorUp(vendor string, up bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if up {
+		v = 1
+	}
+	m.vendorUpG.WithLabelValues(vendor).Set(v)
+}
+
+func (m *Metrics) lag(vendor string, d time.Duration) {
+	if m != nil {
+		m.schedLag.WithLabelValues(vendor).Observe(max(d, 0).Seconds())
+	}
 }

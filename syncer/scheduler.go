@@ -38,14 +38,15 @@ func (e *Engine) Run(ctx context.Context, o SchedulerOptions) {
 	}
 	e.abandonedAfter.Store(int64(o.AbandonedAfter))
 	ctx = System(ctx)
-	done := make(chan struct{}, 3)
+	done := make(chan struct{}, 4)
 	go func() { e.every(ctx, o.Tick, e.scheduleDue); done <- struct{}{} }()
+	go func() { e.every(ctx, e.health.opts.Every, e.checkHealth); done <- struct{}{} }()
 	go func() {
 		e.every(ctx, o.ReaperEvery, func(ctx context.Context) { e.reapAbandoned(ctx, o.AbandonedAfter) })
 		done <- struct{}{}
 	}()
 	go func() { e.every(ctx, o.RetentionEvery, e.purgeOld); done <- struct{}{} }()
-	for range 3 {
+	for range 4 {
 		<-done
 	}
 	// Let the syncs of this process finish, for ShutdownGrace; then cancel their
@@ -77,47 +78,124 @@ func (e *Engine) every(ctx context.Context, d time.Duration, fn func(context.Con
 	}
 }
 
-// scheduleDue claims due integrations and starts their syncs. The claim is a
-// compare-and-set of next_sync_at in the database, so among replicas exactly one
-// wins each due run. An integration whose sync is still running (on any replica) is
-// not claimed: claiming it would only join the running sync and lose the due run;
-// left due, it is claimed at the first tick after that sync ends. A RUNNING row
-// whose runner went silent does not hold it back: the claimed sync takes it over.
+// scheduleDue claims due integrations and starts their syncs, each vendor within
+// its fair share of this server's slots (see slots). The claim is a compare-and-set
+// of next_sync_at in the database, so among replicas exactly one wins each due run.
+// An integration whose sync is still running (on any replica) is not claimed:
+// claiming it would only join the running sync and lose the due run; left due, it
+// is claimed at the first tick after that sync ends. A RUNNING row whose runner went
+// silent does not hold it back: the claimed sync takes it over. Due runs of a vendor
+// that is down for everyone take no slot: they are recorded as failed at once.
 func (e *Engine) scheduleDue(ctx context.Context) {
-	free := cap(e.slots) - len(e.slots)
-	if free <= 0 || ctx.Err() != nil {
+	if ctx.Err() != nil {
 		return
 	}
 	now := e.now()
-	due, err := e.client.Integration.Query().
-		Where(integration.Enabled(true), integration.NeedsCredentials(false), integration.NextSyncAtLTE(now),
+	free := e.slots.free()
+	found := map[string][]*ent.Integration{}
+	wanted := map[string]int{}
+	var downs []*vendorEntry
+	for _, v := range vendorTable {
+		_, down := e.health.down(v.name)
+		limit := free
+		if down {
+			limit = downBatch
+			downs = append(downs, v)
+		}
+		if limit <= 0 {
+			continue
+		}
+		due, err := e.dueOf(ctx, v, now, limit)
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Error("scheduler: find due integrations", "vendor", v.name, "err", err)
+			}
+			return
+		}
+		found[v.name] = due
+		if !down {
+			wanted[v.name] = len(due)
+		}
+	}
+	grant := e.slots.plan(wanted)
+	for _, v := range vendorTable {
+		if _, down := e.health.down(v.name); down {
+			continue
+		}
+		n := grant[v.name]
+		for _, in := range found[v.name] {
+			if n == 0 {
+				break
+			}
+			due, ok := e.claim(ctx, in, now)
+			if !ok {
+				continue
+			}
+			n--
+			e.syncs.Add(1) // before Run can stop waiting
+			go func(id uuid.UUID, vendor string) {
+				defer e.syncs.Done()
+				defer e.slots.releaseScheduled(vendor)
+				if _, err := e.sync(context.WithoutCancel(ctx), id, synclog.TriggerSCHEDULED, &due); err != nil && !ent.IsNotFound(err) {
+					e.log.Error("scheduled sync", "integration", id, "err", err)
+				}
+			}(in.ID, v.name)
+		}
+		for range n {
+			e.slots.releaseScheduled(v.name) // granted, but claimed elsewhere
+		}
+	}
+	// The due runs of vendors that are down fail at once, one after another and
+	// without a slot: they make no vendor call.
+	var fails []*ent.Integration
+	var dues []time.Time
+	for _, v := range downs {
+		for _, in := range found[v.name] {
+			if due, ok := e.claim(ctx, in, now); ok {
+				fails, dues = append(fails, in), append(dues, due)
+			}
+		}
+	}
+	if len(fails) > 0 {
+		e.syncs.Add(1)
+		go func() {
+			defer e.syncs.Done()
+			for i, in := range fails {
+				if _, err := e.sync(context.WithoutCancel(ctx), in.ID, synclog.TriggerSCHEDULED, &dues[i]); err != nil && !ent.IsNotFound(err) {
+					e.log.Error("scheduled sync", "integration", in.ID, "err", err)
+				}
+			}
+		}()
+	}
+}
+
+// downBatch bounds how many due runs of a vendor that is down one tick fails.
+const downBatch = 200
+
+// dueOf returns up to limit due integrations of vendor v, the longest due first.
+func (e *Engine) dueOf(ctx context.Context, v *vendorEntry, now time.Time, limit int) ([]*ent.Integration, error) {
+	return e.client.Integration.Query().
+		Where(integration.VendorEQ(v.vendor), integration.Enabled(true), integration.NeedsCredentials(false),
+			integration.NextSyncAtLTE(now),
 			integration.Not(integration.HasSyncLogsWith(
 				synclog.StatusEQ(synclog.StatusRUNNING),
 				synclog.HeartbeatAtGTE(now.Add(-e.abandonAfter()))))).
-		Order(ent.Asc(integration.FieldNextSyncAt)).Limit(free).All(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			e.log.Error("scheduler: find due integrations", "err", err)
-		}
-		return
+		Order(ent.Asc(integration.FieldNextSyncAt)).Limit(limit).All(ctx)
+}
+
+// claim moves the integration's next_sync_at on by one interval if no other
+// replica did first, and returns the due time it claimed.
+func (e *Engine) claim(ctx context.Context, in *ent.Integration, now time.Time) (time.Time, bool) {
+	due := *in.NextSyncAt
+	next := store.NextSyncAfter(now, in.SyncIntervalSeconds)
+	n, err := e.client.Integration.Update().
+		Where(integration.ID(in.ID), integration.NextSyncAtEQ(due), integration.Enabled(true),
+			integration.NeedsCredentials(false)).
+		SetNextSyncAt(next).Save(ctx)
+	if err != nil || n != 1 {
+		return time.Time{}, false // another replica claimed it, or it changed
 	}
-	for _, in := range due {
-		next := store.NextSyncAfter(now, in.SyncIntervalSeconds)
-		n, err := e.client.Integration.Update().
-			Where(integration.ID(in.ID), integration.NextSyncAtEQ(*in.NextSyncAt), integration.Enabled(true),
-				integration.NeedsCredentials(false)).
-			SetNextSyncAt(next).Save(ctx)
-		if err != nil || n != 1 {
-			continue // another replica claimed it, or it changed
-		}
-		e.syncs.Add(1) // before Run can stop waiting
-		go func(id uuid.UUID) {
-			defer e.syncs.Done()
-			if _, err := e.sync(context.WithoutCancel(ctx), id, synclog.TriggerSCHEDULED); err != nil && !ent.IsNotFound(err) {
-				e.log.Error("scheduled sync", "integration", id, "err", err)
-			}
-		}(in.ID)
-	}
+	return due, true
 }
 
 // reapAbandoned closes RUNNING syncs whose runner stopped sending heartbeats (the

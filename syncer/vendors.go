@@ -211,6 +211,13 @@ func (e *Engine) doFunc(in *ent.Integration, tr *tracker, hooks resilience.Hooks
 		p.Follow(resilience.State(in.CircuitState), *in.CircuitOpenedAt)
 	}
 	vendor := vendorName(in.Vendor)
+	onTry := hooks.OnTry
+	hooks.OnTry = func(t resilience.Try) {
+		e.health.observe(vendor, t.Err) // every try of every call counts toward vendor-wide health
+		if onTry != nil {
+			onTry(t)
+		}
+	}
 	onRetry := hooks.OnRetry
 	hooks.OnRetry = func(attempt int, err error, wait time.Duration) {
 		e.opts.Metrics.retry(vendor)

@@ -117,6 +117,30 @@ func (f UserFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UserMutation", m)
 }
 
+// The VendorCallWindowFunc type is an adapter to allow the use of ordinary
+// function as VendorCallWindow mutator.
+type VendorCallWindowFunc func(context.Context, *ent.VendorCallWindowMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f VendorCallWindowFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.VendorCallWindowMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.VendorCallWindowMutation", m)
+}
+
+// The VendorHealthFunc type is an adapter to allow the use of ordinary
+// function as VendorHealth mutator.
+type VendorHealthFunc func(context.Context, *ent.VendorHealthMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f VendorHealthFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.VendorHealthMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.VendorHealthMutation", m)
+}
+
 // The WeatherReportFunc type is an adapter to allow the use of ordinary
 // function as WeatherReport mutator.
 type WeatherReportFunc func(context.Context, *ent.WeatherReportMutation) (ent.Value, error)

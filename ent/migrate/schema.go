@@ -255,9 +255,9 @@ var (
 				Columns: []*schema.Column{IntegrationsColumns[23]},
 			},
 			{
-				Name:    "integration_enabled_next_sync_at",
+				Name:    "integration_vendor_enabled_next_sync_at",
 				Unique:  false,
-				Columns: []*schema.Column{IntegrationsColumns[9], IntegrationsColumns[16]},
+				Columns: []*schema.Column{IntegrationsColumns[4], IntegrationsColumns[9], IntegrationsColumns[16]},
 			},
 			{
 				Name:    "integration_tenant_id_display_name_key",
@@ -363,6 +363,7 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"RUNNING", "SUCCESS", "FAILED"}, Default: "RUNNING"},
 		{Name: "trigger", Type: field.TypeEnum, Enums: []string{"SCHEDULED", "MANUAL"}},
 		{Name: "started_at", Type: field.TypeTime},
+		{Name: "due_at", Type: field.TypeTime, Nullable: true},
 		{Name: "completed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "duration_ms", Type: field.TypeInt64, Nullable: true},
 		{Name: "attempts", Type: field.TypeInt, Default: 0},
@@ -386,19 +387,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "sync_logs_integrations_sync_logs",
-				Columns:    []*schema.Column{SyncLogsColumns[16]},
+				Columns:    []*schema.Column{SyncLogsColumns[17]},
 				RefColumns: []*schema.Column{IntegrationsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "sync_logs_tenants_tenant",
-				Columns:    []*schema.Column{SyncLogsColumns[17]},
+				Columns:    []*schema.Column{SyncLogsColumns[18]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "sync_logs_users_triggered_by",
-				Columns:    []*schema.Column{SyncLogsColumns[18]},
+				Columns:    []*schema.Column{SyncLogsColumns[19]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -407,31 +408,31 @@ var (
 			{
 				Name:    "synclog_tenant_id",
 				Unique:  false,
-				Columns: []*schema.Column{SyncLogsColumns[17]},
+				Columns: []*schema.Column{SyncLogsColumns[18]},
 			},
 			{
 				Name:    "synclog_integration_id_started_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{SyncLogsColumns[16], SyncLogsColumns[4], SyncLogsColumns[0]},
+				Columns: []*schema.Column{SyncLogsColumns[17], SyncLogsColumns[4], SyncLogsColumns[0]},
 			},
 			{
 				Name:    "synclog_integration_id_status_started_at",
 				Unique:  false,
-				Columns: []*schema.Column{SyncLogsColumns[16], SyncLogsColumns[2], SyncLogsColumns[4]},
+				Columns: []*schema.Column{SyncLogsColumns[17], SyncLogsColumns[2], SyncLogsColumns[4]},
 				Annotation: &entsql.IndexAnnotation{
 					IncludeColumns: []string{
-						SyncLogsColumns[17].Name,
+						SyncLogsColumns[18].Name,
+
+						SyncLogsColumns[7].Name,
 
 						SyncLogsColumns[6].Name,
-
-						SyncLogsColumns[5].Name,
 					},
 				},
 			},
 			{
 				Name:    "synclog_status_heartbeat_at",
 				Unique:  false,
-				Columns: []*schema.Column{SyncLogsColumns[2], SyncLogsColumns[14]},
+				Columns: []*schema.Column{SyncLogsColumns[2], SyncLogsColumns[15]},
 			},
 			{
 				Name:    "synclog_started_at",
@@ -441,17 +442,17 @@ var (
 			{
 				Name:    "synclog_tenant_id_started_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{SyncLogsColumns[17], SyncLogsColumns[4], SyncLogsColumns[0]},
+				Columns: []*schema.Column{SyncLogsColumns[18], SyncLogsColumns[4], SyncLogsColumns[0]},
 			},
 			{
 				Name:    "synclog_tenant_id_status_started_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{SyncLogsColumns[17], SyncLogsColumns[2], SyncLogsColumns[4], SyncLogsColumns[0]},
+				Columns: []*schema.Column{SyncLogsColumns[18], SyncLogsColumns[2], SyncLogsColumns[4], SyncLogsColumns[0]},
 			},
 			{
 				Name:    "synclog_one_running",
 				Unique:  true,
-				Columns: []*schema.Column{SyncLogsColumns[16]},
+				Columns: []*schema.Column{SyncLogsColumns[17]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "status = 'RUNNING'",
 				},
@@ -507,6 +508,50 @@ var (
 				Columns: []*schema.Column{UsersColumns[12]},
 			},
 		},
+	}
+	// VendorCallWindowsColumns holds the columns for the "vendor_call_windows" table.
+	VendorCallWindowsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "vendor", Type: field.TypeString},
+		{Name: "instance", Type: field.TypeString},
+		{Name: "answered", Type: field.TypeInt, Default: 0},
+		{Name: "failed", Type: field.TypeInt, Default: 0},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// VendorCallWindowsTable holds the schema information for the "vendor_call_windows" table.
+	VendorCallWindowsTable = &schema.Table{
+		Name:       "vendor_call_windows",
+		Columns:    VendorCallWindowsColumns,
+		PrimaryKey: []*schema.Column{VendorCallWindowsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "vendorcallwindow_vendor_instance",
+				Unique:  true,
+				Columns: []*schema.Column{VendorCallWindowsColumns[1], VendorCallWindowsColumns[2]},
+			},
+			{
+				Name:    "vendorcallwindow_updated_at",
+				Unique:  false,
+				Columns: []*schema.Column{VendorCallWindowsColumns[5]},
+			},
+		},
+	}
+	// VendorHealthsColumns holds the columns for the "vendor_healths" table.
+	VendorHealthsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "vendor", Type: field.TypeString, Unique: true},
+		{Name: "up", Type: field.TypeBool, Default: true},
+		{Name: "changed_at", Type: field.TypeTime},
+		{Name: "reason", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "next_probe_at", Type: field.TypeTime, Nullable: true},
+		{Name: "probe_owner", Type: field.TypeString, Default: ""},
+		{Name: "probe_until", Type: field.TypeTime, Nullable: true},
+	}
+	// VendorHealthsTable holds the schema information for the "vendor_healths" table.
+	VendorHealthsTable = &schema.Table{
+		Name:       "vendor_healths",
+		Columns:    VendorHealthsColumns,
+		PrimaryKey: []*schema.Column{VendorHealthsColumns[0]},
 	}
 	// WeatherReportsColumns holds the columns for the "weather_reports" table.
 	WeatherReportsColumns = []*schema.Column{
@@ -571,6 +616,8 @@ var (
 		SyncLogsTable,
 		TenantsTable,
 		UsersTable,
+		VendorCallWindowsTable,
+		VendorHealthsTable,
 		WeatherReportsTable,
 	}
 )

@@ -33,5 +33,11 @@ type Tenant func(*sql.Selector)
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
 
+// VendorCallWindow is the predicate function for vendorcallwindow builders.
+type VendorCallWindow func(*sql.Selector)
+
+// VendorHealth is the predicate function for vendorhealth builders.
+type VendorHealth func(*sql.Selector)
+
 // WeatherReport is the predicate function for weatherreport builders.
 type WeatherReport func(*sql.Selector)

@@ -326,6 +326,54 @@ func (f UserMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.UserMutation", m)
 }
 
+// The VendorCallWindowQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type VendorCallWindowQueryRuleFunc func(context.Context, *ent.VendorCallWindowQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f VendorCallWindowQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.VendorCallWindowQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.VendorCallWindowQuery", q)
+}
+
+// The VendorCallWindowMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type VendorCallWindowMutationRuleFunc func(context.Context, *ent.VendorCallWindowMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f VendorCallWindowMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.VendorCallWindowMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.VendorCallWindowMutation", m)
+}
+
+// The VendorHealthQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type VendorHealthQueryRuleFunc func(context.Context, *ent.VendorHealthQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f VendorHealthQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.VendorHealthQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.VendorHealthQuery", q)
+}
+
+// The VendorHealthMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type VendorHealthMutationRuleFunc func(context.Context, *ent.VendorHealthMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f VendorHealthMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.VendorHealthMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.VendorHealthMutation", m)
+}
+
 // The WeatherReportQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type WeatherReportQueryRuleFunc func(context.Context, *ent.WeatherReportQuery) error

@@ -17,6 +17,8 @@ import (
 	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/ent/tenant"
 	"github.com/sallyhq/sally/ent/user"
+	"github.com/sallyhq/sally/ent/vendorcallwindow"
+	"github.com/sallyhq/sally/ent/vendorhealth"
 	"github.com/sallyhq/sally/ent/weatherreport"
 
 	"entgo.io/ent"
@@ -283,23 +285,23 @@ func init() {
 	synclogFields := schema.SyncLog{}.Fields()
 	_ = synclogFields
 	// synclogDescAttempts is the schema descriptor for attempts field.
-	synclogDescAttempts := synclogFields[7].Descriptor()
+	synclogDescAttempts := synclogFields[8].Descriptor()
 	// synclog.DefaultAttempts holds the default value on creation for the attempts field.
 	synclog.DefaultAttempts = synclogDescAttempts.Default.(int)
 	// synclogDescRecordsProcessed is the schema descriptor for records_processed field.
-	synclogDescRecordsProcessed := synclogFields[8].Descriptor()
+	synclogDescRecordsProcessed := synclogFields[9].Descriptor()
 	// synclog.DefaultRecordsProcessed holds the default value on creation for the records_processed field.
 	synclog.DefaultRecordsProcessed = synclogDescRecordsProcessed.Default.(int)
 	// synclogDescRecordsCreated is the schema descriptor for records_created field.
-	synclogDescRecordsCreated := synclogFields[9].Descriptor()
+	synclogDescRecordsCreated := synclogFields[10].Descriptor()
 	// synclog.DefaultRecordsCreated holds the default value on creation for the records_created field.
 	synclog.DefaultRecordsCreated = synclogDescRecordsCreated.Default.(int)
 	// synclogDescRecordsUpdated is the schema descriptor for records_updated field.
-	synclogDescRecordsUpdated := synclogFields[10].Descriptor()
+	synclogDescRecordsUpdated := synclogFields[11].Descriptor()
 	// synclog.DefaultRecordsUpdated holds the default value on creation for the records_updated field.
 	synclog.DefaultRecordsUpdated = synclogDescRecordsUpdated.Default.(int)
 	// synclogDescError is the schema descriptor for error field.
-	synclogDescError := synclogFields[11].Descriptor()
+	synclogDescError := synclogFields[12].Descriptor()
 	// synclog.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
 	synclog.ErrorValidator = synclogDescError.Validators[0].(func(string) error)
 	// synclogDescID is the schema descriptor for id field.
@@ -414,6 +416,58 @@ func init() {
 	userDescID := userMixinFields0[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.
 	user.DefaultID = userDescID.Default.(func() uuid.UUID)
+	vendorcallwindowMixin := schema.VendorCallWindow{}.Mixin()
+	vendorcallwindowMixinFields0 := vendorcallwindowMixin[0].Fields()
+	_ = vendorcallwindowMixinFields0
+	vendorcallwindowFields := schema.VendorCallWindow{}.Fields()
+	_ = vendorcallwindowFields
+	// vendorcallwindowDescVendor is the schema descriptor for vendor field.
+	vendorcallwindowDescVendor := vendorcallwindowFields[0].Descriptor()
+	// vendorcallwindow.VendorValidator is a validator for the "vendor" field. It is called by the builders before save.
+	vendorcallwindow.VendorValidator = vendorcallwindowDescVendor.Validators[0].(func(string) error)
+	// vendorcallwindowDescInstance is the schema descriptor for instance field.
+	vendorcallwindowDescInstance := vendorcallwindowFields[1].Descriptor()
+	// vendorcallwindow.InstanceValidator is a validator for the "instance" field. It is called by the builders before save.
+	vendorcallwindow.InstanceValidator = vendorcallwindowDescInstance.Validators[0].(func(string) error)
+	// vendorcallwindowDescAnswered is the schema descriptor for answered field.
+	vendorcallwindowDescAnswered := vendorcallwindowFields[2].Descriptor()
+	// vendorcallwindow.DefaultAnswered holds the default value on creation for the answered field.
+	vendorcallwindow.DefaultAnswered = vendorcallwindowDescAnswered.Default.(int)
+	// vendorcallwindowDescFailed is the schema descriptor for failed field.
+	vendorcallwindowDescFailed := vendorcallwindowFields[3].Descriptor()
+	// vendorcallwindow.DefaultFailed holds the default value on creation for the failed field.
+	vendorcallwindow.DefaultFailed = vendorcallwindowDescFailed.Default.(int)
+	// vendorcallwindowDescID is the schema descriptor for id field.
+	vendorcallwindowDescID := vendorcallwindowMixinFields0[0].Descriptor()
+	// vendorcallwindow.DefaultID holds the default value on creation for the id field.
+	vendorcallwindow.DefaultID = vendorcallwindowDescID.Default.(func() uuid.UUID)
+	vendorhealthMixin := schema.VendorHealth{}.Mixin()
+	vendorhealthMixinFields0 := vendorhealthMixin[0].Fields()
+	_ = vendorhealthMixinFields0
+	vendorhealthFields := schema.VendorHealth{}.Fields()
+	_ = vendorhealthFields
+	// vendorhealthDescVendor is the schema descriptor for vendor field.
+	vendorhealthDescVendor := vendorhealthFields[0].Descriptor()
+	// vendorhealth.VendorValidator is a validator for the "vendor" field. It is called by the builders before save.
+	vendorhealth.VendorValidator = vendorhealthDescVendor.Validators[0].(func(string) error)
+	// vendorhealthDescUp is the schema descriptor for up field.
+	vendorhealthDescUp := vendorhealthFields[1].Descriptor()
+	// vendorhealth.DefaultUp holds the default value on creation for the up field.
+	vendorhealth.DefaultUp = vendorhealthDescUp.Default.(bool)
+	// vendorhealthDescReason is the schema descriptor for reason field.
+	vendorhealthDescReason := vendorhealthFields[3].Descriptor()
+	// vendorhealth.DefaultReason holds the default value on creation for the reason field.
+	vendorhealth.DefaultReason = vendorhealthDescReason.Default.(string)
+	// vendorhealth.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	vendorhealth.ReasonValidator = vendorhealthDescReason.Validators[0].(func(string) error)
+	// vendorhealthDescProbeOwner is the schema descriptor for probe_owner field.
+	vendorhealthDescProbeOwner := vendorhealthFields[5].Descriptor()
+	// vendorhealth.DefaultProbeOwner holds the default value on creation for the probe_owner field.
+	vendorhealth.DefaultProbeOwner = vendorhealthDescProbeOwner.Default.(string)
+	// vendorhealthDescID is the schema descriptor for id field.
+	vendorhealthDescID := vendorhealthMixinFields0[0].Descriptor()
+	// vendorhealth.DefaultID holds the default value on creation for the id field.
+	vendorhealth.DefaultID = vendorhealthDescID.Default.(func() uuid.UUID)
 	weatherreportMixin := schema.WeatherReport{}.Mixin()
 	weatherreport.Policy = privacy.NewPolicies(weatherreportMixin[2], schema.WeatherReport{})
 	weatherreport.Hooks[0] = func(next ent.Mutator) ent.Mutator {

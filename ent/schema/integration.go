@@ -68,11 +68,12 @@ func (Integration) Edges() []ent.Edge {
 	}
 }
 
-// Indexes of the Integration: the scheduler looks for due, enabled integrations;
-// a display name is unique per tenant.
+// Indexes of the Integration: the scheduler looks for each vendor's due, enabled
+// integrations (per vendor, for its fair share of the slots); a display name is
+// unique per tenant.
 func (Integration) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("enabled", "next_sync_at"),
+		index.Fields("vendor", "enabled", "next_sync_at"),
 		index.Fields("tenant_id", "display_name_key").Unique(),
 	}
 }

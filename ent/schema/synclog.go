@@ -25,6 +25,10 @@ func (SyncLog) Fields() []ent.Field {
 		field.Enum("status").Values("RUNNING", "SUCCESS", "FAILED").Default("RUNNING"),
 		field.Enum("trigger").Values("SCHEDULED", "MANUAL").Immutable(),
 		field.Time("started_at").Immutable(),
+		// A scheduled run's due time (the next_sync_at the scheduler claimed it at), so
+		// that schedule lag (started_at − due_at) is measured and a due run is never
+		// run twice; null for manual syncs.
+		field.Time("due_at").Optional().Nillable().Immutable(),
 		field.Time("completed_at").Optional().Nillable(),
 		field.Int64("duration_ms").Optional().Nillable(),
 		field.Int("attempts").Default(0),

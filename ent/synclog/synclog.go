@@ -28,6 +28,8 @@ const (
 	FieldTrigger = "trigger"
 	// FieldStartedAt holds the string denoting the started_at field in the database.
 	FieldStartedAt = "started_at"
+	// FieldDueAt holds the string denoting the due_at field in the database.
+	FieldDueAt = "due_at"
 	// FieldCompletedAt holds the string denoting the completed_at field in the database.
 	FieldCompletedAt = "completed_at"
 	// FieldDurationMs holds the string denoting the duration_ms field in the database.
@@ -92,6 +94,7 @@ var Columns = []string{
 	FieldStatus,
 	FieldTrigger,
 	FieldStartedAt,
+	FieldDueAt,
 	FieldCompletedAt,
 	FieldDurationMs,
 	FieldAttempts,
@@ -249,6 +252,11 @@ func ByTrigger(opts ...sql.OrderTermOption) OrderOption {
 // ByStartedAt orders the results by the started_at field.
 func ByStartedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStartedAt, opts...).ToFunc()
+}
+
+// ByDueAt orders the results by the due_at field.
+func ByDueAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDueAt, opts...).ToFunc()
 }
 
 // ByCompletedAt orders the results by the completed_at field.

@@ -71,6 +71,11 @@ func StartedAt(v time.Time) predicate.SyncLog {
 	return predicate.SyncLog(sql.FieldEQ(FieldStartedAt, v))
 }
 
+// DueAt applies equality check predicate on the "due_at" field. It's identical to DueAtEQ.
+func DueAt(v time.Time) predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldEQ(FieldDueAt, v))
+}
+
 // CompletedAt applies equality check predicate on the "completed_at" field. It's identical to CompletedAtEQ.
 func CompletedAt(v time.Time) predicate.SyncLog {
 	return predicate.SyncLog(sql.FieldEQ(FieldCompletedAt, v))
@@ -264,6 +269,56 @@ func StartedAtLT(v time.Time) predicate.SyncLog {
 // StartedAtLTE applies the LTE predicate on the "started_at" field.
 func StartedAtLTE(v time.Time) predicate.SyncLog {
 	return predicate.SyncLog(sql.FieldLTE(FieldStartedAt, v))
+}
+
+// DueAtEQ applies the EQ predicate on the "due_at" field.
+func DueAtEQ(v time.Time) predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldEQ(FieldDueAt, v))
+}
+
+// DueAtNEQ applies the NEQ predicate on the "due_at" field.
+func DueAtNEQ(v time.Time) predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldNEQ(FieldDueAt, v))
+}
+
+// DueAtIn applies the In predicate on the "due_at" field.
+func DueAtIn(vs ...time.Time) predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldIn(FieldDueAt, vs...))
+}
+
+// DueAtNotIn applies the NotIn predicate on the "due_at" field.
+func DueAtNotIn(vs ...time.Time) predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldNotIn(FieldDueAt, vs...))
+}
+
+// DueAtGT applies the GT predicate on the "due_at" field.
+func DueAtGT(v time.Time) predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldGT(FieldDueAt, v))
+}
+
+// DueAtGTE applies the GTE predicate on the "due_at" field.
+func DueAtGTE(v time.Time) predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldGTE(FieldDueAt, v))
+}
+
+// DueAtLT applies the LT predicate on the "due_at" field.
+func DueAtLT(v time.Time) predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldLT(FieldDueAt, v))
+}
+
+// DueAtLTE applies the LTE predicate on the "due_at" field.
+func DueAtLTE(v time.Time) predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldLTE(FieldDueAt, v))
+}
+
+// DueAtIsNil applies the IsNil predicate on the "due_at" field.
+func DueAtIsNil() predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldIsNull(FieldDueAt))
+}
+
+// DueAtNotNil applies the NotNil predicate on the "due_at" field.
+func DueAtNotNil() predicate.SyncLog {
+	return predicate.SyncLog(sql.FieldNotNull(FieldDueAt))
 }
 
 // CompletedAtEQ applies the EQ predicate on the "completed_at" field.

@@ -1992,6 +1992,19 @@ var sources = []*ast.Source{
 	{Name: "../extensions.graphqls", Input: `# Additions to the public contract (graph/contract/schema.graphql). The contract test
 # guarantees nothing here renames or removes what the contract defines.
 # (Everything v1 added here is part of the contract since version 2.)
+
+# Vendor-wide events: a vendor is down for every tenant, or back. integrationId is
+# empty and integrationName names the vendor; vendor and message say which and why
+# (circuitState is OPEN while down, CLOSED once back). Subscribers without an
+# integration filter get them, and those of an integration of that vendor.
+extend enum SyncEventType {
+  """The vendor is down for everyone: most recent calls to it, from every tenant,
+  failed (network, timeout, 429, 5xx). Its due syncs fail at once, without calling
+  it, until one probe finds it back."""
+  VENDOR_DOWN
+  """The vendor answered a probe again: syncs call it as usual."""
+  VENDOR_UP
+}
 `, BuiltIn: false},
 	{Name: "../schema.graphqls", Input: `# The public GraphQL contract of the integrations service.
 #

@@ -908,6 +908,12 @@ const (
 	//   connection for a while); refetch what is shown. integrationId is the subscription's
 	//   filter, or empty when it has none; integrationName and message say why.
 	SyncEventTypeStreamReset SyncEventType = "STREAM_RESET"
+	// The vendor is down for everyone: most recent calls to it, from every tenant,
+	//   failed (network, timeout, 429, 5xx). Its due syncs fail at once, without calling
+	//   it, until one probe finds it back.
+	SyncEventTypeVendorDown SyncEventType = "VENDOR_DOWN"
+	// The vendor answered a probe again: syncs call it as usual.
+	SyncEventTypeVendorUp SyncEventType = "VENDOR_UP"
 )
 
 var AllSyncEventType = []SyncEventType{
@@ -922,11 +928,13 @@ var AllSyncEventType = []SyncEventType{
 	SyncEventTypeAlertResolved,
 	SyncEventTypeIntegrationChanged,
 	SyncEventTypeStreamReset,
+	SyncEventTypeVendorDown,
+	SyncEventTypeVendorUp,
 }
 
 func (e SyncEventType) IsValid() bool {
 	switch e {
-	case SyncEventTypeSyncStarted, SyncEventTypeSyncRetrying, SyncEventTypeSyncSucceeded, SyncEventTypeSyncFailed, SyncEventTypeCircuitOpened, SyncEventTypeCircuitHalfOpened, SyncEventTypeCircuitClosed, SyncEventTypeAlertRaised, SyncEventTypeAlertResolved, SyncEventTypeIntegrationChanged, SyncEventTypeStreamReset:
+	case SyncEventTypeSyncStarted, SyncEventTypeSyncRetrying, SyncEventTypeSyncSucceeded, SyncEventTypeSyncFailed, SyncEventTypeCircuitOpened, SyncEventTypeCircuitHalfOpened, SyncEventTypeCircuitClosed, SyncEventTypeAlertRaised, SyncEventTypeAlertResolved, SyncEventTypeIntegrationChanged, SyncEventTypeStreamReset, SyncEventTypeVendorDown, SyncEventTypeVendorUp:
 		return true
 	}
 	return false
