@@ -6,6 +6,12 @@
 // Usage:
 //
 //	go run ./cmd/sandbox [-port 8090] [-drivers 25] [-loads 10] [-log-level info]
+//	                     [-latency-median 0] [-latency-p99 0]
+//
+// With -latency-median (and -latency-p99, at least the median), every vendor request
+// waits a log-normally distributed time with that median and 99th percentile before
+// it is answered, the shape real APIs' latencies have (cmd/capacity uses it); the
+// control API and /healthz never wait.
 //
 // PORT in the environment sets the default port; 0 picks a free one and logs it.
 package main
@@ -17,11 +23,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -55,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	drivers := fs.Int("drivers", sandbox.DefaultDrivers, "drivers per key")
 	loads := fs.Int("loads", sandbox.DefaultLoads, "active loads per key")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
+	median := fs.Duration("latency-median", 0, "median latency added to every vendor request (0 = none)")
+	p99 := fs.Duration("latency-p99", 0, "99th percentile of that latency (default: the median, i.e. constant)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,6 +78,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *drivers < 0 || *drivers > sandbox.MaxDrivers || *loads < 0 || *loads > sandbox.MaxLoads {
 		return fmt.Errorf("fleet: drivers must be 0..%d and loads 0..%d", sandbox.MaxDrivers, sandbox.MaxLoads)
 	}
+	if *median < 0 || *p99 < 0 || (*p99 > 0 && *p99 < *median) || *p99 > time.Minute {
+		return fmt.Errorf("latency: want 0 <= -latency-median <= -latency-p99 <= 1m")
+	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {
 		return fmt.Errorf("log level: %w", err)
@@ -78,7 +92,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		sb.SetFleet(*drivers, *loads)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/sandbox/", http.StripPrefix("/sandbox", sb))
+	var vendors http.Handler = sb
+	if *median > 0 {
+		vendors = withLatency(sb, *median, max(*p99, *median))
+	}
+	mux.Handle("/sandbox/", http.StripPrefix("/sandbox", vendors))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
@@ -109,4 +127,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// withLatency delays every request but the control API's by a log-normal time with
+// the given median and 99th percentile (capped at twice the 99th), or until the
+// client gives up.
+func withLatency(next http.Handler, median, p99 time.Duration) http.Handler {
+	sigma := math.Log(float64(p99)/float64(median)) / 2.326 // z of the 99th percentile
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/_control") {
+			d := time.Duration(float64(median) * math.Exp(sigma*rand.NormFloat64()))
+			t := time.NewTimer(min(d, 2*p99))
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -44,7 +44,7 @@ func TestRun(t *testing.T) {
 	var stdout, stderr syncBuffer
 	errc := make(chan error, 1)
 	go func() {
-		errc <- run(ctx, []string{"-drivers", "40", "-loads", "5"}, getenv(map[string]string{"PORT": "0"}), &stdout, &stderr)
+		errc <- run(ctx, []string{"-drivers", "40", "-loads", "5", "-latency-median", "2ms", "-latency-p99", "20ms"}, getenv(map[string]string{"PORT": "0"}), &stdout, &stderr)
 	}()
 
 	var base string
@@ -107,6 +107,9 @@ func TestRunRejectsBadSettings(t *testing.T) {
 		{"TooManyDrivers", []string{"-drivers", "100001"}, nil},
 		{"NegativeLoads", []string{"-loads", "-1"}, nil},
 		{"BadLogLevel", []string{"-log-level", "loud"}, nil},
+		{"NegativeLatency", []string{"-latency-median", "-5ms"}, nil},
+		{"P99BelowMedian", []string{"-latency-median", "100ms", "-latency-p99", "50ms"}, nil},
+		{"LatencyTooLong", []string{"-latency-median", "1s", "-latency-p99", "2m"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
