@@ -168,8 +168,13 @@ func (r *Resolver) flatHistory(ctx context.Context, next graphql.RootResolver) g
 	fc := graphql.GetRootFieldContext(ctx)
 	oc := graphql.GetOperationContext(ctx)
 	// (gqlgen fills RootFieldContext.Object with the field's name, not its type's.)
-	if r.NoFlatHistory || fc == nil || oc == nil || oc.Operation == nil ||
-		oc.Operation.Operation != ast.Query || fc.Field.Name != "syncHistory" {
+	if r.NoFlatHistory || fc == nil || oc == nil || oc.Operation == nil || oc.Operation.Operation != ast.Query {
+		return next(ctx)
+	}
+	if fc.Field.Name == "syncLogs" {
+		return r.flatSyncLogs(ctx, oc, fc, next)
+	}
+	if fc.Field.Name != "syncHistory" {
 		return next(ctx)
 	}
 	plan, ok := r.flatPlans.get(oc, fc.Field)

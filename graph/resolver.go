@@ -23,6 +23,7 @@ type Resolver struct {
 	counts     listCounts   // the tenants' list counts, for the cost limit
 	limits     limiters     // the rate limits' buckets
 	cursors    cursorKeys   // the HMAC key of syncLogs cursors
+	connPlans  connPlans    // flat syncLogs selections (flatsynclogs.go)
 }
 
 // Deps lists the resolvers' dependencies.

@@ -106,8 +106,11 @@ func (s *cursorSigner) decode(c string) (time.Time, uuid.UUID, error) {
 }
 
 // syncLogFilter validates a filter and returns its predicates (the tenant's rows
-// only: privacy adds that).
-func syncLogFilter(f *model.SyncLogFilter) ([]predicate.SyncLog, error) {
+// only: privacy adds that). Vendors become the ids of the tenant's integrations of
+// those vendors, looked up first: a literal list lets the database walk the
+// (tenant_id, status, started_at, id) index newest first and stop after one page,
+// where a subquery on integrations made it read and sort every match.
+func syncLogFilter(ctx context.Context, c *ent.Client, f *model.SyncLogFilter) ([]predicate.SyncLog, error) {
 	if f == nil {
 		return nil, nil
 	}
@@ -139,7 +142,11 @@ func syncLogFilter(f *model.SyncLogFilter) ([]predicate.SyncLog, error) {
 			}
 			vs[i] = integration.Vendor(v)
 		}
-		ps = append(ps, synclog.HasIntegrationWith(integration.VendorIn(vs...)))
+		ids, err := c.Integration.Query().Where(integration.VendorIn(vs...)).IDs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, synclog.IntegrationIDIn(ids...))
 	}
 	if f.Statuses != nil {
 		ss := make([]synclog.Status, len(f.Statuses))
@@ -240,7 +247,16 @@ func selects(ctx context.Context, types []string, path ...string) bool {
 	return true
 }
 
-func (r *Resolver) syncLogs(ctx context.Context, filter *model.SyncLogFilter, first *int, after *string) (*model.SyncLogConnection, error) {
+// logsPage is one page of syncLogs as read from the database.
+type logsPage struct {
+	logs    []*ent.SyncLog
+	hasNext bool
+	signer  *cursorSigner
+	count   *ent.SyncLogQuery // the filter's query, for totalCount
+}
+
+// readLogsPage validates syncLogs' arguments and reads the page (cols of each row).
+func (r *Resolver) readLogsPage(ctx context.Context, filter *model.SyncLogFilter, first *int, after *string, cols []string) (*logsPage, error) {
 	tid, err := tenantOfViewer(ctx)
 	if err != nil {
 		return nil, err
@@ -252,38 +268,51 @@ func (r *Resolver) syncLogs(ctx context.Context, filter *model.SyncLogFilter, fi
 	if n < 1 || n > MaxSyncLogsPage {
 		return nil, badInput("first must be between 1 and %d, got %d", MaxSyncLogsPage, n)
 	}
-	ps, err := syncLogFilter(filter)
+	p := &logsPage{signer: r.newCursorSigner(tid)}
+	var (
+		at   time.Time
+		atID uuid.UUID
+	)
+	if after != nil {
+		if at, atID, err = p.signer.decode(*after); err != nil {
+			return nil, err
+		}
+	}
+	ps, err := syncLogFilter(ctx, r.Store.Client, filter)
 	if err != nil {
 		return nil, err
 	}
-	signer := r.newCursorSigner(tid)
 	q := r.Store.Client.SyncLog.Query().Where(ps...)
-	count := q.Clone()
+	p.count = q.Clone()
 	if after != nil {
-		t, id, err := signer.decode(*after)
-		if err != nil {
-			return nil, err
-		}
-		q.Where(before(t, id))
+		q.Where(before(at, atID))
 	}
+	if p.logs, err = pageOf(q, n, cols).All(ctx); err != nil {
+		return nil, err
+	}
+	p.hasNext = len(p.logs) > n
+	p.logs = p.logs[:min(len(p.logs), n)]
+	return p, nil
+}
+
+func (r *Resolver) syncLogs(ctx context.Context, filter *model.SyncLogFilter, first *int, after *string) (*model.SyncLogConnection, error) {
 	nodeTypes := []string{"SyncLogConnection", "SyncLogEdge", "SyncLog"}
 	cols := columnsWithoutTries
 	if selects(ctx, nodeTypes, "edges", "node", "tries") {
 		cols = columnsWithTries
 	}
-	logs, err := q.Order(ent.Desc(synclog.FieldStartedAt), ent.Desc(synclog.FieldID)).
-		Limit(n + 1).Select(cols...).All(ctx)
+	p, err := r.readLogsPage(ctx, filter, first, after, cols)
 	if err != nil {
 		return nil, err
 	}
+	count := p.count
 	conn := &model.SyncLogConnection{
-		Edges:    make([]*model.SyncLogEdge, 0, min(len(logs), n)),
-		PageInfo: &model.PageInfo{HasNextPage: len(logs) > n},
+		Edges:    make([]*model.SyncLogEdge, 0, len(p.logs)),
+		PageInfo: &model.PageInfo{HasNextPage: p.hasNext},
 		Count:    func(ctx context.Context) (int, error) { return count.Count(ctx) },
 	}
-	logs = logs[:min(len(logs), n)]
-	for _, l := range logs {
-		conn.Edges = append(conn.Edges, &model.SyncLogEdge{Node: ToSyncLog(l), Cursor: signer.encode(l.StartedAt, l.ID)})
+	for _, l := range p.logs {
+		conn.Edges = append(conn.Edges, &model.SyncLogEdge{Node: ToSyncLog(l), Cursor: p.signer.encode(l.StartedAt, l.ID)})
 	}
 	if len(conn.Edges) > 0 {
 		c := conn.Edges[len(conn.Edges)-1].Cursor
@@ -299,6 +328,13 @@ func (r *Resolver) syncLogs(ctx context.Context, filter *model.SyncLogFilter, fi
 		}
 	}
 	return conn, nil
+}
+
+// pageOf orders q newest first and reads n+1 rows of cols (the one more says
+// whether there is a next page).
+func pageOf(q *ent.SyncLogQuery, n int, cols []string) *ent.SyncLogQuery {
+	q.Order(ent.Desc(synclog.FieldStartedAt), ent.Desc(synclog.FieldID)).Limit(n + 1).Select(cols...)
+	return q
 }
 
 // totalCount counts the syncs of a connection's filter (only when selected).

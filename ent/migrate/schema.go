@@ -443,11 +443,21 @@ var (
 				Name:    "synclog_tenant_id_started_at_id",
 				Unique:  false,
 				Columns: []*schema.Column{SyncLogsColumns[18], SyncLogsColumns[4], SyncLogsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					IncludeColumns: []string{
+						SyncLogsColumns[17].Name,
+					},
+				},
 			},
 			{
 				Name:    "synclog_tenant_id_status_started_at_id",
 				Unique:  false,
 				Columns: []*schema.Column{SyncLogsColumns[18], SyncLogsColumns[2], SyncLogsColumns[4], SyncLogsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					IncludeColumns: []string{
+						SyncLogsColumns[17].Name,
+					},
+				},
 			},
 			{
 				Name:    "synclog_one_running",

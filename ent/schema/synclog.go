@@ -90,8 +90,12 @@ func (SyncLog) Indexes() []ent.Index {
 		index.Fields("started_at"),
 		// The sync log explorer (Query.syncLogs): a tenant's syncs newest first, all of
 		// them or of some statuses; keyset pages seek into these.
-		index.Fields("tenant_id", "started_at", "id"),
-		index.Fields("tenant_id", "status", "started_at", "id"),
+		// Covering integration_id on PostgreSQL: a filter by integration or vendor and
+		// totalCount read only the index.
+		index.Fields("tenant_id", "started_at", "id").
+			Annotations(entsql.IncludeColumns("integration_id")),
+		index.Fields("tenant_id", "status", "started_at", "id").
+			Annotations(entsql.IncludeColumns("integration_id")),
 		// At most one RUNNING sync per integration, across every replica: a second
 		// start fails on this index and joins the running one instead.
 		index.Fields("integration_id").Unique().StorageKey("synclog_one_running").

@@ -20,6 +20,7 @@ const ADMINS = ['SUPER_ADMIN', 'ADMIN'];
 // A route that is not registered, or that the role may not open, shows the first view.
 const VIEWS = [
   { path: 'integrations', title: 'Integrations', module: './views/integrations.js' },
+  { path: 'sync-log', title: 'Sync log', module: './views/sync-log.js' },
   { path: 'alerts', title: 'Alerts', module: './views/alerts.js', roles: ADMINS, badge: true },
   { path: 'team', title: 'Team', module: './views/team.js', roles: ADMINS },
   { path: 'account', title: null, module: './views/account.js' },
