@@ -343,7 +343,7 @@ func scanPage(db *sql.DB, query string, args []any, want int) error {
 		id, tenant, integ                     uuid.UUID
 		syncType, status, trigger             string
 		started                               time.Time
-		completed, heartbeat                  sql.NullTime
+		completed, heartbeat, due             sql.NullTime
 		duration                              sql.NullInt64
 		attempts, processed, created, updated int64
 		errText, errClass, runner             sql.NullString
@@ -358,7 +358,7 @@ func scanPage(db *sql.DB, query string, args []any, want int) error {
 			"duration_ms": &duration, "attempts": &attempts, "records_processed": &processed,
 			"records_created": &created, "records_updated": &updated, "error": &errText,
 			"error_class": &errClass, "runner": &runner, "heartbeat_at": &heartbeat,
-			"triggered_by_id": &triggeredBy, "tries": &tries,
+			"triggered_by_id": &triggeredBy, "tries": &tries, "due_at": &due,
 		}[c]
 		if dest[i] == nil {
 			rows.Close()
