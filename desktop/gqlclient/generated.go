@@ -657,6 +657,9 @@ func (v *SyncEventFieldsSyncLog) GetRecordsUpdated() int { return v.SyncLogField
 // GetError returns SyncEventFieldsSyncLog.Error, and is useful for accessing the field via an interface.
 func (v *SyncEventFieldsSyncLog) GetError() *string { return v.SyncLogFields.Error }
 
+// GetErrorClass returns SyncEventFieldsSyncLog.ErrorClass, and is useful for accessing the field via an interface.
+func (v *SyncEventFieldsSyncLog) GetErrorClass() *string { return v.SyncLogFields.ErrorClass }
+
 func (v *SyncEventFieldsSyncLog) UnmarshalJSON(b []byte) error {
 
 	if string(b) == "null" {
@@ -706,6 +709,8 @@ type __premarshalSyncEventFieldsSyncLog struct {
 	RecordsUpdated int `json:"recordsUpdated"`
 
 	Error *string `json:"error"`
+
+	ErrorClass *string `json:"errorClass"`
 }
 
 func (v *SyncEventFieldsSyncLog) MarshalJSON() ([]byte, error) {
@@ -731,6 +736,7 @@ func (v *SyncEventFieldsSyncLog) __premarshalJSON() (*__premarshalSyncEventField
 	retval.RecordsCreated = v.SyncLogFields.RecordsCreated
 	retval.RecordsUpdated = v.SyncLogFields.RecordsUpdated
 	retval.Error = v.SyncLogFields.Error
+	retval.ErrorClass = v.SyncLogFields.ErrorClass
 	return &retval, nil
 }
 
@@ -960,6 +966,9 @@ func (v *SyncHistorySyncHistorySyncLog) GetRecordsUpdated() int {
 // GetError returns SyncHistorySyncHistorySyncLog.Error, and is useful for accessing the field via an interface.
 func (v *SyncHistorySyncHistorySyncLog) GetError() *string { return v.SyncLogFields.Error }
 
+// GetErrorClass returns SyncHistorySyncHistorySyncLog.ErrorClass, and is useful for accessing the field via an interface.
+func (v *SyncHistorySyncHistorySyncLog) GetErrorClass() *string { return v.SyncLogFields.ErrorClass }
+
 func (v *SyncHistorySyncHistorySyncLog) UnmarshalJSON(b []byte) error {
 
 	if string(b) == "null" {
@@ -1009,6 +1018,8 @@ type __premarshalSyncHistorySyncHistorySyncLog struct {
 	RecordsUpdated int `json:"recordsUpdated"`
 
 	Error *string `json:"error"`
+
+	ErrorClass *string `json:"errorClass"`
 }
 
 func (v *SyncHistorySyncHistorySyncLog) MarshalJSON() ([]byte, error) {
@@ -1034,6 +1045,7 @@ func (v *SyncHistorySyncHistorySyncLog) __premarshalJSON() (*__premarshalSyncHis
 	retval.RecordsCreated = v.SyncLogFields.RecordsCreated
 	retval.RecordsUpdated = v.SyncLogFields.RecordsUpdated
 	retval.Error = v.SyncLogFields.Error
+	retval.ErrorClass = v.SyncLogFields.ErrorClass
 	return &retval, nil
 }
 
@@ -1184,6 +1196,11 @@ func (v *SyncIntegrationSyncIntegrationSyncLog) GetRecordsUpdated() int {
 // GetError returns SyncIntegrationSyncIntegrationSyncLog.Error, and is useful for accessing the field via an interface.
 func (v *SyncIntegrationSyncIntegrationSyncLog) GetError() *string { return v.SyncLogFields.Error }
 
+// GetErrorClass returns SyncIntegrationSyncIntegrationSyncLog.ErrorClass, and is useful for accessing the field via an interface.
+func (v *SyncIntegrationSyncIntegrationSyncLog) GetErrorClass() *string {
+	return v.SyncLogFields.ErrorClass
+}
+
 func (v *SyncIntegrationSyncIntegrationSyncLog) UnmarshalJSON(b []byte) error {
 
 	if string(b) == "null" {
@@ -1233,6 +1250,8 @@ type __premarshalSyncIntegrationSyncIntegrationSyncLog struct {
 	RecordsUpdated int `json:"recordsUpdated"`
 
 	Error *string `json:"error"`
+
+	ErrorClass *string `json:"errorClass"`
 }
 
 func (v *SyncIntegrationSyncIntegrationSyncLog) MarshalJSON() ([]byte, error) {
@@ -1258,8 +1277,237 @@ func (v *SyncIntegrationSyncIntegrationSyncLog) __premarshalJSON() (*__premarsha
 	retval.RecordsCreated = v.SyncLogFields.RecordsCreated
 	retval.RecordsUpdated = v.SyncLogFields.RecordsUpdated
 	retval.Error = v.SyncLogFields.Error
+	retval.ErrorClass = v.SyncLogFields.ErrorClass
 	return &retval, nil
 }
+
+// SyncLogDetailResponse is returned by SyncLogDetail on success.
+type SyncLogDetailResponse struct {
+	// v2: null (or NOT_FOUND) when there is no such sync in the caller's tenant.
+	SyncLog *SyncLogDetailSyncLog `json:"syncLog"`
+}
+
+// GetSyncLog returns SyncLogDetailResponse.SyncLog, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailResponse) GetSyncLog() *SyncLogDetailSyncLog { return v.SyncLog }
+
+// SyncLogDetailSyncLog includes the requested fields of the GraphQL type SyncLog.
+// The GraphQL type's documentation follows.
+//
+// One run of a sync. Connection tests write no SyncLog.
+type SyncLogDetailSyncLog struct {
+	SyncLogFields `json:"-"`
+	Integration   SyncLogDetailSyncLogIntegration `json:"integration"`
+	// v2: the user who asked for a MANUAL sync; null for SCHEDULED ones and when that
+	// user was deleted.
+	TriggeredBy *SyncLogDetailSyncLogTriggeredByUser `json:"triggeredBy"`
+	// v2: every vendor request this sync made, in the order they started (the first 50
+	// are kept). Empty for a sync that made none (e.g. circuit_open).
+	Tries []SyncLogDetailSyncLogTriesSyncTry `json:"tries"`
+}
+
+// GetIntegration returns SyncLogDetailSyncLog.Integration, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLog) GetIntegration() SyncLogDetailSyncLogIntegration { return v.Integration }
+
+// GetTriggeredBy returns SyncLogDetailSyncLog.TriggeredBy, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLog) GetTriggeredBy() *SyncLogDetailSyncLogTriggeredByUser {
+	return v.TriggeredBy
+}
+
+// GetTries returns SyncLogDetailSyncLog.Tries, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLog) GetTries() []SyncLogDetailSyncLogTriesSyncTry { return v.Tries }
+
+// GetId returns SyncLogDetailSyncLog.Id, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLog) GetId() string { return v.SyncLogFields.Id }
+
+// GetSyncType returns SyncLogDetailSyncLog.SyncType, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLog) GetSyncType() SyncType { return v.SyncLogFields.SyncType }
+
+// GetStatus returns SyncLogDetailSyncLog.Status, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLog) GetStatus() SyncStatus { return v.SyncLogFields.Status }
+
+// GetTrigger returns SyncLogDetailSyncLog.Trigger, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLog) GetTrigger() SyncTrigger { return v.SyncLogFields.Trigger }
+
+// GetStartedAt returns SyncLogDetailSyncLog.StartedAt, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLog) GetStartedAt() time.Time { return v.SyncLogFields.StartedAt }
+
+// GetCompletedAt returns SyncLogDetailSyncLog.CompletedAt, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLog) GetCompletedAt() *time.Time { return v.SyncLogFields.CompletedAt }
+
+// GetDurationMs returns SyncLogDetailSyncLog.DurationMs, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLog) GetDurationMs() *int { return v.SyncLogFields.DurationMs }
+
+// GetAttempts returns SyncLogDetailSyncLog.Attempts, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLog) GetAttempts() int { return v.SyncLogFields.Attempts }
+
+// GetRecordsProcessed returns SyncLogDetailSyncLog.RecordsProcessed, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLog) GetRecordsProcessed() int { return v.SyncLogFields.RecordsProcessed }
+
+// GetRecordsCreated returns SyncLogDetailSyncLog.RecordsCreated, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLog) GetRecordsCreated() int { return v.SyncLogFields.RecordsCreated }
+
+// GetRecordsUpdated returns SyncLogDetailSyncLog.RecordsUpdated, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLog) GetRecordsUpdated() int { return v.SyncLogFields.RecordsUpdated }
+
+// GetError returns SyncLogDetailSyncLog.Error, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLog) GetError() *string { return v.SyncLogFields.Error }
+
+// GetErrorClass returns SyncLogDetailSyncLog.ErrorClass, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLog) GetErrorClass() *string { return v.SyncLogFields.ErrorClass }
+
+func (v *SyncLogDetailSyncLog) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*SyncLogDetailSyncLog
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.SyncLogDetailSyncLog = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.SyncLogFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalSyncLogDetailSyncLog struct {
+	Integration SyncLogDetailSyncLogIntegration `json:"integration"`
+
+	TriggeredBy *SyncLogDetailSyncLogTriggeredByUser `json:"triggeredBy"`
+
+	Tries []SyncLogDetailSyncLogTriesSyncTry `json:"tries"`
+
+	Id string `json:"id"`
+
+	SyncType SyncType `json:"syncType"`
+
+	Status SyncStatus `json:"status"`
+
+	Trigger SyncTrigger `json:"trigger"`
+
+	StartedAt time.Time `json:"startedAt"`
+
+	CompletedAt *time.Time `json:"completedAt"`
+
+	DurationMs *int `json:"durationMs"`
+
+	Attempts int `json:"attempts"`
+
+	RecordsProcessed int `json:"recordsProcessed"`
+
+	RecordsCreated int `json:"recordsCreated"`
+
+	RecordsUpdated int `json:"recordsUpdated"`
+
+	Error *string `json:"error"`
+
+	ErrorClass *string `json:"errorClass"`
+}
+
+func (v *SyncLogDetailSyncLog) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *SyncLogDetailSyncLog) __premarshalJSON() (*__premarshalSyncLogDetailSyncLog, error) {
+	var retval __premarshalSyncLogDetailSyncLog
+
+	retval.Integration = v.Integration
+	retval.TriggeredBy = v.TriggeredBy
+	retval.Tries = v.Tries
+	retval.Id = v.SyncLogFields.Id
+	retval.SyncType = v.SyncLogFields.SyncType
+	retval.Status = v.SyncLogFields.Status
+	retval.Trigger = v.SyncLogFields.Trigger
+	retval.StartedAt = v.SyncLogFields.StartedAt
+	retval.CompletedAt = v.SyncLogFields.CompletedAt
+	retval.DurationMs = v.SyncLogFields.DurationMs
+	retval.Attempts = v.SyncLogFields.Attempts
+	retval.RecordsProcessed = v.SyncLogFields.RecordsProcessed
+	retval.RecordsCreated = v.SyncLogFields.RecordsCreated
+	retval.RecordsUpdated = v.SyncLogFields.RecordsUpdated
+	retval.Error = v.SyncLogFields.Error
+	retval.ErrorClass = v.SyncLogFields.ErrorClass
+	return &retval, nil
+}
+
+// SyncLogDetailSyncLogIntegration includes the requested fields of the GraphQL type Integration.
+type SyncLogDetailSyncLogIntegration struct {
+	DisplayName string `json:"displayName"`
+	Vendor      Vendor `json:"vendor"`
+}
+
+// GetDisplayName returns SyncLogDetailSyncLogIntegration.DisplayName, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLogIntegration) GetDisplayName() string { return v.DisplayName }
+
+// GetVendor returns SyncLogDetailSyncLogIntegration.Vendor, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLogIntegration) GetVendor() Vendor { return v.Vendor }
+
+// SyncLogDetailSyncLogTriesSyncTry includes the requested fields of the GraphQL type SyncTry.
+// The GraphQL type's documentation follows.
+//
+// v2: one vendor request of a sync.
+type SyncLogDetailSyncLogTriesSyncTry struct {
+	// Which call of the sync it belongs to, in words, e.g. "drivers page 2",
+	// "clocks batch 3 of 10", "loads", "fuel near stop 4".
+	Call string `json:"call"`
+	// 1 for the call's first try, 2 for its first retry, ...
+	Attempt    int       `json:"attempt"`
+	StartedAt  time.Time `json:"startedAt"`
+	DurationMs int       `json:"durationMs"`
+	// The vendor's HTTP status; null when no response came (network error, timeout).
+	HttpStatus *int `json:"httpStatus"`
+	// null when this request succeeded.
+	ErrorClass *string `json:"errorClass"`
+	Error      *string `json:"error"`
+	// The wait before the next try of the same call, when one followed.
+	RetryInMs *int `json:"retryInMs"`
+}
+
+// GetCall returns SyncLogDetailSyncLogTriesSyncTry.Call, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLogTriesSyncTry) GetCall() string { return v.Call }
+
+// GetAttempt returns SyncLogDetailSyncLogTriesSyncTry.Attempt, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLogTriesSyncTry) GetAttempt() int { return v.Attempt }
+
+// GetStartedAt returns SyncLogDetailSyncLogTriesSyncTry.StartedAt, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLogTriesSyncTry) GetStartedAt() time.Time { return v.StartedAt }
+
+// GetDurationMs returns SyncLogDetailSyncLogTriesSyncTry.DurationMs, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLogTriesSyncTry) GetDurationMs() int { return v.DurationMs }
+
+// GetHttpStatus returns SyncLogDetailSyncLogTriesSyncTry.HttpStatus, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLogTriesSyncTry) GetHttpStatus() *int { return v.HttpStatus }
+
+// GetErrorClass returns SyncLogDetailSyncLogTriesSyncTry.ErrorClass, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLogTriesSyncTry) GetErrorClass() *string { return v.ErrorClass }
+
+// GetError returns SyncLogDetailSyncLogTriesSyncTry.Error, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLogTriesSyncTry) GetError() *string { return v.Error }
+
+// GetRetryInMs returns SyncLogDetailSyncLogTriesSyncTry.RetryInMs, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLogTriesSyncTry) GetRetryInMs() *int { return v.RetryInMs }
+
+// SyncLogDetailSyncLogTriggeredByUser includes the requested fields of the GraphQL type User.
+type SyncLogDetailSyncLogTriggeredByUser struct {
+	Email string `json:"email"`
+}
+
+// GetEmail returns SyncLogDetailSyncLogTriggeredByUser.Email, and is useful for accessing the field via an interface.
+func (v *SyncLogDetailSyncLogTriggeredByUser) GetEmail() string { return v.Email }
 
 // SyncLogFields includes the GraphQL fields of SyncLog requested by the fragment SyncLogFields.
 // The GraphQL type's documentation follows.
@@ -1283,6 +1531,9 @@ type SyncLogFields struct {
 	RecordsUpdated   int `json:"recordsUpdated"`
 	// Why it failed, in words a dispatcher understands; null on success.
 	Error *string `json:"error"`
+	// The resilience class of the failure: auth, rate_limited, unavailable, network,
+	// timeout, bad_response, circuit_open, interrupted; null on success.
+	ErrorClass *string `json:"errorClass"`
 }
 
 // GetId returns SyncLogFields.Id, and is useful for accessing the field via an interface.
@@ -1320,6 +1571,9 @@ func (v *SyncLogFields) GetRecordsUpdated() int { return v.RecordsUpdated }
 
 // GetError returns SyncLogFields.Error, and is useful for accessing the field via an interface.
 func (v *SyncLogFields) GetError() *string { return v.Error }
+
+// GetErrorClass returns SyncLogFields.ErrorClass, and is useful for accessing the field via an interface.
+func (v *SyncLogFields) GetErrorClass() *string { return v.ErrorClass }
 
 // SyncStatsFields includes the GraphQL fields of SyncStats requested by the fragment SyncStatsFields.
 // The GraphQL type's documentation follows.
@@ -1529,6 +1783,14 @@ type __SyncIntegrationInput struct {
 
 // GetId returns __SyncIntegrationInput.Id, and is useful for accessing the field via an interface.
 func (v *__SyncIntegrationInput) GetId() string { return v.Id }
+
+// __SyncLogDetailInput is used internally by genqlient
+type __SyncLogDetailInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __SyncLogDetailInput.Id, and is useful for accessing the field via an interface.
+func (v *__SyncLogDetailInput) GetId() string { return v.Id }
 
 // __TestIntegrationInput is used internally by genqlient
 type __TestIntegrationInput struct {
@@ -1762,6 +2024,7 @@ fragment SyncLogFields on SyncLog {
 	recordsCreated
 	recordsUpdated
 	error
+	errorClass
 }
 `
 
@@ -1833,6 +2096,7 @@ fragment SyncLogFields on SyncLog {
 	recordsCreated
 	recordsUpdated
 	error
+	errorClass
 }
 fragment SyncStatsFields on SyncStats {
 	totalSyncs
@@ -1891,6 +2155,7 @@ fragment SyncLogFields on SyncLog {
 	recordsCreated
 	recordsUpdated
 	error
+	errorClass
 }
 `
 
@@ -1908,6 +2173,72 @@ func SyncIntegration(
 	}
 
 	data_ = &SyncIntegrationResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by SyncLogDetail.
+const SyncLogDetail_Operation = `
+query SyncLogDetail ($id: ID!) {
+	syncLog(id: $id) {
+		... SyncLogFields
+		integration {
+			displayName
+			vendor
+		}
+		triggeredBy {
+			email
+		}
+		tries {
+			call
+			attempt
+			startedAt
+			durationMs
+			httpStatus
+			errorClass
+			error
+			retryInMs
+		}
+	}
+}
+fragment SyncLogFields on SyncLog {
+	id
+	syncType
+	status
+	trigger
+	startedAt
+	completedAt
+	durationMs
+	attempts
+	recordsProcessed
+	recordsCreated
+	recordsUpdated
+	error
+	errorClass
+}
+`
+
+func SyncLogDetail(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *SyncLogDetailResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "SyncLogDetail",
+		Query:  SyncLogDetail_Operation,
+		Variables: &__SyncLogDetailInput{
+			Id: id,
+		},
+	}
+
+	data_ = &SyncLogDetailResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

@@ -98,6 +98,12 @@ func TestOperations(t *testing.T) {
 		found = found || l.Id == run.SyncIntegration.Id
 	}
 	require.True(t, found, "the manual sync is in the history")
+
+	detail, err := gqlclient.SyncLogDetail(ctx, c, run.SyncIntegration.Id)
+	require.NoError(t, err)
+	require.NotNil(t, detail.SyncLog)
+	require.Equal(t, run.SyncIntegration.Id, detail.SyncLog.Id)
+	require.NotEmpty(t, detail.SyncLog.Tries, "the sync's requests")
 	require.GreaterOrEqual(t, hist.SyncStats.TotalSyncs, 1)
 
 	_, err = gqlclient.Integration(ctx, c, "not-an-id", &since)

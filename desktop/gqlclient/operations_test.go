@@ -50,6 +50,7 @@ func TestOperationsMatchContract(t *testing.T) {
 		"SyncHistory":     ast.Query,
 		"TestIntegration": ast.Mutation,
 		"SyncIntegration": ast.Mutation,
+		"SyncLogDetail":   ast.Query,
 		"SyncEvents":      ast.Subscription,
 	}, got)
 }

@@ -106,6 +106,9 @@ type Model struct {
 	// logged in so that "12s ago" keeps counting.
 	Now binding.Item[time.Time]
 
+	// The sync detail, the feed's filter and pins (synclog.go).
+	syncState
+
 	opts   Options
 	logger *slog.Logger
 
@@ -175,10 +178,11 @@ func New(opts Options) *Model {
 		StatSuccessRate: binding.NewFloat(),
 		Testing:         binding.NewBool(), TestOK: binding.NewBool(), TestResult: binding.NewString(),
 		Syncing: binding.NewBool(), SyncOK: binding.NewBool(), SyncResult: binding.NewString(),
-		Now:    binding.NewItem(func(a, b time.Time) bool { return a.Equal(b) }),
-		opts:   opts,
-		logger: logger,
-		rowSeq: map[string]uint64{},
+		Now:       binding.NewItem(func(a, b time.Time) bool { return a.Equal(b) }),
+		syncState: newSyncState(),
+		opts:      opts,
+		logger:    logger,
+		rowSeq:    map[string]uint64{},
 	}
 	url, email := DefaultServerURL, ""
 	if opts.Prefs != nil {
@@ -321,6 +325,8 @@ func (m *Model) Logout() {
 		_ = m.User.Set("")
 		_ = m.Integrations.Set(nil)
 		_ = m.Events.Set(nil)
+		_ = m.Pinned.Set(nil)
+		m.refeed()
 		m.clearSelection("")
 	})
 }
@@ -476,6 +482,7 @@ func (m *Model) onEvent(s *session, ge gqlclient.Event) {
 			feed = feed[:m.opts.FeedSize]
 		}
 		_ = m.Events.Set(feed)
+		m.afterEvent(e)
 
 		rows := m.integrations()
 		for i, in := range rows {

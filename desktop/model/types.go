@@ -1,6 +1,7 @@
 package model
 
 import (
+	"strings"
 	"time"
 
 	"github.com/sallyhq/sally/desktop/gqlclient"
@@ -114,6 +115,10 @@ type Event struct {
 	Attempt    int
 	RetryInMs  int
 	Message    string
+	// SyncID and ErrorClass come from the event's sync; NeedsCredentials is set on an
+	// INTEGRATION_CHANGED event about rejected credentials.
+	SyncID, ErrorClass string
+	NeedsCredentials   bool
 	// Text is the feed's one-line summary (without the time).
 	Text string
 }
@@ -129,6 +134,7 @@ type SyncRow struct {
 	Records    int
 	Attempts   int
 	Error      string
+	ErrorClass string
 }
 
 func integrationFrom(f gqlclient.IntegrationFields) Integration {
@@ -172,6 +178,9 @@ func syncRowFrom(f gqlclient.SyncLogFields) SyncRow {
 	if f.Error != nil {
 		r.Error = *f.Error
 	}
+	if f.ErrorClass != nil {
+		r.ErrorClass = *f.ErrorClass
+	}
 	return r
 }
 
@@ -195,6 +204,10 @@ func eventFrom(f gqlclient.SyncEventFields) Event {
 		if f.SyncLog.Error != nil {
 			e.Message = *f.SyncLog.Error
 		}
+		e.SyncID = f.SyncLog.Id
+		if f.SyncLog.ErrorClass != nil {
+			e.ErrorClass = *f.SyncLog.ErrorClass
+		}
 	}
 	if f.Attempt != nil {
 		e.Attempt = *f.Attempt
@@ -205,6 +218,8 @@ func eventFrom(f gqlclient.SyncEventFields) Event {
 	if f.Message != nil && *f.Message != "" {
 		e.Message = *f.Message
 	}
+	e.NeedsCredentials = f.Type == gqlclient.SyncEventTypeIntegrationChanged &&
+		strings.Contains(strings.ToLower(e.Message), "credentials")
 	e.Text = EventText(e)
 	return e
 }

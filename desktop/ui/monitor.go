@@ -20,7 +20,7 @@ func (u *UI) buildMonitor() fyne.CanvasObject {
 	header := u.buildHeader()
 	list := widget.NewCard("Integrations", "", u.buildIntegrations())
 	details := u.buildDetails()
-	feed := widget.NewCard("Live events", "", u.buildFeed())
+	feed := widget.NewCard("Live events", "", u.buildFeedPanel())
 
 	top := container.NewHSplit(list, details)
 	top.Offset = 0.6
@@ -272,7 +272,7 @@ var historyColumns = []struct {
 	title string
 	width float32
 }{
-	{"Status", 110}, {"Type", 120}, {"Started", 90}, {"Duration", 80}, {"Records", 70},
+	{"Status", 110}, {"Type", 120}, {"Started", 90}, {"Duration", 80}, {"Records", 70}, {"Error", 260},
 }
 
 func (u *UI) buildHistory() *widget.Table {
@@ -302,7 +302,7 @@ func (u *UI) buildHistory() *widget.Table {
 	for i, c := range historyColumns {
 		t.SetColumnWidth(i, c.width)
 	}
-	t.OnSelected = func(widget.TableCellID) { t.UnselectAll() }
+	t.OnSelected = u.openSyncFromHistory // the sync's detail, with its tries
 	listen(t.Refresh, m.History, m.Now)
 	return t
 }
@@ -320,13 +320,21 @@ func HistoryText(r model.SyncRow, col int, now time.Time) (string, color.Color) 
 		return model.Duration(r.DurationMs), nil
 	case 4:
 		return fmt.Sprint(r.Records), nil
+	case 5:
+		if r.Error == "" {
+			return "—", nil
+		}
+		if r.ErrorClass != "" {
+			return r.ErrorClass + ": " + r.Error, nil
+		}
+		return r.Error, nil
 	}
 	return "", nil
 }
 
 func (u *UI) buildFeed() fyne.CanvasObject {
 	m := u.m
-	u.Feed = widget.NewListWithData(m.Events,
+	u.Feed = widget.NewListWithData(m.Feed,
 		func() fyne.CanvasObject {
 			at := widget.NewLabelWithStyle("00:00:00", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 			_, d := dot(colorDisabled)
@@ -349,11 +357,11 @@ func (u *UI) buildFeed() fyne.CanvasObject {
 		})
 	empty := widget.NewLabel("Waiting for events…")
 	listen(func() {
-		if m.Events.Length() == 0 {
+		if m.Feed.Length() == 0 {
 			empty.Show()
 		} else {
 			empty.Hide()
 		}
-	}, m.Events)
+	}, m.Feed)
 	return container.NewStack(u.Feed, container.NewVBox(empty))
 }

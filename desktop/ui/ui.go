@@ -60,6 +60,9 @@ type UI struct {
 	// Feed is the live event feed, newest on top.
 	Feed *widget.List
 
+	// The feed's filter and pins, and the sync detail (synclog.go).
+	syncWidgets
+
 	login, monitor fyne.CanvasObject
 }
 
@@ -69,6 +72,7 @@ func New(m *model.Model, win fyne.Window) *UI {
 	u := &UI{m: m, win: win}
 	u.login = u.buildLogin()
 	u.monitor = u.buildMonitor()
+	u.watchSyncDetail()
 	win.SetContent(u.login)
 	m.LoggedIn.AddListener(binding.NewDataListener(func() {
 		in, _ := m.LoggedIn.Get()
