@@ -51,6 +51,10 @@ func (e *Engine) syncFuel(ctx context.Context, in *ent.Integration, c *fuelfinde
 		for _, s := range existing {
 			byID[s.StationID] = s
 		}
+		// New and changed stations go in multi-row upserts, not one statement each: a
+		// sync refreshes hundreds of prices, and a statement per row held a pooled
+		// connection for the whole transaction (cmd/capacity: pool waits at 60 syncs/s).
+		var rows []*ent.FuelStationCreate
 		for _, id := range order {
 			st := stations[id]
 			res.processed++
@@ -58,19 +62,25 @@ func (e *Engine) syncFuel(ctx context.Context, in *ent.Integration, c *fuelfinde
 			if cur != nil && stationUnchanged(cur, st) {
 				continue
 			}
-			var m *ent.FuelStationMutation
-			var exec func(context.Context) error
 			if cur == nil {
 				res.created++
-				cr := tx.FuelStation.Create().SetTenantID(in.TenantID).SetIntegrationID(in.ID).SetStationID(id)
-				m, exec = cr.Mutation(), cr.Exec
 			} else {
 				res.updated++
-				u := tx.FuelStation.UpdateOne(cur)
-				m, exec = u.Mutation(), u.Exec
 			}
-			setStation(m, st, now)
-			if err := exec(ctx); err != nil {
+			cr := tx.FuelStation.Create().SetTenantID(in.TenantID).SetIntegrationID(in.ID).SetStationID(id)
+			setStation(cr.Mutation(), st, now) // a cleared field is inserted as NULL
+			rows = append(rows, cr)
+		}
+		for chunk := range slices.Chunk(rows, upsertChunk) {
+			err := tx.FuelStation.CreateBulk(chunk...).
+				OnConflictColumns(fuelstation.FieldIntegrationID, fuelstation.FieldStationID).
+				Update(func(u *ent.FuelStationUpsert) {
+					// Every column setStation writes, NULLs included (excluded.x).
+					u.UpdateName().UpdateBrand().UpdateAddress().UpdateCity().UpdateState().UpdateZip().
+						UpdateLatitude().UpdateLongitude().UpdatePricePerGallon().UpdateDieselPrice().
+						UpdateAmenities().UpdateLastUpdated().UpdateDataSource().UpdateSyncedAt().UpdateUpdatedAt()
+				}).Exec(ctx)
+			if err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"slices"
 
 	"github.com/sallyhq/sally/ent"
 	"github.com/sallyhq/sally/ent/weatherreport"
@@ -38,6 +39,8 @@ func (e *Engine) syncWeather(ctx context.Context, in *ent.Integration, c *openwe
 		for _, w := range existing {
 			byKey[w.LocationKey] = w
 		}
+		// Changed reports go in multi-row upserts, as in syncFuel.
+		var rows []*ent.WeatherReportCreate
 		for i, s := range stops {
 			w := reports[i]
 			res.processed++
@@ -45,20 +48,25 @@ func (e *Engine) syncWeather(ctx context.Context, in *ent.Integration, c *openwe
 			if cur != nil && weatherUnchanged(cur, w) {
 				continue
 			}
-			var m *ent.WeatherReportMutation
-			var exec func(context.Context) error
 			if cur == nil {
 				res.created++
-				cr := tx.WeatherReport.Create().SetTenantID(in.TenantID).SetIntegrationID(in.ID).SetLocationKey(s.key())
-				m, exec = cr.Mutation(), cr.Exec
 			} else {
 				res.updated++
-				u := tx.WeatherReport.UpdateOne(cur)
-				m, exec = u.Mutation(), u.Exec
 			}
-			setWeather(m, s, w)
-			m.SetSyncedAt(now)
-			if err := exec(ctx); err != nil {
+			cr := tx.WeatherReport.Create().SetTenantID(in.TenantID).SetIntegrationID(in.ID).SetLocationKey(s.key())
+			setWeather(cr.Mutation(), s, w) // a cleared field is inserted as NULL
+			cr.SetSyncedAt(now)
+			rows = append(rows, cr)
+		}
+		for chunk := range slices.Chunk(rows, upsertChunk) {
+			err := tx.WeatherReport.CreateBulk(chunk...).
+				OnConflictColumns(weatherreport.FieldIntegrationID, weatherreport.FieldLocationKey).
+				Update(func(u *ent.WeatherReportUpsert) {
+					u.UpdateLatitude().UpdateLongitude().UpdateTemperatureF().UpdateFeelsLikeF().
+						UpdateHumidity().UpdateWindSpeedMph().UpdateConditions().UpdateDescription().
+						UpdateObservedAt().UpdateDataSource().UpdateSyncedAt().UpdateUpdatedAt()
+				}).Exec(ctx)
+			if err != nil {
 				return err
 			}
 		}

@@ -188,6 +188,14 @@ func (r *runner) reportPhase(ctx context.Context, p phaseReport) error {
 		}
 		fmt.Fprintf(w, "replica-%d: %.0f syncs, CPU %.1f s (%.0f%% of one core), %s CPU per sync\n", k+1, ds, cpu, cpu/dt*100, perSync)
 	}
+	var waits, waited float64
+	for k := range r.replicas {
+		if k < len(a.replica) && k < len(b.replica) {
+			waits += a.replica[k]["go_sql_wait_count_total"] - b.replica[k]["go_sql_wait_count_total"]
+			waited += a.replica[k]["go_sql_wait_duration_seconds_total"] - b.replica[k]["go_sql_wait_duration_seconds_total"]
+		}
+	}
+	fmt.Fprintf(w, "connection pool: %.0f waits for a free connection, %.1f s waited in all\n", waits, waited)
 	if syncs > 0 {
 		fmt.Fprintf(w, "per sync: %.1f statements (ent, BEGIN/COMMIT included), %.2f NOTIFY, %.1f PostgreSQL transactions\n",
 			stmts/syncs, notified/syncs, float64(a.xacts-b.xacts)/syncs)
