@@ -4,6 +4,7 @@
 //
 // SALLY_URL, SALLY_EMAIL and SALLY_PASSWORD, when all set, log in at start (for
 // scripts such as the screenshot in docs/); otherwise the login form asks.
+// SALLY_OPEN_SYNC=<sync id> then opens that sync's detail.
 package main
 
 import (
@@ -22,6 +23,7 @@ func main() {
 	m := model.New(model.Options{Prefs: a.Preferences()})
 	ui.New(m, w)
 	m.AutoLogin(os.Getenv)
+	m.AutoOpenSync(os.Getenv) // SALLY_OPEN_SYNC=<sync id>: its detail, once logged in
 	w.Resize(fyne.NewSize(1280, 820))
 	w.ShowAndRun()
 	m.Close()

@@ -140,6 +140,11 @@ func TestE2ESyncLog(t *testing.T) {
 	b.click(`#sync-back`)
 	b.waitFor(`document.getElementById('sync-log-form') !== null && document.querySelectorAll('#sync-log-rows tr').length >= 2`, waitShort)
 
+	t.Log("an integration's history opens the same detail")
+	b.eval(fmt.Sprintf(`location.hash = '#/integrations/%s'`, truckbase))
+	b.click(fmt.Sprintf(`#history-rows tr[data-id=%q] a.row-link`, retried.SyncIntegration.ID))
+	b.waitFor(`document.querySelectorAll('#tries li').length === 3`, waitShort)
+
 	require.Equal(t, []any{}, b.eval(`window.__e2e.errors`), "uncaught errors in the page")
 	require.Equal(t, []any{}, b.eval(`window.__e2e.csp`), "Content-Security-Policy violations")
 }

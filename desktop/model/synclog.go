@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2/data/binding"
@@ -257,4 +258,19 @@ func syncDetailFrom(l gqlclient.SyncLogDetailSyncLog) SyncDetail {
 		d.Tries = append(d.Tries, st)
 	}
 	return d
+}
+
+// AutoOpenSync opens the sync SALLY_OPEN_SYNC names once logged in (getenv is
+// os.Getenv in the app), for scripts such as the screenshot in docs/.
+func (m *Model) AutoOpenSync(getenv func(string) string) {
+	id := getenv("SALLY_OPEN_SYNC")
+	if id == "" {
+		return
+	}
+	var once sync.Once
+	m.LoggedIn.AddListener(binding.NewDataListener(func() {
+		if in, _ := m.LoggedIn.Get(); in {
+			once.Do(func() { go m.OpenSync(id) })
+		}
+	}))
 }

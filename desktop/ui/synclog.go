@@ -103,9 +103,9 @@ func (u *UI) watchSyncDetail() {
 		if u.SyncDialog == nil {
 			dlg := dialog.NewCustom("Sync", "Close", u.SyncDetail.content, u.win)
 			dlg.SetOnClosed(m.CloseSync)
-			dlg.Resize(fyne.NewSize(760, 560))
 			u.SyncDialog = dlg
 			dlg.Show()
+			dlg.Resize(fyne.NewSize(900, 680)) // after Show: Show sizes it to its minimum
 		}
 	}, m.DetailOpen, m.DetailLoading, m.DetailError, m.Detail)
 }
@@ -162,6 +162,11 @@ func (v *SyncDetailView) show(d model.SyncDetail, loading bool, why string) {
 	v.Timings.SetText(timings + " · took " + model.Duration(d.DurationMs))
 	v.Records.SetText(fmt.Sprintf("Records: %d processed, %d created, %d updated", d.Processed, d.Created, d.Upded))
 	v.Error.SetText(d.Error)
+	if d.Error == "" {
+		v.Error.Hide()
+	} else {
+		v.Error.Show()
+	}
 	v.Tries.Objects = tryRows(d)
 	v.Tries.Refresh()
 }

@@ -487,7 +487,9 @@ export function mount(root, app) {
           el('span', { text: fmt.syncTypeLabels[log.syncType] || log.syncType }),
           el('span', { class: 'trigger', text: fmt.triggerLabels[log.trigger] || log.trigger }))),
       el('td', { 'data-label': 'Started' },
-        el('time', { datetime: log.startedAt, title: fmt.absoluteTime(log.startedAt), 'data-relative': '' }, fmt.relativeTime(log.startedAt))),
+        // The sync's detail, with its requests (views/sync-detail.js).
+        el('a', { href: app.href('sync-log', log.id), class: 'row-link', title: 'Open this sync' },
+          el('time', { datetime: log.startedAt, title: fmt.absoluteTime(log.startedAt), 'data-relative': '' }, fmt.relativeTime(log.startedAt)))),
       el('td', { 'data-label': 'Duration', text: log.status === 'RUNNING' ? 'Running…' : fmt.duration(log.durationMs) }),
       el('td', { 'data-label': 'Records processed', class: 'num', text: fmt.count(log.recordsProcessed) }));
   }
