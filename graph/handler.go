@@ -57,7 +57,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	srv.AddTransport(newWebsocketTransport(r, opts.AllowedOrigins, ping))
 	srv.AddTransport(sseTransport{transport.SSE{KeepAlivePingInterval: ping}})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
+	srv.AddTransport(jsonGET{})
 	srv.AddTransport(jsonPOST{})
 	srv.AddTransport(unsupported{})
 	// The schema is the public contract: clients and code generators may introspect it.

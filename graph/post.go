@@ -8,10 +8,12 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -34,7 +36,8 @@ var _ graphql.Transport = jsonPOST{}
 
 // responseType is the media type of the answer to a request with this Accept header:
 // application/json for none, */*, application/* and application/json, the
-// specification's type when it comes first or alone (gqlgen's negotiation).
+// specification's type when it comes first or alone (gqlgen's negotiation); "" when
+// the header names neither (406 Not Acceptable).
 func responseType(accept string) string {
 	if accept == "" {
 		return "application/json"
@@ -51,43 +54,125 @@ func responseType(accept string) string {
 			return MediaGraphQLResponse
 		}
 	}
-	return MediaGraphQLResponse
+	return ""
 }
 
 // Do serves one request.
 func (jsonPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	ctx := r.Context()
-	media := responseType(r.Header.Get("Accept"))
-	w.Header().Set("Content-Type", media)
-	// requestError answers an error of the request as a whole: no data entry.
-	requestError := func(status int, errs gqlerror.List) {
-		if status == 0 {
-			status = http.StatusOK
-			if media == MediaGraphQLResponse {
-				status = http.StatusBadRequest
-			}
-		}
-		w.WriteHeader(status)
-		writeResponse(w, exec.DispatchError(ctx, errs), false)
-	}
 	start := graphql.Now()
+	media, ok := negotiate(w, r)
+	if !ok {
+		return
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		requestError(http.StatusBadRequest, gqlerror.List{gqlerror.Errorf("could not read the request body")})
+		requestError(w, r, exec, media, http.StatusBadRequest, gqlerror.List{gqlerror.Errorf("could not read the request body")})
 		return
 	}
 	params, err := decodeParams(body)
 	if err != nil {
-		requestError(http.StatusBadRequest, gqlerror.List{gqlerror.Errorf("%s", err.Error())})
+		requestError(w, r, exec, media, http.StatusBadRequest, gqlerror.List{badRequest(err.Error())})
 		return
 	}
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	execute(w, r, exec, media, params, false)
+}
 
+// jsonGET is gqlgen's GET transport made to follow the GraphQL-over-HTTP
+// specification as jsonPOST does: the same statuses and bodies for request errors
+// (gqlgen answered 422 with "data": null for a document that does not parse or
+// validate, and errors without a code for variables that do not decode), and 405
+// Method Not Allowed with Allow: POST for a mutation, as the specification requires
+// (gqlgen said 406).
+type jsonGET struct{ transport.GET }
+
+var _ graphql.Transport = jsonGET{}
+
+// Do serves one request.
+func (jsonGET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	start := graphql.Now()
+	media, ok := negotiate(w, r)
+	if !ok {
+		return
+	}
+	query, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		requestError(w, r, exec, media, http.StatusBadRequest, gqlerror.List{badRequest("the request's URL query does not parse: send ?query=...&variables=...")})
+		return
+	}
+	params := &graphql.RawParams{Query: query.Get("query"), OperationName: query.Get("operationName"), Headers: r.Header}
+	if params.Query == "" {
+		requestError(w, r, exec, media, http.StatusBadRequest, gqlerror.List{badRequest("the request has no query: send ?query=...")})
+		return
+	}
+	for _, p := range []struct {
+		name string
+		into *map[string]any
+	}{{"variables", &params.Variables}, {"extensions", &params.Extensions}} {
+		v := query.Get(p.name)
+		if v == "" || v == "null" {
+			continue
+		}
+		dec := json.NewDecoder(strings.NewReader(v))
+		dec.UseNumber()
+		if err := dec.Decode(p.into); err != nil {
+			requestError(w, r, exec, media, http.StatusBadRequest, gqlerror.List{badRequest(fmt.Sprintf("the request's %s must be a JSON object", p.name))})
+			return
+		}
+	}
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	execute(w, r, exec, media, params, true)
+}
+
+// negotiate sets the response's Content-Type from the request's Accept header, or
+// answers 406 Not Acceptable when the header names no type this server writes (the
+// specification's recommended choice) and reports false.
+func negotiate(w http.ResponseWriter, r *http.Request) (string, bool) {
+	media := responseType(r.Header.Get("Accept"))
+	if media == "" {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotAcceptable)
+		writeResponse(w, &graphql.Response{Errors: gqlerror.List{badRequest(
+			"not acceptable: accept application/graphql-response+json or application/json")}}, false)
+		return "", false
+	}
+	w.Header().Set("Content-Type", media)
+	return media, true
+}
+
+// badRequest is an error of the request as a whole, with the contract's code.
+func badRequest(msg string) *gqlerror.Error {
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": CodeBadUserInput}}
+}
+
+// requestError answers an error of the request as a whole: no data entry; status 0
+// means the specification's choice for a document that does not parse or validate
+// (200 for application/json, 400 for application/graphql-response+json).
+func requestError(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, media string, status int, errs gqlerror.List) {
+	if status == 0 {
+		status = http.StatusOK
+		if media == MediaGraphQLResponse {
+			status = http.StatusBadRequest
+		}
+	}
+	w.WriteHeader(status)
+	writeResponse(w, exec.DispatchError(r.Context(), errs), false)
+}
+
+// execute runs a decoded request; viaGET refuses everything but queries with 405.
+func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, media string, params *graphql.RawParams, viaGET bool) {
+	ctx := r.Context()
 	rc, opErr := exec.CreateOperationContext(ctx, params)
 	if opErr != nil {
 		ctx = graphql.WithOperationContext(ctx, rc)
-		requestError(0, opErr)
+		requestError(w, r.WithContext(ctx), exec, media, 0, opErr)
+		return
+	}
+	if viaGET && rc.Operation != nil && rc.Operation.Operation != ast.Query {
+		w.Header().Set("Allow", http.MethodPost)
+		requestError(w, r, exec, media, http.StatusMethodNotAllowed, gqlerror.List{badRequest(
+			fmt.Sprintf("a %s cannot be sent with GET: send it with POST", rc.Operation.Operation))})
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -111,5 +112,115 @@ func TestUnsupportedTransport(t *testing.T) {
 		require.NoError(t, json.Unmarshal(raw, &r), string(raw))
 		require.Equal(t, "BAD_USER_INPUT", r.Code(), "%s %q: %s", c.method, c.ctype, raw)
 		require.Contains(t, r.Message(), "transport not supported")
+	}
+}
+
+// TestGetFollowsGraphQLOverHTTP checks the GET transport (jsonGET) as
+// TestPostFollowsGraphQLOverHTTP checks POST: request errors without a data entry, 200
+// for application/json and 400 for application/graphql-response+json (gqlgen answered
+// 422 with "data": null); invalid parameters 400 with the contract's code; a mutation
+// 405 Method Not Allowed with Allow: POST (gqlgen answered 406), and nothing done.
+func TestGetFollowsGraphQLOverHTTP(t *testing.T) {
+	api := testserver.New(t, testdb.Open(t, testdb.SQLite))
+	_, admin := api.SeedTenant(t, "Get Freight")
+	id := api.CreateIntegration(t, admin, nil)
+
+	get := func(accept string, params url.Values) (int, http.Header, map[string]any, []byte) {
+		req, err := http.NewRequest(http.MethodGet, api.URL+"?"+params.Encode(), nil)
+		require.NoError(t, err)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		req.Header.Set("Authorization", "Bearer "+admin)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		raw, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		var out map[string]any
+		require.NoError(t, json.Unmarshal(raw, &out), string(raw))
+		return res.StatusCode, res.Header, out, raw
+	}
+	q := func(kv ...string) url.Values {
+		v := url.Values{}
+		for i := 0; i < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v
+	}
+	cases := []struct {
+		name                  string
+		params                url.Values
+		jsonStatus, gqlStatus int
+		data                  bool
+	}{
+		{"answer", q("query", `query($id: ID!) { integration(id: $id) { id displayName } }`, "variables", `{"id":"`+id+`"}`), 200, 200, true},
+		{"field error", q("query", `{ integration(id: "00000000-0000-7000-8000-000000000000") { id } }`), 200, 200, true},
+		{"validation error", q("query", `{ me { nope } }`), 200, 400, false},
+		{"syntax error", q("query", `{ me { `), 200, 400, false},
+		{"unknown operation", q("query", `query A { me { id } }`, "operationName", "B"), 200, 400, false},
+		{"no query", q(), 400, 400, false},
+		{"variables not an object", q("query", `{ me { id } }`, "variables", `5`), 400, 400, false},
+		{"variables not JSON", q("query", `{ me { id } }`, "variables", `{`), 400, 400, false},
+		{"mutation", q("query", `mutation($id: ID!) { deleteIntegration(id: $id) }`, "variables", `{"id":"`+id+`"}`), 405, 405, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, accept := range []string{"", MediaJSON, graph.MediaGraphQLResponse} {
+				status, header, got, raw := get(accept, c.params)
+				wantStatus, wantType := c.jsonStatus, MediaJSON
+				if accept == graph.MediaGraphQLResponse {
+					wantStatus, wantType = c.gqlStatus, graph.MediaGraphQLResponse
+				}
+				require.Equal(t, wantStatus, status, "Accept %q: %s", accept, raw)
+				require.Equal(t, wantType, header.Get("Content-Type"))
+				_, hasData := got["data"]
+				require.Equal(t, c.data, hasData, "Accept %q: %s", accept, raw)
+				if !c.data || c.name == "field error" {
+					var r testserver.Response
+					require.NoError(t, json.Unmarshal(raw, &r))
+					require.NotEmpty(t, r.Code(), "every error carries a code: %s", raw)
+				}
+				if status == http.StatusMethodNotAllowed {
+					require.Equal(t, http.MethodPost, header.Get("Allow"))
+				}
+			}
+		})
+	}
+	// The refused mutation did nothing.
+	r := api.Do(t, admin, `query($id: ID!) { integration(id: $id) { id } }`, map[string]any{"id": id})
+	require.Empty(t, r.Errors, "the integration is still there: %s", r.Body)
+}
+
+// TestUnacceptableAccept: a request that accepts neither application/json nor
+// application/graphql-response+json is answered 406 Not Acceptable, as the
+// GraphQL-over-HTTP specification recommends, for POST and GET alike, before any work.
+func TestUnacceptableAccept(t *testing.T) {
+	api := testserver.New(t, testdb.Open(t, testdb.SQLite))
+	_, admin := api.SeedTenant(t, "Accept Freight")
+	for _, method := range []string{http.MethodPost, http.MethodGet} {
+		for _, accept := range []string{"application/xml", "text/html"} {
+			var req *http.Request
+			var err error
+			if method == http.MethodPost {
+				req, err = http.NewRequest(method, api.URL, bytes.NewReader([]byte(`{"query":"{ me { id } }"}`)))
+				req.Header.Set("Content-Type", "application/json")
+			} else {
+				req, err = http.NewRequest(method, api.URL+"?query="+url.QueryEscape("{ me { id } }"), nil)
+			}
+			require.NoError(t, err)
+			req.Header.Set("Accept", accept)
+			req.Header.Set("Authorization", "Bearer "+admin)
+			res, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			raw, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			require.NoError(t, err)
+			require.Equal(t, http.StatusNotAcceptable, res.StatusCode, "%s Accept %q: %s", method, accept, raw)
+			var r testserver.Response
+			require.NoError(t, json.Unmarshal(raw, &r), string(raw))
+			require.Equal(t, "BAD_USER_INPUT", r.Code(), string(raw))
+			require.NotContains(t, string(raw), `"data"`)
+		}
 	}
 }
