@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sallyhq/sally/graph"
+	"github.com/sallyhq/sally/internal/testclock"
 	"github.com/sallyhq/sally/internal/testdb"
 	"github.com/sallyhq/sally/internal/testserver"
 	"github.com/sallyhq/sally/store"
@@ -110,11 +111,14 @@ func TestCostCountsListItems(t *testing.T) {
 
 // TestRateLimitsPerUser: at most 30 testIntegration/testCredentials and 30
 // syncIntegration calls a minute per user; then RATE_LIMITED with
-// extensions.retryAfterSeconds, and another user is not affected.
+// extensions.retryAfterSeconds, and another user is not affected. The API's clock
+// stands still, so that no token comes back while the test runs; then it moves a
+// minute and the user may again.
 func TestRateLimitsPerUser(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, s *store.Store) {
-		api := testserver.New(t, s)
+		clock := testclock.New(time.Now())
+		api := testserver.New(t, s, testserver.WithDeps(func(d *graph.Deps) { d.Now = clock.Now }))
 		tenantID, admin := api.SeedTenant(t, "Busy Freight")
 		dispatcher := api.SeedUser(t, tenantID, "DISPATCHER")
 		id := api.CreateIntegration(t, admin, nil)
@@ -136,5 +140,7 @@ func TestRateLimitsPerUser(t *testing.T) {
 			// Another user of the same tenant still may.
 			requireCode(t, api.Do(t, admin, `mutation($id: ID!) {`+field+`}`, map[string]any{"id": id}), "")
 		}
+		clock.Add(time.Minute)
+		requireCode(t, api.Do(t, dispatcher.Token, `mutation($id: ID!) { syncIntegration(id: $id) { status } }`, map[string]any{"id": id}), "")
 	})
 }

@@ -101,7 +101,7 @@ func (r *Resolver) limitRate(ctx context.Context, next graphql.RootResolver) gra
 		}
 		key = v.UserID
 	}
-	if ok, retry := l.take(key, time.Now()); !ok {
+	if ok, retry := l.take(key, r.now()); !ok {
 		e := &Error{Code: CodeRateLimited, RetryAfter: retry,
 			Message: "too many " + fc.Field.Name + " calls: try again in " + retry.Round(time.Second).String()}
 		graphql.AddError(ctx, &gqlerror.Error{Err: e, Message: e.Message, Path: ast.Path{ast.PathName(fc.Field.Alias)}})
