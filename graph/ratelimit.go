@@ -55,7 +55,7 @@ func (l RateLimits) withDefaults() RateLimits {
 	return l
 }
 
-// limiters are the token buckets of the rate limits, one set per Resolver.
+// limiters are the rate limits' call logs, one set per Resolver.
 type limiters struct {
 	once                 sync.Once
 	tests, syncs, logins *limiter
@@ -110,51 +110,53 @@ func (r *Resolver) limitRate(ctx context.Context, next graphql.RootResolver) gra
 	return next(ctx)
 }
 
-// limiter is a token bucket per key: n tokens, refilled at n per period.
+// limiter allows at most n calls per key within any period: it keeps the times of
+// the key's last n accepted calls (a sliding log), so "at most 20 a minute" holds in
+// every minute. (A token bucket refilled at n per period let 2n through in a
+// client's first period.)
 type limiter struct {
-	n   float64
+	n   int
 	per time.Duration
 
 	mu        sync.Mutex
-	buckets   map[string]*bucket
+	calls     map[string][]time.Time // accepted calls within the last period, oldest first
 	lastSweep time.Time
 }
 
-type bucket struct {
-	tokens float64
-	at     time.Time
-}
-
 func newLimiter(n int, per time.Duration) *limiter {
-	return &limiter{n: float64(n), per: per, buckets: map[string]*bucket{}}
+	return &limiter{n: n, per: per, calls: map[string][]time.Time{}}
 }
 
-// take takes a token of key; when there is none, it tells how long until one.
+// take records a call of key; when key made n calls within the period before now,
+// it refuses and tells how long until the oldest of them is a period old.
 func (l *limiter) take(key string, now time.Time) (bool, time.Duration) {
-	rate := l.n / l.per.Seconds() // tokens per second
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.lastSweep) > l.per {
-		// Full buckets are forgotten: a key seen once does not stay forever.
-		for k, b := range l.buckets {
-			if now.Sub(b.at) >= l.per {
-				delete(l.buckets, k)
+		// Keys with no call in the last period are forgotten: a key seen once does not
+		// stay forever.
+		for k, c := range l.calls {
+			if now.Sub(c[len(c)-1]) >= l.per {
+				delete(l.calls, k)
 			}
 		}
 		l.lastSweep = now
 	}
-	b, ok := l.buckets[key]
-	if !ok {
-		b = &bucket{tokens: l.n, at: now}
-		l.buckets[key] = b
+	c := l.calls[key]
+	i := 0
+	for i < len(c) && now.Sub(c[i]) >= l.per {
+		i++
 	}
-	b.tokens = min(l.n, b.tokens+now.Sub(b.at).Seconds()*rate)
-	b.at = now
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
+	c = c[i:]
+	if len(c) >= l.n {
+		l.calls[key] = c
+		return false, c[0].Add(l.per).Sub(now)
 	}
-	return false, time.Duration((1 - b.tokens) / rate * float64(time.Second))
+	if cap(c) < l.n {
+		c = append(make([]time.Time, 0, l.n), c...)
+	}
+	l.calls[key] = append(c, now)
+	return true, 0
 }
 
 // clientAddrKey holds the client's address in a request's context.
