@@ -88,6 +88,7 @@ func TestE2ELifecycle(t *testing.T) {
 	b.click(`#add-test`)
 	b.waitFor(`document.getElementById('add-test-result').textContent.includes('Connection OK')`, waitShort)
 	require.Equal(t, "Save", b.text(`#add-form button[type=submit]`))
+	b.requireNamedControls()
 	if shots != "" {
 		b.shot(filepath.Join(shots, "web-add-integration.png"), 1280, 900)
 	}
@@ -138,6 +139,12 @@ func TestE2ELifecycle(t *testing.T) {
 		b.shot(filepath.Join(shots, "web-settings.png"), 1280, 1500)
 	}
 
+	t.Log("every control of the settings has an accessible name; no sideways scrolling on a phone")
+	b.requireNamedControls()
+	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	b.waitFor(`document.documentElement.scrollWidth <= window.innerWidth`, waitShort)
+	b.do(chromedp.ResetViewport())
+
 	t.Log("pause and resume")
 	b.click(`#pause-toggle`)
 	b.waitFor(`document.getElementById('state-banner').dataset.state === 'PAUSED' && document.getElementById('pause-toggle').textContent === 'Resume'`, waitShort)
@@ -176,6 +183,10 @@ func TestE2ELifecycle(t *testing.T) {
 	if shots != "" {
 		b.shot(filepath.Join(shots, "web-alerts.png"), 1280, 900)
 	}
+
+	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	b.waitFor(`document.documentElement.scrollWidth <= window.innerWidth`, waitShort)
+	b.do(chromedp.ResetViewport())
 
 	t.Log("a failed sync's error is readable whole")
 	b.click(`#open-alerts li a.alert-integration`)
@@ -226,6 +237,17 @@ window.__listAt = 0;
   requestAnimationFrame(watch);
 })();
 `
+
+// requireNamedControls fails the test when a visible control has no accessible name.
+func (b *tab) requireNamedControls() {
+	b.t.Helper()
+	unnamed := b.eval(`[...document.querySelectorAll('button, input, select, a[href], summary')].filter((e) => {
+		if (e.closest('[hidden]')) return false;
+		const name = e.getAttribute('aria-label') || (e.labels && e.labels.length && e.labels[0].textContent) || e.textContent;
+		return !name || !name.trim();
+	}).map((e) => e.outerHTML)`).([]any)
+	require.Empty(b.t, unnamed)
+}
 
 // loginAs logs in through the form.
 func (b *tab) loginAs(srv *server, email, password string) {

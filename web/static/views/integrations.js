@@ -343,6 +343,7 @@ export function mount(root, app) {
     $('detail-title').textContent = i.displayName;
     let meta = `${fmt.vendorLabels[i.vendor] || i.vendor} · ${fmt.typeLabels[i.integrationType] || i.integrationType} · syncs ${fmt.every(i.syncIntervalSeconds)}`;
     if (i.alertsMutedUntil) meta += ` · alert emails muted until ${fmt.absoluteTime(i.alertsMutedUntil)}`;
+    if (i.createdBy) meta += ` · added by ${i.createdBy.email}`;
     $('detail-meta').textContent = meta;
     const h = fmt.health(i);
     const badge = $('detail-health');
