@@ -132,9 +132,9 @@ function saveControls(tester, { label, anywayLabel, warning }) {
     const passed = tester.passed();
     save.textContent = passed || !tester.key.value ? label : anywayLabel;
     save.classList.toggle('primary', passed === true);
-    save.classList.toggle('danger', passed === false);
+    save.classList.toggle('danger', passed === false && !!tester.key.value);
     save.disabled = !tester.key.value;
-    warn.hidden = passed !== false;
+    warn.hidden = passed === true || !tester.key.value; // untested or failed: say what saving means
   };
   tester.onChange(sync);
   sync();

@@ -677,7 +677,7 @@ export function mount(root, app) {
         return;
       }
       hideAdd();
-      const id = rest[0] && /^[0-9A-Za-z-]+$/.test(rest[0]) ? rest[0] : null;
+      const id = rest[0] && rest[0] !== 'new' && /^[0-9A-Za-z-]+$/.test(rest[0]) ? rest[0] : null;
       const changed = id !== state.selectedId;
       setMode(id && admin && rest[1] === 'settings' ? 'settings' : 'detail');
       select(id);
