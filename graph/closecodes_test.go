@@ -14,7 +14,7 @@ import (
 )
 
 // TestWebsocketProtocolCloseCodes: the graphql-transport-ws close codes the contract
-// names, seen by a client that speaks the protocol on a raw socket (gqlgen closes with
+// names (and 4400 for an invalid message, as the protocol prescribes), seen by a client that speaks the protocol on a raw socket (gqlgen closes with
 // 1002 for each of these).
 func TestWebsocketProtocolCloseCodes(t *testing.T) {
 	t.Parallel()
@@ -30,6 +30,13 @@ func TestWebsocketProtocolCloseCodes(t *testing.T) {
 		{"SecondInit", []string{init, init}, graph.CloseTooManyInits},
 		{"SecondInitAfterSubscribe", []string{init, subscribe, init}, graph.CloseTooManyInits},
 		{"NoInit", nil, graph.CloseInitTimeout},
+		// graphql-transport-ws: a message that is not valid, or of an unknown type,
+		// closes with 4400 (gqlgen said 1002 before connection_init, 1000 after).
+		{"NotJSONBeforeInit", []string{`not json`}, graph.CloseBadRequest},
+		{"NotJSONAfterInit", []string{init, `not json`}, graph.CloseBadRequest},
+		{"UnknownType", []string{init, `{"type":"bogus"}`}, graph.CloseBadRequest},
+		{"ServerTypeFromClient", []string{init, `{"id":"1","type":"next","payload":{}}`}, graph.CloseBadRequest},
+		{"SubscribeWithoutID", []string{init, `{"type":"subscribe","payload":{"query":"subscription { syncEvents { type } }"}}`}, graph.CloseBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,7 +28,9 @@ const (
 	// the contract and graphql-transport-ws say; gqlgen's default (1000) would make
 	// graphql-ws clients reconnect at once, forever.
 	CloseForbidden = 4403
-	// CloseBadRequest answers a connection_init whose payload is not an object.
+	// CloseBadRequest answers a connection_init whose payload is not an object and,
+	// on graphql-transport-ws, any message that is not valid JSON, of a type a client
+	// may send, with an id where the type needs one.
 	CloseBadRequest = 4400
 	// CloseInitTimeout closes a socket that sent no connection_init within
 	// InitTimeout (gqlgen says 1002 there).
@@ -48,7 +50,10 @@ const (
 // Close reasons sent with those codes.
 const (
 	ReasonForbidden = "Forbidden"
-	ReasonTooSlow   = "subscriber too slow: events were dropped"
+	// ReasonInvalidMessage goes with CloseBadRequest for a message the protocol does
+	// not know.
+	ReasonInvalidMessage = "Invalid message received"
+	ReasonTooSlow        = "subscriber too slow: events were dropped"
 )
 
 // InitTimeout is how long a new socket may take to send connection_init.
@@ -330,7 +335,14 @@ func (c *wsConn) NextReader() (int, io.Reader, error) {
 	if c.client != nil {
 		// Clients send few messages (init, subscribe, complete, pong): each is looked at.
 		var m struct{ ID, Type string }
-		if json.Unmarshal(data, &m) == nil {
+		err := json.Unmarshal(data, &m)
+		if c.ws.Subprotocol() == "graphql-transport-ws" && (err != nil || !clientMessage(m.Type, m.ID)) {
+			// The protocol closes with 4400 on a message that is not valid (gqlgen said
+			// 1002 before connection_init and 1000 after).
+			c.client.close(CloseBadRequest, ReasonInvalidMessage)
+			return int(typ), nil, transport.ErrWebsocketClosed
+		}
+		if err == nil {
 			c.mu.Lock()
 			c.lastType = m.Type
 			c.mu.Unlock()
@@ -340,6 +352,18 @@ func (c *wsConn) NextReader() (int, io.Reader, error) {
 		}
 	}
 	return int(typ), bytes.NewReader(data), nil
+}
+
+// clientMessage tells the messages a graphql-transport-ws client may send: its types,
+// and an id on those that need one.
+func clientMessage(typ, id string) bool {
+	switch typ {
+	case "connection_init", "ping", "pong":
+		return true
+	case "subscribe", "complete":
+		return id != ""
+	}
+	return false
 }
 
 // WriteJSON writes one message. gqlgen's protocol messages have a payload that it
