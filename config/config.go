@@ -252,7 +252,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.FuelFinderAPIURL = p.baseURL("FUELFINDER_API_URL", DefaultFuelFinderAPIURL)
 	c.OpenWeatherAPIURL = p.baseURL("OPENWEATHER_API_URL", DefaultOpenWeatherAPIURL)
 
-	c.SMTPHost = p.str("SMTP_HOST", "")
+	c.SMTPHost = p.host("SMTP_HOST")
 	c.SMTPPort = p.int("SMTP_PORT", DefaultSMTPPort, 1, 65535)
 	c.SMTPUser = p.str("SMTP_USER", "")
 	c.SMTPPass = p.getenv("SMTP_PASS") // as given: a password may end in a space
@@ -318,6 +318,35 @@ func (p *parser) str(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// host is a host name or IP address (no port, scheme or path), "" when unset.
+func (p *parser) host(name string) string {
+	v := p.str(name, "")
+	if v == "" {
+		return ""
+	}
+	if _, err := netip.ParseAddr(v); err == nil {
+		return v
+	}
+	ok := len(v) <= 253
+	for label := range strings.SplitSeq(strings.TrimSuffix(v, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			ok = false
+			break
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				ok = false
+				break
+			}
+		}
+	}
+	if !ok {
+		p.fail(name, "a host name or IP address such as smtp.example.com (the port goes in SMTP_PORT)", v)
+		return ""
+	}
+	return v
 }
 
 func (p *parser) int(name string, def, lo, hi int) int {
