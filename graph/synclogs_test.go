@@ -16,6 +16,7 @@ import (
 	"github.com/sallyhq/sally/auth"
 	"github.com/sallyhq/sally/ent"
 	"github.com/sallyhq/sally/ent/synclog"
+	"github.com/sallyhq/sally/event"
 	"github.com/sallyhq/sally/graph"
 	"github.com/sallyhq/sally/internal/testdb"
 	"github.com/sallyhq/sally/internal/testserver"
@@ -608,4 +609,27 @@ func TestSyncLogTries(t *testing.T) {
 		f.do(t, f.admin, `{ syncLogs(first: 1) { edges { node { `+fields+` } } } }`, nil).Decode(t, &page)
 		require.JSONEq(t, string(synced.SyncIntegration), string(page.SyncLogs.Edges[0].Node))
 	})
+}
+
+// TestSyncEventTries: an event's sync carries its tries to subscribers.
+func TestSyncEventTries(t *testing.T) {
+	status, wait := 503, int64(1200)
+	class, msg := "unavailable", "vendor unavailable"
+	at := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	e := graph.ToSyncEvent(event.Event{Type: event.SyncRetrying, At: at, SyncLog: &event.SyncLog{
+		ID: uuid.NewString(), Status: "RUNNING", Trigger: "MANUAL", StartedAt: at,
+		Tries: []event.Try{{Call: "loads", Attempt: 1, StartedAt: at, DurationMs: 40, HTTPStatus: &status,
+			ErrorClass: &class, Error: &msg, RetryInMs: &wait}},
+	}})
+	require.Len(t, e.SyncLog.Tries, 1)
+	got := e.SyncLog.Tries[0]
+	require.Equal(t, "loads", got.Call)
+	require.Equal(t, 503, *got.HTTPStatus)
+	require.Equal(t, 1200, *got.RetryInMs)
+	require.Equal(t, "unavailable", *got.ErrorClass)
+	require.Equal(t, 40, got.DurationMs)
+
+	none := graph.ToSyncEvent(event.Event{Type: event.SyncStarted, At: at, SyncLog: &event.SyncLog{ID: uuid.NewString(), StartedAt: at}})
+	require.NotNil(t, none.SyncLog.Tries, "an empty list, never null")
+	require.Empty(t, none.SyncLog.Tries)
 }
