@@ -105,6 +105,11 @@ func newApp(cfg config.Config, st *store.Store, logger *slog.Logger, selfURL str
 	policy.MaxDelay = cfg.RetryMaxDelay
 	policy.FailureThreshold = cfg.CircuitFailureThreshold
 	policy.OpenDelay = cfg.CircuitOpenDuration()
+	// The calls in flight to one vendor from this server: one per sync slot. A fixed
+	// 16 capped a replica near 130 calls a second per vendor at 0.1 s a call
+	// (cmd/capacity: fuel and weather syncs, ~20 calls each, fell 45 s behind at
+	// 97 syncs/s on 3 replicas while the replicas' CPUs idled).
+	policy.MaxConcurrent = max(resilience.DefaultMaxConcurrent, cfg.SyncConcurrency)
 
 	if err := a.buildAlerts(sealer, cfg.PublicBaseURL(port(selfURL))); err != nil {
 		return nil, err
