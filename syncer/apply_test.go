@@ -367,3 +367,32 @@ func TestFuelAndWeatherSync(t *testing.T) {
 		}
 	})
 }
+
+// The fuel and weather syncs write changed rows in multi-row upserts; a field the
+// vendor stopped sending is left out of its row's insert and must come out NULL
+// (excluded.x), on both databases, even when no row of the batch sets it.
+func TestBulkUpsertClearsWhatTheVendorStoppedSending(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, s *store.Store) {
+		f := setup(t, s)
+		in := f.integration(t, integration.VendorFUELFINDER, "clears")
+		c := s.Client
+		now := time.Now().UTC()
+		row := func(brand *string, price *float64) *ent.FuelStationCreate {
+			return c.FuelStation.Create().SetTenantID(in.TenantID).SetIntegrationID(in.ID).SetStationID("st-1").
+				SetName("Stop 1").SetNillableBrand(brand).SetLatitude(1).SetLongitude(2).
+				SetNillablePricePerGallon(price).SetAmenities([]string{}).SetSyncedAt(now)
+		}
+		brand, price := "Pilot", 3.19
+		require.NoError(t, row(&brand, &price).Exec(sys()))
+		err := c.FuelStation.CreateBulk(row(nil, nil)).
+			OnConflictColumns(fuelstation.FieldIntegrationID, fuelstation.FieldStationID).
+			Update(func(u *ent.FuelStationUpsert) { u.UpdateBrand().UpdatePricePerGallon().UpdateSyncedAt() }).
+			Exec(sys())
+		require.NoError(t, err)
+		got := c.FuelStation.Query().Where(fuelstation.IntegrationID(in.ID)).OnlyX(sys())
+		require.Nil(t, got.Brand)
+		require.Nil(t, got.PricePerGallon)
+		require.Equal(t, "Stop 1", got.Name, "one row, updated in place")
+	})
+}
