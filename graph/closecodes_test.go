@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +37,7 @@ func TestWebsocketProtocolCloseCodes(t *testing.T) {
 		{"NotJSONAfterInit", []string{init, `not json`}, graph.CloseBadRequest},
 		{"UnknownType", []string{init, `{"type":"bogus"}`}, graph.CloseBadRequest},
 		{"ServerTypeFromClient", []string{init, `{"id":"1","type":"next","payload":{}}`}, graph.CloseBadRequest},
+		{"SubscribeWithIDInUse", []string{init, subscribe, subscribe}, graph.CloseSubscriberExists},
 		{"SubscribeWithoutID", []string{init, `{"type":"subscribe","payload":{"query":"subscription { syncEvents { type } }"}}`}, graph.CloseBadRequest},
 	}
 	for _, tt := range tests {
@@ -58,5 +60,48 @@ func TestWebsocketProtocolCloseCodes(t *testing.T) {
 				t.Logf("message: %s", msg) // connection_ack, pings, an error
 			}
 		})
+	}
+}
+
+// TestWebsocketIDReusedAfterComplete: an id is in use only while its operation runs;
+// once the server completed it, the client may subscribe with it again (4409 is for
+// an id still in use).
+func TestWebsocketIDReusedAfterComplete(t *testing.T) {
+	t.Parallel()
+	f := subSetup(t, testdb.Open(t, testdb.SQLite))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, f.api.URL, &websocket.DialOptions{Subprotocols: []string{wsclient.Protocol}})
+	require.NoError(t, err)
+	defer conn.CloseNow()
+	write := func(m string) { require.NoError(t, conn.Write(ctx, websocket.MessageText, []byte(m))) }
+	read := func() string {
+		for {
+			_, msg, err := conn.Read(ctx)
+			require.NoError(t, err)
+			if !strings.Contains(string(msg), `"type":"ping"`) {
+				return string(msg)
+			}
+		}
+	}
+	write(`{"type":"connection_init","payload":{"Authorization":"Bearer ` + f.token + `"}}`)
+	require.Contains(t, read(), "connection_ack")
+	for range 2 {
+		write(`{"id":"q","type":"subscribe","payload":{"query":"{ me { email } }"}}`)
+		require.Contains(t, read(), `"type":"next"`)
+		require.Contains(t, read(), `"type":"complete"`)
+	}
+	// A subscription the client completes frees its id too.
+	for range 2 {
+		write(`{"id":"s","type":"subscribe","payload":{"query":"subscription { syncEvents { type } }"}}`)
+		write(`{"id":"s","type":"complete"}`)
+	}
+	write(`{"id":"q","type":"subscribe","payload":{"query":"{ me { email } }"}}`)
+	for {
+		m := read()
+		if strings.Contains(m, `"id":"q"`) {
+			require.Contains(t, m, `"type":"next"`)
+			break
+		}
 	}
 }

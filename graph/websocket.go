@@ -41,6 +41,9 @@ const (
 	// CloseTooManyInits closes a socket that sent connection_init twice, as
 	// graphql-transport-ws prescribes (gqlgen says 1002).
 	CloseTooManyInits = 4429
+	// CloseSubscriberExists closes a socket that subscribed with an id already in use,
+	// as graphql-transport-ws prescribes (gqlgen ran both).
+	CloseSubscriberExists = 4409
 	// CloseTooSlow closes the socket of a client that fell more than
 	// event.DefaultBuffer events behind: "try again later", which graphql-ws clients
 	// retry (with backoff).
@@ -312,8 +315,9 @@ type wsConn struct {
 
 	mu           sync.Mutex
 	readDeadline *time.Timer
-	handshake    bool   // a close handshake is running: it closes the connection
-	lastType     string // of the last message read
+	handshake    bool                // a close handshake is running: it closes the connection
+	lastType     string              // of the last message read
+	active       map[string]struct{} // ids of the subscriptions running (graphql-transport-ws)
 }
 
 var (
@@ -346,12 +350,57 @@ func (c *wsConn) NextReader() (int, io.Reader, error) {
 			c.mu.Lock()
 			c.lastType = m.Type
 			c.mu.Unlock()
-			if m.Type == "subscribe" {
+			switch m.Type {
+			case "subscribe":
+				if c.ws.Subprotocol() == "graphql-transport-ws" && !c.startID(m.ID) {
+					// The protocol closes with 4409 on a subscribe whose id is in use.
+					c.client.close(CloseSubscriberExists, "Subscriber for "+m.ID+" already exists")
+					return int(typ), nil, transport.ErrWebsocketClosed
+				}
 				c.client.subscribeRead(m.ID)
+			case "complete":
+				c.endID(m.ID)
 			}
 		}
 	}
 	return int(typ), bytes.NewReader(data), nil
+}
+
+// startID marks id in use by a subscription; false when it is already.
+func (c *wsConn) startID(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, used := c.active[id]; used {
+		return false
+	}
+	if c.active == nil {
+		c.active = map[string]struct{}{}
+	}
+	c.active[id] = struct{}{}
+	return true
+}
+
+// endID frees id: its operation completed or failed, or the client completed it.
+func (c *wsConn) endID(id string) {
+	c.mu.Lock()
+	delete(c.active, id)
+	c.mu.Unlock()
+}
+
+// idAndType reads the id and type of one of gqlgen's protocol messages.
+func idAndType(v any) (id, typ string) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
+		return "", ""
+	}
+	rv = rv.Elem()
+	if f := rv.FieldByName("ID"); f.IsValid() && f.Kind() == reflect.String {
+		id = f.String()
+	}
+	if f := rv.FieldByName("Type"); f.IsValid() && f.Kind() == reflect.String {
+		typ = f.String()
+	}
+	return id, typ
 }
 
 // clientMessage tells the messages a graphql-transport-ws client may send: its types,
@@ -369,6 +418,9 @@ func clientMessage(typ, id string) bool {
 // WriteJSON writes one message. gqlgen's protocol messages have a payload that it
 // encoded already: they are framed as they are, without a second encoding.
 func (c *wsConn) WriteJSON(v any) error {
+	if id, typ := idAndType(v); id != "" && (typ == "complete" || typ == "error") {
+		c.endID(id) // before the client can read it and subscribe with the id again
+	}
 	b, ok := frame(v)
 	if !ok {
 		var err error
