@@ -25,6 +25,883 @@ var AllCircuitState = []CircuitState{
 	CircuitStateHalfOpen,
 }
 
+// ClearDriverHOSOverrideClearDriverHOSOverrideHOSData includes the requested fields of the GraphQL type HOSData.
+// The GraphQL type's documentation follows.
+//
+// v2: a clock is null when the vendor did not report it; never 0 for unknown.
+type ClearDriverHOSOverrideClearDriverHOSOverrideHOSData struct {
+	HOSFields `json:"-"`
+}
+
+// GetDriverId returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.DriverId, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetDriverId() string {
+	return v.HOSFields.DriverId
+}
+
+// GetDriverName returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.DriverName, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetDriverName() *string {
+	return v.HOSFields.DriverName
+}
+
+// GetDutyStatus returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.DutyStatus, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetDutyStatus() DutyStatus {
+	return v.HOSFields.DutyStatus
+}
+
+// GetHoursDriven returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.HoursDriven, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetHoursDriven() *float64 {
+	return v.HOSFields.HoursDriven
+}
+
+// GetDriveRemainingHours returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.DriveRemainingHours, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetDriveRemainingHours() *float64 {
+	return v.HOSFields.DriveRemainingHours
+}
+
+// GetShiftRemainingHours returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.ShiftRemainingHours, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetShiftRemainingHours() *float64 {
+	return v.HOSFields.ShiftRemainingHours
+}
+
+// GetCycleRemainingHours returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.CycleRemainingHours, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetCycleRemainingHours() *float64 {
+	return v.HOSFields.CycleRemainingHours
+}
+
+// GetTimeUntilBreakHours returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.TimeUntilBreakHours, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetTimeUntilBreakHours() *float64 {
+	return v.HOSFields.TimeUntilBreakHours
+}
+
+// GetDataSource returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.DataSource, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetDataSource() string {
+	return v.HOSFields.DataSource
+}
+
+// GetSyncedAt returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.SyncedAt, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetSyncedAt() *time.Time {
+	return v.HOSFields.SyncedAt
+}
+
+// GetCached returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.Cached, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetCached() bool {
+	return v.HOSFields.Cached
+}
+
+// GetStale returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.Stale, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetStale() bool {
+	return v.HOSFields.Stale
+}
+
+// GetCacheAgeSeconds returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.CacheAgeSeconds, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetCacheAgeSeconds() *int {
+	return v.HOSFields.CacheAgeSeconds
+}
+
+// GetError returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.Error, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetError() *string {
+	return v.HOSFields.Error
+}
+
+// GetNote returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.Note, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetNote() *string {
+	return v.HOSFields.Note
+}
+
+// GetCycleViolationHours returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.CycleViolationHours, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetCycleViolationHours() *float64 {
+	return v.HOSFields.CycleViolationHours
+}
+
+// GetShiftDrivingViolationHours returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.ShiftDrivingViolationHours, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetShiftDrivingViolationHours() *float64 {
+	return v.HOSFields.ShiftDrivingViolationHours
+}
+
+// GetOverriddenBy returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.OverriddenBy, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetOverriddenBy() *HOSFieldsOverriddenByUser {
+	return v.HOSFields.OverriddenBy
+}
+
+// GetOverriddenAt returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.OverriddenAt, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetOverriddenAt() *time.Time {
+	return v.HOSFields.OverriddenAt
+}
+
+// GetOverrideReason returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.OverrideReason, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetOverrideReason() *string {
+	return v.HOSFields.OverrideReason
+}
+
+// GetOverrideExpiresAt returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.OverrideExpiresAt, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetOverrideExpiresAt() *time.Time {
+	return v.HOSFields.OverrideExpiresAt
+}
+
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ClearDriverHOSOverrideClearDriverHOSOverrideHOSData
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ClearDriverHOSOverrideClearDriverHOSOverrideHOSData = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.HOSFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalClearDriverHOSOverrideClearDriverHOSOverrideHOSData struct {
+	DriverId string `json:"driverId"`
+
+	DriverName *string `json:"driverName"`
+
+	DutyStatus DutyStatus `json:"dutyStatus"`
+
+	HoursDriven *float64 `json:"hoursDriven"`
+
+	DriveRemainingHours *float64 `json:"driveRemainingHours"`
+
+	ShiftRemainingHours *float64 `json:"shiftRemainingHours"`
+
+	CycleRemainingHours *float64 `json:"cycleRemainingHours"`
+
+	TimeUntilBreakHours *float64 `json:"timeUntilBreakHours"`
+
+	DataSource string `json:"dataSource"`
+
+	SyncedAt *time.Time `json:"syncedAt"`
+
+	Cached bool `json:"cached"`
+
+	Stale bool `json:"stale"`
+
+	CacheAgeSeconds *int `json:"cacheAgeSeconds"`
+
+	Error *string `json:"error"`
+
+	Note *string `json:"note"`
+
+	CycleViolationHours *float64 `json:"cycleViolationHours"`
+
+	ShiftDrivingViolationHours *float64 `json:"shiftDrivingViolationHours"`
+
+	OverriddenBy *HOSFieldsOverriddenByUser `json:"overriddenBy"`
+
+	OverriddenAt *time.Time `json:"overriddenAt"`
+
+	OverrideReason *string `json:"overrideReason"`
+
+	OverrideExpiresAt *time.Time `json:"overrideExpiresAt"`
+}
+
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) __premarshalJSON() (*__premarshalClearDriverHOSOverrideClearDriverHOSOverrideHOSData, error) {
+	var retval __premarshalClearDriverHOSOverrideClearDriverHOSOverrideHOSData
+
+	retval.DriverId = v.HOSFields.DriverId
+	retval.DriverName = v.HOSFields.DriverName
+	retval.DutyStatus = v.HOSFields.DutyStatus
+	retval.HoursDriven = v.HOSFields.HoursDriven
+	retval.DriveRemainingHours = v.HOSFields.DriveRemainingHours
+	retval.ShiftRemainingHours = v.HOSFields.ShiftRemainingHours
+	retval.CycleRemainingHours = v.HOSFields.CycleRemainingHours
+	retval.TimeUntilBreakHours = v.HOSFields.TimeUntilBreakHours
+	retval.DataSource = v.HOSFields.DataSource
+	retval.SyncedAt = v.HOSFields.SyncedAt
+	retval.Cached = v.HOSFields.Cached
+	retval.Stale = v.HOSFields.Stale
+	retval.CacheAgeSeconds = v.HOSFields.CacheAgeSeconds
+	retval.Error = v.HOSFields.Error
+	retval.Note = v.HOSFields.Note
+	retval.CycleViolationHours = v.HOSFields.CycleViolationHours
+	retval.ShiftDrivingViolationHours = v.HOSFields.ShiftDrivingViolationHours
+	retval.OverriddenBy = v.HOSFields.OverriddenBy
+	retval.OverriddenAt = v.HOSFields.OverriddenAt
+	retval.OverrideReason = v.HOSFields.OverrideReason
+	retval.OverrideExpiresAt = v.HOSFields.OverrideExpiresAt
+	return &retval, nil
+}
+
+// ClearDriverHOSOverrideResponse is returned by ClearDriverHOSOverride on success.
+type ClearDriverHOSOverrideResponse struct {
+	ClearDriverHOSOverride ClearDriverHOSOverrideClearDriverHOSOverrideHOSData `json:"clearDriverHOSOverride"`
+}
+
+// GetClearDriverHOSOverride returns ClearDriverHOSOverrideResponse.ClearDriverHOSOverride, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideResponse) GetClearDriverHOSOverride() ClearDriverHOSOverrideClearDriverHOSOverrideHOSData {
+	return v.ClearDriverHOSOverride
+}
+
+// DriverFields includes the GraphQL fields of Driver requested by the fragment DriverFields.
+type DriverFields struct {
+	DriverId          string                  `json:"driverId"`
+	ExternalDriverId  *string                 `json:"externalDriverId"`
+	Name              *string                 `json:"name"`
+	HosManualOverride bool                    `json:"hosManualOverride"`
+	LastSyncedAt      *time.Time              `json:"lastSyncedAt"`
+	Hos               *DriverFieldsHosHOSData `json:"hos"`
+}
+
+// GetDriverId returns DriverFields.DriverId, and is useful for accessing the field via an interface.
+func (v *DriverFields) GetDriverId() string { return v.DriverId }
+
+// GetExternalDriverId returns DriverFields.ExternalDriverId, and is useful for accessing the field via an interface.
+func (v *DriverFields) GetExternalDriverId() *string { return v.ExternalDriverId }
+
+// GetName returns DriverFields.Name, and is useful for accessing the field via an interface.
+func (v *DriverFields) GetName() *string { return v.Name }
+
+// GetHosManualOverride returns DriverFields.HosManualOverride, and is useful for accessing the field via an interface.
+func (v *DriverFields) GetHosManualOverride() bool { return v.HosManualOverride }
+
+// GetLastSyncedAt returns DriverFields.LastSyncedAt, and is useful for accessing the field via an interface.
+func (v *DriverFields) GetLastSyncedAt() *time.Time { return v.LastSyncedAt }
+
+// GetHos returns DriverFields.Hos, and is useful for accessing the field via an interface.
+func (v *DriverFields) GetHos() *DriverFieldsHosHOSData { return v.Hos }
+
+// DriverFieldsHosHOSData includes the requested fields of the GraphQL type HOSData.
+// The GraphQL type's documentation follows.
+//
+// v2: a clock is null when the vendor did not report it; never 0 for unknown.
+type DriverFieldsHosHOSData struct {
+	HOSFields `json:"-"`
+}
+
+// GetDriverId returns DriverFieldsHosHOSData.DriverId, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetDriverId() string { return v.HOSFields.DriverId }
+
+// GetDriverName returns DriverFieldsHosHOSData.DriverName, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetDriverName() *string { return v.HOSFields.DriverName }
+
+// GetDutyStatus returns DriverFieldsHosHOSData.DutyStatus, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetDutyStatus() DutyStatus { return v.HOSFields.DutyStatus }
+
+// GetHoursDriven returns DriverFieldsHosHOSData.HoursDriven, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetHoursDriven() *float64 { return v.HOSFields.HoursDriven }
+
+// GetDriveRemainingHours returns DriverFieldsHosHOSData.DriveRemainingHours, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetDriveRemainingHours() *float64 {
+	return v.HOSFields.DriveRemainingHours
+}
+
+// GetShiftRemainingHours returns DriverFieldsHosHOSData.ShiftRemainingHours, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetShiftRemainingHours() *float64 {
+	return v.HOSFields.ShiftRemainingHours
+}
+
+// GetCycleRemainingHours returns DriverFieldsHosHOSData.CycleRemainingHours, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetCycleRemainingHours() *float64 {
+	return v.HOSFields.CycleRemainingHours
+}
+
+// GetTimeUntilBreakHours returns DriverFieldsHosHOSData.TimeUntilBreakHours, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetTimeUntilBreakHours() *float64 {
+	return v.HOSFields.TimeUntilBreakHours
+}
+
+// GetDataSource returns DriverFieldsHosHOSData.DataSource, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetDataSource() string { return v.HOSFields.DataSource }
+
+// GetSyncedAt returns DriverFieldsHosHOSData.SyncedAt, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetSyncedAt() *time.Time { return v.HOSFields.SyncedAt }
+
+// GetCached returns DriverFieldsHosHOSData.Cached, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetCached() bool { return v.HOSFields.Cached }
+
+// GetStale returns DriverFieldsHosHOSData.Stale, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetStale() bool { return v.HOSFields.Stale }
+
+// GetCacheAgeSeconds returns DriverFieldsHosHOSData.CacheAgeSeconds, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetCacheAgeSeconds() *int { return v.HOSFields.CacheAgeSeconds }
+
+// GetError returns DriverFieldsHosHOSData.Error, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetError() *string { return v.HOSFields.Error }
+
+// GetNote returns DriverFieldsHosHOSData.Note, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetNote() *string { return v.HOSFields.Note }
+
+// GetCycleViolationHours returns DriverFieldsHosHOSData.CycleViolationHours, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetCycleViolationHours() *float64 {
+	return v.HOSFields.CycleViolationHours
+}
+
+// GetShiftDrivingViolationHours returns DriverFieldsHosHOSData.ShiftDrivingViolationHours, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetShiftDrivingViolationHours() *float64 {
+	return v.HOSFields.ShiftDrivingViolationHours
+}
+
+// GetOverriddenBy returns DriverFieldsHosHOSData.OverriddenBy, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetOverriddenBy() *HOSFieldsOverriddenByUser {
+	return v.HOSFields.OverriddenBy
+}
+
+// GetOverriddenAt returns DriverFieldsHosHOSData.OverriddenAt, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetOverriddenAt() *time.Time { return v.HOSFields.OverriddenAt }
+
+// GetOverrideReason returns DriverFieldsHosHOSData.OverrideReason, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetOverrideReason() *string { return v.HOSFields.OverrideReason }
+
+// GetOverrideExpiresAt returns DriverFieldsHosHOSData.OverrideExpiresAt, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetOverrideExpiresAt() *time.Time {
+	return v.HOSFields.OverrideExpiresAt
+}
+
+func (v *DriverFieldsHosHOSData) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*DriverFieldsHosHOSData
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.DriverFieldsHosHOSData = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.HOSFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalDriverFieldsHosHOSData struct {
+	DriverId string `json:"driverId"`
+
+	DriverName *string `json:"driverName"`
+
+	DutyStatus DutyStatus `json:"dutyStatus"`
+
+	HoursDriven *float64 `json:"hoursDriven"`
+
+	DriveRemainingHours *float64 `json:"driveRemainingHours"`
+
+	ShiftRemainingHours *float64 `json:"shiftRemainingHours"`
+
+	CycleRemainingHours *float64 `json:"cycleRemainingHours"`
+
+	TimeUntilBreakHours *float64 `json:"timeUntilBreakHours"`
+
+	DataSource string `json:"dataSource"`
+
+	SyncedAt *time.Time `json:"syncedAt"`
+
+	Cached bool `json:"cached"`
+
+	Stale bool `json:"stale"`
+
+	CacheAgeSeconds *int `json:"cacheAgeSeconds"`
+
+	Error *string `json:"error"`
+
+	Note *string `json:"note"`
+
+	CycleViolationHours *float64 `json:"cycleViolationHours"`
+
+	ShiftDrivingViolationHours *float64 `json:"shiftDrivingViolationHours"`
+
+	OverriddenBy *HOSFieldsOverriddenByUser `json:"overriddenBy"`
+
+	OverriddenAt *time.Time `json:"overriddenAt"`
+
+	OverrideReason *string `json:"overrideReason"`
+
+	OverrideExpiresAt *time.Time `json:"overrideExpiresAt"`
+}
+
+func (v *DriverFieldsHosHOSData) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *DriverFieldsHosHOSData) __premarshalJSON() (*__premarshalDriverFieldsHosHOSData, error) {
+	var retval __premarshalDriverFieldsHosHOSData
+
+	retval.DriverId = v.HOSFields.DriverId
+	retval.DriverName = v.HOSFields.DriverName
+	retval.DutyStatus = v.HOSFields.DutyStatus
+	retval.HoursDriven = v.HOSFields.HoursDriven
+	retval.DriveRemainingHours = v.HOSFields.DriveRemainingHours
+	retval.ShiftRemainingHours = v.HOSFields.ShiftRemainingHours
+	retval.CycleRemainingHours = v.HOSFields.CycleRemainingHours
+	retval.TimeUntilBreakHours = v.HOSFields.TimeUntilBreakHours
+	retval.DataSource = v.HOSFields.DataSource
+	retval.SyncedAt = v.HOSFields.SyncedAt
+	retval.Cached = v.HOSFields.Cached
+	retval.Stale = v.HOSFields.Stale
+	retval.CacheAgeSeconds = v.HOSFields.CacheAgeSeconds
+	retval.Error = v.HOSFields.Error
+	retval.Note = v.HOSFields.Note
+	retval.CycleViolationHours = v.HOSFields.CycleViolationHours
+	retval.ShiftDrivingViolationHours = v.HOSFields.ShiftDrivingViolationHours
+	retval.OverriddenBy = v.HOSFields.OverriddenBy
+	retval.OverriddenAt = v.HOSFields.OverriddenAt
+	retval.OverrideReason = v.HOSFields.OverrideReason
+	retval.OverrideExpiresAt = v.HOSFields.OverrideExpiresAt
+	return &retval, nil
+}
+
+// DriversDriversDriver includes the requested fields of the GraphQL type Driver.
+type DriversDriversDriver struct {
+	DriverFields `json:"-"`
+}
+
+// GetDriverId returns DriversDriversDriver.DriverId, and is useful for accessing the field via an interface.
+func (v *DriversDriversDriver) GetDriverId() string { return v.DriverFields.DriverId }
+
+// GetExternalDriverId returns DriversDriversDriver.ExternalDriverId, and is useful for accessing the field via an interface.
+func (v *DriversDriversDriver) GetExternalDriverId() *string { return v.DriverFields.ExternalDriverId }
+
+// GetName returns DriversDriversDriver.Name, and is useful for accessing the field via an interface.
+func (v *DriversDriversDriver) GetName() *string { return v.DriverFields.Name }
+
+// GetHosManualOverride returns DriversDriversDriver.HosManualOverride, and is useful for accessing the field via an interface.
+func (v *DriversDriversDriver) GetHosManualOverride() bool { return v.DriverFields.HosManualOverride }
+
+// GetLastSyncedAt returns DriversDriversDriver.LastSyncedAt, and is useful for accessing the field via an interface.
+func (v *DriversDriversDriver) GetLastSyncedAt() *time.Time { return v.DriverFields.LastSyncedAt }
+
+// GetHos returns DriversDriversDriver.Hos, and is useful for accessing the field via an interface.
+func (v *DriversDriversDriver) GetHos() *DriverFieldsHosHOSData { return v.DriverFields.Hos }
+
+func (v *DriversDriversDriver) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*DriversDriversDriver
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.DriversDriversDriver = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.DriverFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalDriversDriversDriver struct {
+	DriverId string `json:"driverId"`
+
+	ExternalDriverId *string `json:"externalDriverId"`
+
+	Name *string `json:"name"`
+
+	HosManualOverride bool `json:"hosManualOverride"`
+
+	LastSyncedAt *time.Time `json:"lastSyncedAt"`
+
+	Hos *DriverFieldsHosHOSData `json:"hos"`
+}
+
+func (v *DriversDriversDriver) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *DriversDriversDriver) __premarshalJSON() (*__premarshalDriversDriversDriver, error) {
+	var retval __premarshalDriversDriversDriver
+
+	retval.DriverId = v.DriverFields.DriverId
+	retval.ExternalDriverId = v.DriverFields.ExternalDriverId
+	retval.Name = v.DriverFields.Name
+	retval.HosManualOverride = v.DriverFields.HosManualOverride
+	retval.LastSyncedAt = v.DriverFields.LastSyncedAt
+	retval.Hos = v.DriverFields.Hos
+	return &retval, nil
+}
+
+// DriversResponse is returned by Drivers on success.
+type DriversResponse struct {
+	Drivers []DriversDriversDriver `json:"drivers"`
+}
+
+// GetDrivers returns DriversResponse.Drivers, and is useful for accessing the field via an interface.
+func (v *DriversResponse) GetDrivers() []DriversDriversDriver { return v.Drivers }
+
+type DutyStatus string
+
+const (
+	// v2: the vendor reported no duty status (HOSData.note says why).
+	DutyStatusUnknown            DutyStatus = "UNKNOWN"
+	DutyStatusOffDuty            DutyStatus = "OFF_DUTY"
+	DutyStatusSleeperBerth       DutyStatus = "SLEEPER_BERTH"
+	DutyStatusDriving            DutyStatus = "DRIVING"
+	DutyStatusOnDuty             DutyStatus = "ON_DUTY"
+	DutyStatusYardMove           DutyStatus = "YARD_MOVE"
+	DutyStatusPersonalConveyance DutyStatus = "PERSONAL_CONVEYANCE"
+)
+
+var AllDutyStatus = []DutyStatus{
+	DutyStatusUnknown,
+	DutyStatusOffDuty,
+	DutyStatusSleeperBerth,
+	DutyStatusDriving,
+	DutyStatusOnDuty,
+	DutyStatusYardMove,
+	DutyStatusPersonalConveyance,
+}
+
+// FuelNearFuelStationsFuelStation includes the requested fields of the GraphQL type FuelStation.
+type FuelNearFuelStationsFuelStation struct {
+	FuelStationFields `json:"-"`
+}
+
+// GetStationId returns FuelNearFuelStationsFuelStation.StationId, and is useful for accessing the field via an interface.
+func (v *FuelNearFuelStationsFuelStation) GetStationId() string { return v.FuelStationFields.StationId }
+
+// GetName returns FuelNearFuelStationsFuelStation.Name, and is useful for accessing the field via an interface.
+func (v *FuelNearFuelStationsFuelStation) GetName() string { return v.FuelStationFields.Name }
+
+// GetBrand returns FuelNearFuelStationsFuelStation.Brand, and is useful for accessing the field via an interface.
+func (v *FuelNearFuelStationsFuelStation) GetBrand() *string { return v.FuelStationFields.Brand }
+
+// GetCity returns FuelNearFuelStationsFuelStation.City, and is useful for accessing the field via an interface.
+func (v *FuelNearFuelStationsFuelStation) GetCity() *string { return v.FuelStationFields.City }
+
+// GetState returns FuelNearFuelStationsFuelStation.State, and is useful for accessing the field via an interface.
+func (v *FuelNearFuelStationsFuelStation) GetState() *string { return v.FuelStationFields.State }
+
+// GetDieselPrice returns FuelNearFuelStationsFuelStation.DieselPrice, and is useful for accessing the field via an interface.
+func (v *FuelNearFuelStationsFuelStation) GetDieselPrice() *float64 {
+	return v.FuelStationFields.DieselPrice
+}
+
+// GetPricePerGallon returns FuelNearFuelStationsFuelStation.PricePerGallon, and is useful for accessing the field via an interface.
+func (v *FuelNearFuelStationsFuelStation) GetPricePerGallon() *float64 {
+	return v.FuelStationFields.PricePerGallon
+}
+
+// GetDistanceMiles returns FuelNearFuelStationsFuelStation.DistanceMiles, and is useful for accessing the field via an interface.
+func (v *FuelNearFuelStationsFuelStation) GetDistanceMiles() *float64 {
+	return v.FuelStationFields.DistanceMiles
+}
+
+// GetLastUpdated returns FuelNearFuelStationsFuelStation.LastUpdated, and is useful for accessing the field via an interface.
+func (v *FuelNearFuelStationsFuelStation) GetLastUpdated() *time.Time {
+	return v.FuelStationFields.LastUpdated
+}
+
+// GetDataSource returns FuelNearFuelStationsFuelStation.DataSource, and is useful for accessing the field via an interface.
+func (v *FuelNearFuelStationsFuelStation) GetDataSource() string {
+	return v.FuelStationFields.DataSource
+}
+
+func (v *FuelNearFuelStationsFuelStation) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*FuelNearFuelStationsFuelStation
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.FuelNearFuelStationsFuelStation = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.FuelStationFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalFuelNearFuelStationsFuelStation struct {
+	StationId string `json:"stationId"`
+
+	Name string `json:"name"`
+
+	Brand *string `json:"brand"`
+
+	City *string `json:"city"`
+
+	State *string `json:"state"`
+
+	DieselPrice *float64 `json:"dieselPrice"`
+
+	PricePerGallon *float64 `json:"pricePerGallon"`
+
+	DistanceMiles *float64 `json:"distanceMiles"`
+
+	LastUpdated *time.Time `json:"lastUpdated"`
+
+	DataSource string `json:"dataSource"`
+}
+
+func (v *FuelNearFuelStationsFuelStation) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *FuelNearFuelStationsFuelStation) __premarshalJSON() (*__premarshalFuelNearFuelStationsFuelStation, error) {
+	var retval __premarshalFuelNearFuelStationsFuelStation
+
+	retval.StationId = v.FuelStationFields.StationId
+	retval.Name = v.FuelStationFields.Name
+	retval.Brand = v.FuelStationFields.Brand
+	retval.City = v.FuelStationFields.City
+	retval.State = v.FuelStationFields.State
+	retval.DieselPrice = v.FuelStationFields.DieselPrice
+	retval.PricePerGallon = v.FuelStationFields.PricePerGallon
+	retval.DistanceMiles = v.FuelStationFields.DistanceMiles
+	retval.LastUpdated = v.FuelStationFields.LastUpdated
+	retval.DataSource = v.FuelStationFields.DataSource
+	return &retval, nil
+}
+
+// FuelNearResponse is returned by FuelNear on success.
+type FuelNearResponse struct {
+	FuelStations []FuelNearFuelStationsFuelStation `json:"fuelStations"`
+}
+
+// GetFuelStations returns FuelNearResponse.FuelStations, and is useful for accessing the field via an interface.
+func (v *FuelNearResponse) GetFuelStations() []FuelNearFuelStationsFuelStation { return v.FuelStations }
+
+// FuelStationFields includes the GraphQL fields of FuelStation requested by the fragment FuelStationFields.
+type FuelStationFields struct {
+	StationId      string     `json:"stationId"`
+	Name           string     `json:"name"`
+	Brand          *string    `json:"brand"`
+	City           *string    `json:"city"`
+	State          *string    `json:"state"`
+	DieselPrice    *float64   `json:"dieselPrice"`
+	PricePerGallon *float64   `json:"pricePerGallon"`
+	DistanceMiles  *float64   `json:"distanceMiles"`
+	LastUpdated    *time.Time `json:"lastUpdated"`
+	DataSource     string     `json:"dataSource"`
+}
+
+// GetStationId returns FuelStationFields.StationId, and is useful for accessing the field via an interface.
+func (v *FuelStationFields) GetStationId() string { return v.StationId }
+
+// GetName returns FuelStationFields.Name, and is useful for accessing the field via an interface.
+func (v *FuelStationFields) GetName() string { return v.Name }
+
+// GetBrand returns FuelStationFields.Brand, and is useful for accessing the field via an interface.
+func (v *FuelStationFields) GetBrand() *string { return v.Brand }
+
+// GetCity returns FuelStationFields.City, and is useful for accessing the field via an interface.
+func (v *FuelStationFields) GetCity() *string { return v.City }
+
+// GetState returns FuelStationFields.State, and is useful for accessing the field via an interface.
+func (v *FuelStationFields) GetState() *string { return v.State }
+
+// GetDieselPrice returns FuelStationFields.DieselPrice, and is useful for accessing the field via an interface.
+func (v *FuelStationFields) GetDieselPrice() *float64 { return v.DieselPrice }
+
+// GetPricePerGallon returns FuelStationFields.PricePerGallon, and is useful for accessing the field via an interface.
+func (v *FuelStationFields) GetPricePerGallon() *float64 { return v.PricePerGallon }
+
+// GetDistanceMiles returns FuelStationFields.DistanceMiles, and is useful for accessing the field via an interface.
+func (v *FuelStationFields) GetDistanceMiles() *float64 { return v.DistanceMiles }
+
+// GetLastUpdated returns FuelStationFields.LastUpdated, and is useful for accessing the field via an interface.
+func (v *FuelStationFields) GetLastUpdated() *time.Time { return v.LastUpdated }
+
+// GetDataSource returns FuelStationFields.DataSource, and is useful for accessing the field via an interface.
+func (v *FuelStationFields) GetDataSource() string { return v.DataSource }
+
+// HOSFields includes the GraphQL fields of HOSData requested by the fragment HOSFields.
+// The GraphQL type's documentation follows.
+//
+// v2: a clock is null when the vendor did not report it; never 0 for unknown.
+type HOSFields struct {
+	DriverId            string     `json:"driverId"`
+	DriverName          *string    `json:"driverName"`
+	DutyStatus          DutyStatus `json:"dutyStatus"`
+	HoursDriven         *float64   `json:"hoursDriven"`
+	DriveRemainingHours *float64   `json:"driveRemainingHours"`
+	ShiftRemainingHours *float64   `json:"shiftRemainingHours"`
+	CycleRemainingHours *float64   `json:"cycleRemainingHours"`
+	TimeUntilBreakHours *float64   `json:"timeUntilBreakHours"`
+	// samsara_eld or manual_override.
+	DataSource string     `json:"dataSource"`
+	SyncedAt   *time.Time `json:"syncedAt"`
+	// True when served from the cache instead of a fresh vendor call.
+	Cached bool `json:"cached"`
+	// True when the vendor failed and an older cached value is served.
+	Stale           bool `json:"stale"`
+	CacheAgeSeconds *int `json:"cacheAgeSeconds"`
+	// Set when stale: why the fresh fetch failed.
+	Error *string `json:"error"`
+	// v2: why a value is missing or odd, e.g. "driver app disconnected", "no clocks
+	// reported"; null when there is nothing to say.
+	Note *string `json:"note"`
+	// v2: how long the driver has been in violation, in hours, as the vendor reports
+	// it; null when none is reported.
+	CycleViolationHours        *float64 `json:"cycleViolationHours"`
+	ShiftDrivingViolationHours *float64 `json:"shiftDrivingViolationHours"`
+	// v2: set while a manual override is served.
+	OverriddenBy   *HOSFieldsOverriddenByUser `json:"overriddenBy"`
+	OverriddenAt   *time.Time                 `json:"overriddenAt"`
+	OverrideReason *string                    `json:"overrideReason"`
+	// v2: when the override stops being served (the vendor's data is served again).
+	OverrideExpiresAt *time.Time `json:"overrideExpiresAt"`
+}
+
+// GetDriverId returns HOSFields.DriverId, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetDriverId() string { return v.DriverId }
+
+// GetDriverName returns HOSFields.DriverName, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetDriverName() *string { return v.DriverName }
+
+// GetDutyStatus returns HOSFields.DutyStatus, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetDutyStatus() DutyStatus { return v.DutyStatus }
+
+// GetHoursDriven returns HOSFields.HoursDriven, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetHoursDriven() *float64 { return v.HoursDriven }
+
+// GetDriveRemainingHours returns HOSFields.DriveRemainingHours, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetDriveRemainingHours() *float64 { return v.DriveRemainingHours }
+
+// GetShiftRemainingHours returns HOSFields.ShiftRemainingHours, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetShiftRemainingHours() *float64 { return v.ShiftRemainingHours }
+
+// GetCycleRemainingHours returns HOSFields.CycleRemainingHours, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetCycleRemainingHours() *float64 { return v.CycleRemainingHours }
+
+// GetTimeUntilBreakHours returns HOSFields.TimeUntilBreakHours, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetTimeUntilBreakHours() *float64 { return v.TimeUntilBreakHours }
+
+// GetDataSource returns HOSFields.DataSource, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetDataSource() string { return v.DataSource }
+
+// GetSyncedAt returns HOSFields.SyncedAt, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetSyncedAt() *time.Time { return v.SyncedAt }
+
+// GetCached returns HOSFields.Cached, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetCached() bool { return v.Cached }
+
+// GetStale returns HOSFields.Stale, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetStale() bool { return v.Stale }
+
+// GetCacheAgeSeconds returns HOSFields.CacheAgeSeconds, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetCacheAgeSeconds() *int { return v.CacheAgeSeconds }
+
+// GetError returns HOSFields.Error, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetError() *string { return v.Error }
+
+// GetNote returns HOSFields.Note, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetNote() *string { return v.Note }
+
+// GetCycleViolationHours returns HOSFields.CycleViolationHours, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetCycleViolationHours() *float64 { return v.CycleViolationHours }
+
+// GetShiftDrivingViolationHours returns HOSFields.ShiftDrivingViolationHours, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetShiftDrivingViolationHours() *float64 { return v.ShiftDrivingViolationHours }
+
+// GetOverriddenBy returns HOSFields.OverriddenBy, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetOverriddenBy() *HOSFieldsOverriddenByUser { return v.OverriddenBy }
+
+// GetOverriddenAt returns HOSFields.OverriddenAt, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetOverriddenAt() *time.Time { return v.OverriddenAt }
+
+// GetOverrideReason returns HOSFields.OverrideReason, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetOverrideReason() *string { return v.OverrideReason }
+
+// GetOverrideExpiresAt returns HOSFields.OverrideExpiresAt, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetOverrideExpiresAt() *time.Time { return v.OverrideExpiresAt }
+
+// HOSFieldsOverriddenByUser includes the requested fields of the GraphQL type User.
+type HOSFieldsOverriddenByUser struct {
+	Id    string `json:"id"`
+	Email string `json:"email"`
+}
+
+// GetId returns HOSFieldsOverriddenByUser.Id, and is useful for accessing the field via an interface.
+func (v *HOSFieldsOverriddenByUser) GetId() string { return v.Id }
+
+// GetEmail returns HOSFieldsOverriddenByUser.Email, and is useful for accessing the field via an interface.
+func (v *HOSFieldsOverriddenByUser) GetEmail() string { return v.Email }
+
+type HOSOverrideInput struct {
+	DutyStatus          DutyStatus `json:"dutyStatus"`
+	HoursDriven         float64    `json:"hoursDriven"`
+	DriveRemainingHours float64    `json:"driveRemainingHours"`
+	ShiftRemainingHours float64    `json:"shiftRemainingHours"`
+	CycleRemainingHours float64    `json:"cycleRemainingHours"`
+	TimeUntilBreakHours float64    `json:"timeUntilBreakHours"`
+	// v2: why the vendor's data is overridden (shown to every dispatcher); 1..500 characters.
+	Reason *string `json:"reason"`
+	// v2: when the override ends by itself; null = until cleared. At most 14 days ahead.
+	ExpiresAt *time.Time `json:"expiresAt"`
+}
+
+// GetDutyStatus returns HOSOverrideInput.DutyStatus, and is useful for accessing the field via an interface.
+func (v *HOSOverrideInput) GetDutyStatus() DutyStatus { return v.DutyStatus }
+
+// GetHoursDriven returns HOSOverrideInput.HoursDriven, and is useful for accessing the field via an interface.
+func (v *HOSOverrideInput) GetHoursDriven() float64 { return v.HoursDriven }
+
+// GetDriveRemainingHours returns HOSOverrideInput.DriveRemainingHours, and is useful for accessing the field via an interface.
+func (v *HOSOverrideInput) GetDriveRemainingHours() float64 { return v.DriveRemainingHours }
+
+// GetShiftRemainingHours returns HOSOverrideInput.ShiftRemainingHours, and is useful for accessing the field via an interface.
+func (v *HOSOverrideInput) GetShiftRemainingHours() float64 { return v.ShiftRemainingHours }
+
+// GetCycleRemainingHours returns HOSOverrideInput.CycleRemainingHours, and is useful for accessing the field via an interface.
+func (v *HOSOverrideInput) GetCycleRemainingHours() float64 { return v.CycleRemainingHours }
+
+// GetTimeUntilBreakHours returns HOSOverrideInput.TimeUntilBreakHours, and is useful for accessing the field via an interface.
+func (v *HOSOverrideInput) GetTimeUntilBreakHours() float64 { return v.TimeUntilBreakHours }
+
+// GetReason returns HOSOverrideInput.Reason, and is useful for accessing the field via an interface.
+func (v *HOSOverrideInput) GetReason() *string { return v.Reason }
+
+// GetExpiresAt returns HOSOverrideInput.ExpiresAt, and is useful for accessing the field via an interface.
+func (v *HOSOverrideInput) GetExpiresAt() *time.Time { return v.ExpiresAt }
+
 // IntegrationFields includes the GraphQL fields of Integration requested by the fragment IntegrationFields.
 type IntegrationFields struct {
 	Id                  string          `json:"id"`
@@ -377,6 +1254,387 @@ func (v *IntegrationsResponse) GetIntegrations() []IntegrationsIntegrationsInteg
 	return v.Integrations
 }
 
+// LoadFields includes the GraphQL fields of Load requested by the fragment LoadFields.
+type LoadFields struct {
+	LoadId              string                     `json:"loadId"`
+	PickupLocation      LoadFieldsPickupLocation   `json:"pickupLocation"`
+	DeliveryLocation    LoadFieldsDeliveryLocation `json:"deliveryLocation"`
+	PickupAppointment   *time.Time                 `json:"pickupAppointment"`
+	DeliveryAppointment *time.Time                 `json:"deliveryAppointment"`
+	AssignedDriverId    *string                    `json:"assignedDriverId"`
+	Status              LoadStatus                 `json:"status"`
+	TotalMiles          *float64                   `json:"totalMiles"`
+	DataSource          string                     `json:"dataSource"`
+	SyncedAt            time.Time                  `json:"syncedAt"`
+	// False once the load left the vendor's active list.
+	Active bool `json:"active"`
+}
+
+// GetLoadId returns LoadFields.LoadId, and is useful for accessing the field via an interface.
+func (v *LoadFields) GetLoadId() string { return v.LoadId }
+
+// GetPickupLocation returns LoadFields.PickupLocation, and is useful for accessing the field via an interface.
+func (v *LoadFields) GetPickupLocation() LoadFieldsPickupLocation { return v.PickupLocation }
+
+// GetDeliveryLocation returns LoadFields.DeliveryLocation, and is useful for accessing the field via an interface.
+func (v *LoadFields) GetDeliveryLocation() LoadFieldsDeliveryLocation { return v.DeliveryLocation }
+
+// GetPickupAppointment returns LoadFields.PickupAppointment, and is useful for accessing the field via an interface.
+func (v *LoadFields) GetPickupAppointment() *time.Time { return v.PickupAppointment }
+
+// GetDeliveryAppointment returns LoadFields.DeliveryAppointment, and is useful for accessing the field via an interface.
+func (v *LoadFields) GetDeliveryAppointment() *time.Time { return v.DeliveryAppointment }
+
+// GetAssignedDriverId returns LoadFields.AssignedDriverId, and is useful for accessing the field via an interface.
+func (v *LoadFields) GetAssignedDriverId() *string { return v.AssignedDriverId }
+
+// GetStatus returns LoadFields.Status, and is useful for accessing the field via an interface.
+func (v *LoadFields) GetStatus() LoadStatus { return v.Status }
+
+// GetTotalMiles returns LoadFields.TotalMiles, and is useful for accessing the field via an interface.
+func (v *LoadFields) GetTotalMiles() *float64 { return v.TotalMiles }
+
+// GetDataSource returns LoadFields.DataSource, and is useful for accessing the field via an interface.
+func (v *LoadFields) GetDataSource() string { return v.DataSource }
+
+// GetSyncedAt returns LoadFields.SyncedAt, and is useful for accessing the field via an interface.
+func (v *LoadFields) GetSyncedAt() time.Time { return v.SyncedAt }
+
+// GetActive returns LoadFields.Active, and is useful for accessing the field via an interface.
+func (v *LoadFields) GetActive() bool { return v.Active }
+
+// LoadFieldsDeliveryLocation includes the requested fields of the GraphQL type Location.
+type LoadFieldsDeliveryLocation struct {
+	LocationFields `json:"-"`
+}
+
+// GetAddress returns LoadFieldsDeliveryLocation.Address, and is useful for accessing the field via an interface.
+func (v *LoadFieldsDeliveryLocation) GetAddress() *string { return v.LocationFields.Address }
+
+// GetCity returns LoadFieldsDeliveryLocation.City, and is useful for accessing the field via an interface.
+func (v *LoadFieldsDeliveryLocation) GetCity() *string { return v.LocationFields.City }
+
+// GetState returns LoadFieldsDeliveryLocation.State, and is useful for accessing the field via an interface.
+func (v *LoadFieldsDeliveryLocation) GetState() *string { return v.LocationFields.State }
+
+// GetZip returns LoadFieldsDeliveryLocation.Zip, and is useful for accessing the field via an interface.
+func (v *LoadFieldsDeliveryLocation) GetZip() *string { return v.LocationFields.Zip }
+
+// GetLatitude returns LoadFieldsDeliveryLocation.Latitude, and is useful for accessing the field via an interface.
+func (v *LoadFieldsDeliveryLocation) GetLatitude() *float64 { return v.LocationFields.Latitude }
+
+// GetLongitude returns LoadFieldsDeliveryLocation.Longitude, and is useful for accessing the field via an interface.
+func (v *LoadFieldsDeliveryLocation) GetLongitude() *float64 { return v.LocationFields.Longitude }
+
+func (v *LoadFieldsDeliveryLocation) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*LoadFieldsDeliveryLocation
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.LoadFieldsDeliveryLocation = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.LocationFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalLoadFieldsDeliveryLocation struct {
+	Address *string `json:"address"`
+
+	City *string `json:"city"`
+
+	State *string `json:"state"`
+
+	Zip *string `json:"zip"`
+
+	Latitude *float64 `json:"latitude"`
+
+	Longitude *float64 `json:"longitude"`
+}
+
+func (v *LoadFieldsDeliveryLocation) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *LoadFieldsDeliveryLocation) __premarshalJSON() (*__premarshalLoadFieldsDeliveryLocation, error) {
+	var retval __premarshalLoadFieldsDeliveryLocation
+
+	retval.Address = v.LocationFields.Address
+	retval.City = v.LocationFields.City
+	retval.State = v.LocationFields.State
+	retval.Zip = v.LocationFields.Zip
+	retval.Latitude = v.LocationFields.Latitude
+	retval.Longitude = v.LocationFields.Longitude
+	return &retval, nil
+}
+
+// LoadFieldsPickupLocation includes the requested fields of the GraphQL type Location.
+type LoadFieldsPickupLocation struct {
+	LocationFields `json:"-"`
+}
+
+// GetAddress returns LoadFieldsPickupLocation.Address, and is useful for accessing the field via an interface.
+func (v *LoadFieldsPickupLocation) GetAddress() *string { return v.LocationFields.Address }
+
+// GetCity returns LoadFieldsPickupLocation.City, and is useful for accessing the field via an interface.
+func (v *LoadFieldsPickupLocation) GetCity() *string { return v.LocationFields.City }
+
+// GetState returns LoadFieldsPickupLocation.State, and is useful for accessing the field via an interface.
+func (v *LoadFieldsPickupLocation) GetState() *string { return v.LocationFields.State }
+
+// GetZip returns LoadFieldsPickupLocation.Zip, and is useful for accessing the field via an interface.
+func (v *LoadFieldsPickupLocation) GetZip() *string { return v.LocationFields.Zip }
+
+// GetLatitude returns LoadFieldsPickupLocation.Latitude, and is useful for accessing the field via an interface.
+func (v *LoadFieldsPickupLocation) GetLatitude() *float64 { return v.LocationFields.Latitude }
+
+// GetLongitude returns LoadFieldsPickupLocation.Longitude, and is useful for accessing the field via an interface.
+func (v *LoadFieldsPickupLocation) GetLongitude() *float64 { return v.LocationFields.Longitude }
+
+func (v *LoadFieldsPickupLocation) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*LoadFieldsPickupLocation
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.LoadFieldsPickupLocation = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.LocationFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalLoadFieldsPickupLocation struct {
+	Address *string `json:"address"`
+
+	City *string `json:"city"`
+
+	State *string `json:"state"`
+
+	Zip *string `json:"zip"`
+
+	Latitude *float64 `json:"latitude"`
+
+	Longitude *float64 `json:"longitude"`
+}
+
+func (v *LoadFieldsPickupLocation) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *LoadFieldsPickupLocation) __premarshalJSON() (*__premarshalLoadFieldsPickupLocation, error) {
+	var retval __premarshalLoadFieldsPickupLocation
+
+	retval.Address = v.LocationFields.Address
+	retval.City = v.LocationFields.City
+	retval.State = v.LocationFields.State
+	retval.Zip = v.LocationFields.Zip
+	retval.Latitude = v.LocationFields.Latitude
+	retval.Longitude = v.LocationFields.Longitude
+	return &retval, nil
+}
+
+type LoadStatus string
+
+const (
+	LoadStatusAssigned  LoadStatus = "ASSIGNED"
+	LoadStatusInTransit LoadStatus = "IN_TRANSIT"
+	LoadStatusDelivered LoadStatus = "DELIVERED"
+	LoadStatusCancelled LoadStatus = "CANCELLED"
+)
+
+var AllLoadStatus = []LoadStatus{
+	LoadStatusAssigned,
+	LoadStatusInTransit,
+	LoadStatusDelivered,
+	LoadStatusCancelled,
+}
+
+// LoadsLoadsLoad includes the requested fields of the GraphQL type Load.
+type LoadsLoadsLoad struct {
+	LoadFields `json:"-"`
+}
+
+// GetLoadId returns LoadsLoadsLoad.LoadId, and is useful for accessing the field via an interface.
+func (v *LoadsLoadsLoad) GetLoadId() string { return v.LoadFields.LoadId }
+
+// GetPickupLocation returns LoadsLoadsLoad.PickupLocation, and is useful for accessing the field via an interface.
+func (v *LoadsLoadsLoad) GetPickupLocation() LoadFieldsPickupLocation {
+	return v.LoadFields.PickupLocation
+}
+
+// GetDeliveryLocation returns LoadsLoadsLoad.DeliveryLocation, and is useful for accessing the field via an interface.
+func (v *LoadsLoadsLoad) GetDeliveryLocation() LoadFieldsDeliveryLocation {
+	return v.LoadFields.DeliveryLocation
+}
+
+// GetPickupAppointment returns LoadsLoadsLoad.PickupAppointment, and is useful for accessing the field via an interface.
+func (v *LoadsLoadsLoad) GetPickupAppointment() *time.Time { return v.LoadFields.PickupAppointment }
+
+// GetDeliveryAppointment returns LoadsLoadsLoad.DeliveryAppointment, and is useful for accessing the field via an interface.
+func (v *LoadsLoadsLoad) GetDeliveryAppointment() *time.Time { return v.LoadFields.DeliveryAppointment }
+
+// GetAssignedDriverId returns LoadsLoadsLoad.AssignedDriverId, and is useful for accessing the field via an interface.
+func (v *LoadsLoadsLoad) GetAssignedDriverId() *string { return v.LoadFields.AssignedDriverId }
+
+// GetStatus returns LoadsLoadsLoad.Status, and is useful for accessing the field via an interface.
+func (v *LoadsLoadsLoad) GetStatus() LoadStatus { return v.LoadFields.Status }
+
+// GetTotalMiles returns LoadsLoadsLoad.TotalMiles, and is useful for accessing the field via an interface.
+func (v *LoadsLoadsLoad) GetTotalMiles() *float64 { return v.LoadFields.TotalMiles }
+
+// GetDataSource returns LoadsLoadsLoad.DataSource, and is useful for accessing the field via an interface.
+func (v *LoadsLoadsLoad) GetDataSource() string { return v.LoadFields.DataSource }
+
+// GetSyncedAt returns LoadsLoadsLoad.SyncedAt, and is useful for accessing the field via an interface.
+func (v *LoadsLoadsLoad) GetSyncedAt() time.Time { return v.LoadFields.SyncedAt }
+
+// GetActive returns LoadsLoadsLoad.Active, and is useful for accessing the field via an interface.
+func (v *LoadsLoadsLoad) GetActive() bool { return v.LoadFields.Active }
+
+func (v *LoadsLoadsLoad) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*LoadsLoadsLoad
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.LoadsLoadsLoad = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.LoadFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalLoadsLoadsLoad struct {
+	LoadId string `json:"loadId"`
+
+	PickupLocation LoadFieldsPickupLocation `json:"pickupLocation"`
+
+	DeliveryLocation LoadFieldsDeliveryLocation `json:"deliveryLocation"`
+
+	PickupAppointment *time.Time `json:"pickupAppointment"`
+
+	DeliveryAppointment *time.Time `json:"deliveryAppointment"`
+
+	AssignedDriverId *string `json:"assignedDriverId"`
+
+	Status LoadStatus `json:"status"`
+
+	TotalMiles *float64 `json:"totalMiles"`
+
+	DataSource string `json:"dataSource"`
+
+	SyncedAt time.Time `json:"syncedAt"`
+
+	Active bool `json:"active"`
+}
+
+func (v *LoadsLoadsLoad) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *LoadsLoadsLoad) __premarshalJSON() (*__premarshalLoadsLoadsLoad, error) {
+	var retval __premarshalLoadsLoadsLoad
+
+	retval.LoadId = v.LoadFields.LoadId
+	retval.PickupLocation = v.LoadFields.PickupLocation
+	retval.DeliveryLocation = v.LoadFields.DeliveryLocation
+	retval.PickupAppointment = v.LoadFields.PickupAppointment
+	retval.DeliveryAppointment = v.LoadFields.DeliveryAppointment
+	retval.AssignedDriverId = v.LoadFields.AssignedDriverId
+	retval.Status = v.LoadFields.Status
+	retval.TotalMiles = v.LoadFields.TotalMiles
+	retval.DataSource = v.LoadFields.DataSource
+	retval.SyncedAt = v.LoadFields.SyncedAt
+	retval.Active = v.LoadFields.Active
+	return &retval, nil
+}
+
+// LoadsResponse is returned by Loads on success.
+type LoadsResponse struct {
+	Loads []LoadsLoadsLoad `json:"loads"`
+}
+
+// GetLoads returns LoadsResponse.Loads, and is useful for accessing the field via an interface.
+func (v *LoadsResponse) GetLoads() []LoadsLoadsLoad { return v.Loads }
+
+// LocationFields includes the GraphQL fields of Location requested by the fragment LocationFields.
+type LocationFields struct {
+	Address   *string  `json:"address"`
+	City      *string  `json:"city"`
+	State     *string  `json:"state"`
+	Zip       *string  `json:"zip"`
+	Latitude  *float64 `json:"latitude"`
+	Longitude *float64 `json:"longitude"`
+}
+
+// GetAddress returns LocationFields.Address, and is useful for accessing the field via an interface.
+func (v *LocationFields) GetAddress() *string { return v.Address }
+
+// GetCity returns LocationFields.City, and is useful for accessing the field via an interface.
+func (v *LocationFields) GetCity() *string { return v.City }
+
+// GetState returns LocationFields.State, and is useful for accessing the field via an interface.
+func (v *LocationFields) GetState() *string { return v.State }
+
+// GetZip returns LocationFields.Zip, and is useful for accessing the field via an interface.
+func (v *LocationFields) GetZip() *string { return v.Zip }
+
+// GetLatitude returns LocationFields.Latitude, and is useful for accessing the field via an interface.
+func (v *LocationFields) GetLatitude() *float64 { return v.Latitude }
+
+// GetLongitude returns LocationFields.Longitude, and is useful for accessing the field via an interface.
+func (v *LocationFields) GetLongitude() *float64 { return v.Longitude }
+
 // LoginLoginAuthPayload includes the requested fields of the GraphQL type AuthPayload.
 type LoginLoginAuthPayload struct {
 	Token     string                    `json:"token"`
@@ -548,6 +1806,223 @@ type MeResponse struct {
 
 // GetMe returns MeResponse.Me, and is useful for accessing the field via an interface.
 func (v *MeResponse) GetMe() MeMeUser { return v.Me }
+
+// OverrideDriverHOSOverrideDriverHOSHOSData includes the requested fields of the GraphQL type HOSData.
+// The GraphQL type's documentation follows.
+//
+// v2: a clock is null when the vendor did not report it; never 0 for unknown.
+type OverrideDriverHOSOverrideDriverHOSHOSData struct {
+	HOSFields `json:"-"`
+}
+
+// GetDriverId returns OverrideDriverHOSOverrideDriverHOSHOSData.DriverId, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetDriverId() string { return v.HOSFields.DriverId }
+
+// GetDriverName returns OverrideDriverHOSOverrideDriverHOSHOSData.DriverName, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetDriverName() *string {
+	return v.HOSFields.DriverName
+}
+
+// GetDutyStatus returns OverrideDriverHOSOverrideDriverHOSHOSData.DutyStatus, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetDutyStatus() DutyStatus {
+	return v.HOSFields.DutyStatus
+}
+
+// GetHoursDriven returns OverrideDriverHOSOverrideDriverHOSHOSData.HoursDriven, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetHoursDriven() *float64 {
+	return v.HOSFields.HoursDriven
+}
+
+// GetDriveRemainingHours returns OverrideDriverHOSOverrideDriverHOSHOSData.DriveRemainingHours, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetDriveRemainingHours() *float64 {
+	return v.HOSFields.DriveRemainingHours
+}
+
+// GetShiftRemainingHours returns OverrideDriverHOSOverrideDriverHOSHOSData.ShiftRemainingHours, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetShiftRemainingHours() *float64 {
+	return v.HOSFields.ShiftRemainingHours
+}
+
+// GetCycleRemainingHours returns OverrideDriverHOSOverrideDriverHOSHOSData.CycleRemainingHours, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetCycleRemainingHours() *float64 {
+	return v.HOSFields.CycleRemainingHours
+}
+
+// GetTimeUntilBreakHours returns OverrideDriverHOSOverrideDriverHOSHOSData.TimeUntilBreakHours, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetTimeUntilBreakHours() *float64 {
+	return v.HOSFields.TimeUntilBreakHours
+}
+
+// GetDataSource returns OverrideDriverHOSOverrideDriverHOSHOSData.DataSource, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetDataSource() string {
+	return v.HOSFields.DataSource
+}
+
+// GetSyncedAt returns OverrideDriverHOSOverrideDriverHOSHOSData.SyncedAt, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetSyncedAt() *time.Time {
+	return v.HOSFields.SyncedAt
+}
+
+// GetCached returns OverrideDriverHOSOverrideDriverHOSHOSData.Cached, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetCached() bool { return v.HOSFields.Cached }
+
+// GetStale returns OverrideDriverHOSOverrideDriverHOSHOSData.Stale, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetStale() bool { return v.HOSFields.Stale }
+
+// GetCacheAgeSeconds returns OverrideDriverHOSOverrideDriverHOSHOSData.CacheAgeSeconds, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetCacheAgeSeconds() *int {
+	return v.HOSFields.CacheAgeSeconds
+}
+
+// GetError returns OverrideDriverHOSOverrideDriverHOSHOSData.Error, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetError() *string { return v.HOSFields.Error }
+
+// GetNote returns OverrideDriverHOSOverrideDriverHOSHOSData.Note, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetNote() *string { return v.HOSFields.Note }
+
+// GetCycleViolationHours returns OverrideDriverHOSOverrideDriverHOSHOSData.CycleViolationHours, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetCycleViolationHours() *float64 {
+	return v.HOSFields.CycleViolationHours
+}
+
+// GetShiftDrivingViolationHours returns OverrideDriverHOSOverrideDriverHOSHOSData.ShiftDrivingViolationHours, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetShiftDrivingViolationHours() *float64 {
+	return v.HOSFields.ShiftDrivingViolationHours
+}
+
+// GetOverriddenBy returns OverrideDriverHOSOverrideDriverHOSHOSData.OverriddenBy, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetOverriddenBy() *HOSFieldsOverriddenByUser {
+	return v.HOSFields.OverriddenBy
+}
+
+// GetOverriddenAt returns OverrideDriverHOSOverrideDriverHOSHOSData.OverriddenAt, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetOverriddenAt() *time.Time {
+	return v.HOSFields.OverriddenAt
+}
+
+// GetOverrideReason returns OverrideDriverHOSOverrideDriverHOSHOSData.OverrideReason, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetOverrideReason() *string {
+	return v.HOSFields.OverrideReason
+}
+
+// GetOverrideExpiresAt returns OverrideDriverHOSOverrideDriverHOSHOSData.OverrideExpiresAt, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetOverrideExpiresAt() *time.Time {
+	return v.HOSFields.OverrideExpiresAt
+}
+
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*OverrideDriverHOSOverrideDriverHOSHOSData
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.OverrideDriverHOSOverrideDriverHOSHOSData = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.HOSFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalOverrideDriverHOSOverrideDriverHOSHOSData struct {
+	DriverId string `json:"driverId"`
+
+	DriverName *string `json:"driverName"`
+
+	DutyStatus DutyStatus `json:"dutyStatus"`
+
+	HoursDriven *float64 `json:"hoursDriven"`
+
+	DriveRemainingHours *float64 `json:"driveRemainingHours"`
+
+	ShiftRemainingHours *float64 `json:"shiftRemainingHours"`
+
+	CycleRemainingHours *float64 `json:"cycleRemainingHours"`
+
+	TimeUntilBreakHours *float64 `json:"timeUntilBreakHours"`
+
+	DataSource string `json:"dataSource"`
+
+	SyncedAt *time.Time `json:"syncedAt"`
+
+	Cached bool `json:"cached"`
+
+	Stale bool `json:"stale"`
+
+	CacheAgeSeconds *int `json:"cacheAgeSeconds"`
+
+	Error *string `json:"error"`
+
+	Note *string `json:"note"`
+
+	CycleViolationHours *float64 `json:"cycleViolationHours"`
+
+	ShiftDrivingViolationHours *float64 `json:"shiftDrivingViolationHours"`
+
+	OverriddenBy *HOSFieldsOverriddenByUser `json:"overriddenBy"`
+
+	OverriddenAt *time.Time `json:"overriddenAt"`
+
+	OverrideReason *string `json:"overrideReason"`
+
+	OverrideExpiresAt *time.Time `json:"overrideExpiresAt"`
+}
+
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) __premarshalJSON() (*__premarshalOverrideDriverHOSOverrideDriverHOSHOSData, error) {
+	var retval __premarshalOverrideDriverHOSOverrideDriverHOSHOSData
+
+	retval.DriverId = v.HOSFields.DriverId
+	retval.DriverName = v.HOSFields.DriverName
+	retval.DutyStatus = v.HOSFields.DutyStatus
+	retval.HoursDriven = v.HOSFields.HoursDriven
+	retval.DriveRemainingHours = v.HOSFields.DriveRemainingHours
+	retval.ShiftRemainingHours = v.HOSFields.ShiftRemainingHours
+	retval.CycleRemainingHours = v.HOSFields.CycleRemainingHours
+	retval.TimeUntilBreakHours = v.HOSFields.TimeUntilBreakHours
+	retval.DataSource = v.HOSFields.DataSource
+	retval.SyncedAt = v.HOSFields.SyncedAt
+	retval.Cached = v.HOSFields.Cached
+	retval.Stale = v.HOSFields.Stale
+	retval.CacheAgeSeconds = v.HOSFields.CacheAgeSeconds
+	retval.Error = v.HOSFields.Error
+	retval.Note = v.HOSFields.Note
+	retval.CycleViolationHours = v.HOSFields.CycleViolationHours
+	retval.ShiftDrivingViolationHours = v.HOSFields.ShiftDrivingViolationHours
+	retval.OverriddenBy = v.HOSFields.OverriddenBy
+	retval.OverriddenAt = v.HOSFields.OverriddenAt
+	retval.OverrideReason = v.HOSFields.OverrideReason
+	retval.OverrideExpiresAt = v.HOSFields.OverrideExpiresAt
+	return &retval, nil
+}
+
+// OverrideDriverHOSResponse is returned by OverrideDriverHOS on success.
+type OverrideDriverHOSResponse struct {
+	OverrideDriverHOS OverrideDriverHOSOverrideDriverHOSHOSData `json:"overrideDriverHOS"`
+}
+
+// GetOverrideDriverHOS returns OverrideDriverHOSResponse.OverrideDriverHOS, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSResponse) GetOverrideDriverHOS() OverrideDriverHOSOverrideDriverHOSHOSData {
+	return v.OverrideDriverHOS
+}
 
 type Role string
 
@@ -1720,6 +3195,154 @@ var AllVendor = []Vendor{
 	VendorOpenweather,
 }
 
+// WeatherAtResponse is returned by WeatherAt on success.
+type WeatherAtResponse struct {
+	Weather WeatherAtWeather `json:"weather"`
+}
+
+// GetWeather returns WeatherAtResponse.Weather, and is useful for accessing the field via an interface.
+func (v *WeatherAtResponse) GetWeather() WeatherAtWeather { return v.Weather }
+
+// WeatherAtWeather includes the requested fields of the GraphQL type Weather.
+type WeatherAtWeather struct {
+	WeatherFields `json:"-"`
+}
+
+// GetTemperatureF returns WeatherAtWeather.TemperatureF, and is useful for accessing the field via an interface.
+func (v *WeatherAtWeather) GetTemperatureF() float64 { return v.WeatherFields.TemperatureF }
+
+// GetFeelsLikeF returns WeatherAtWeather.FeelsLikeF, and is useful for accessing the field via an interface.
+func (v *WeatherAtWeather) GetFeelsLikeF() *float64 { return v.WeatherFields.FeelsLikeF }
+
+// GetWindSpeedMph returns WeatherAtWeather.WindSpeedMph, and is useful for accessing the field via an interface.
+func (v *WeatherAtWeather) GetWindSpeedMph() *float64 { return v.WeatherFields.WindSpeedMph }
+
+// GetConditions returns WeatherAtWeather.Conditions, and is useful for accessing the field via an interface.
+func (v *WeatherAtWeather) GetConditions() string { return v.WeatherFields.Conditions }
+
+// GetDescription returns WeatherAtWeather.Description, and is useful for accessing the field via an interface.
+func (v *WeatherAtWeather) GetDescription() *string { return v.WeatherFields.Description }
+
+// GetObservedAt returns WeatherAtWeather.ObservedAt, and is useful for accessing the field via an interface.
+func (v *WeatherAtWeather) GetObservedAt() time.Time { return v.WeatherFields.ObservedAt }
+
+// GetDataSource returns WeatherAtWeather.DataSource, and is useful for accessing the field via an interface.
+func (v *WeatherAtWeather) GetDataSource() string { return v.WeatherFields.DataSource }
+
+func (v *WeatherAtWeather) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*WeatherAtWeather
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.WeatherAtWeather = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.WeatherFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalWeatherAtWeather struct {
+	TemperatureF float64 `json:"temperatureF"`
+
+	FeelsLikeF *float64 `json:"feelsLikeF"`
+
+	WindSpeedMph *float64 `json:"windSpeedMph"`
+
+	Conditions string `json:"conditions"`
+
+	Description *string `json:"description"`
+
+	ObservedAt time.Time `json:"observedAt"`
+
+	DataSource string `json:"dataSource"`
+}
+
+func (v *WeatherAtWeather) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *WeatherAtWeather) __premarshalJSON() (*__premarshalWeatherAtWeather, error) {
+	var retval __premarshalWeatherAtWeather
+
+	retval.TemperatureF = v.WeatherFields.TemperatureF
+	retval.FeelsLikeF = v.WeatherFields.FeelsLikeF
+	retval.WindSpeedMph = v.WeatherFields.WindSpeedMph
+	retval.Conditions = v.WeatherFields.Conditions
+	retval.Description = v.WeatherFields.Description
+	retval.ObservedAt = v.WeatherFields.ObservedAt
+	retval.DataSource = v.WeatherFields.DataSource
+	return &retval, nil
+}
+
+// WeatherFields includes the GraphQL fields of Weather requested by the fragment WeatherFields.
+type WeatherFields struct {
+	TemperatureF float64   `json:"temperatureF"`
+	FeelsLikeF   *float64  `json:"feelsLikeF"`
+	WindSpeedMph *float64  `json:"windSpeedMph"`
+	Conditions   string    `json:"conditions"`
+	Description  *string   `json:"description"`
+	ObservedAt   time.Time `json:"observedAt"`
+	DataSource   string    `json:"dataSource"`
+}
+
+// GetTemperatureF returns WeatherFields.TemperatureF, and is useful for accessing the field via an interface.
+func (v *WeatherFields) GetTemperatureF() float64 { return v.TemperatureF }
+
+// GetFeelsLikeF returns WeatherFields.FeelsLikeF, and is useful for accessing the field via an interface.
+func (v *WeatherFields) GetFeelsLikeF() *float64 { return v.FeelsLikeF }
+
+// GetWindSpeedMph returns WeatherFields.WindSpeedMph, and is useful for accessing the field via an interface.
+func (v *WeatherFields) GetWindSpeedMph() *float64 { return v.WindSpeedMph }
+
+// GetConditions returns WeatherFields.Conditions, and is useful for accessing the field via an interface.
+func (v *WeatherFields) GetConditions() string { return v.Conditions }
+
+// GetDescription returns WeatherFields.Description, and is useful for accessing the field via an interface.
+func (v *WeatherFields) GetDescription() *string { return v.Description }
+
+// GetObservedAt returns WeatherFields.ObservedAt, and is useful for accessing the field via an interface.
+func (v *WeatherFields) GetObservedAt() time.Time { return v.ObservedAt }
+
+// GetDataSource returns WeatherFields.DataSource, and is useful for accessing the field via an interface.
+func (v *WeatherFields) GetDataSource() string { return v.DataSource }
+
+// __ClearDriverHOSOverrideInput is used internally by genqlient
+type __ClearDriverHOSOverrideInput struct {
+	DriverId string `json:"driverId"`
+}
+
+// GetDriverId returns __ClearDriverHOSOverrideInput.DriverId, and is useful for accessing the field via an interface.
+func (v *__ClearDriverHOSOverrideInput) GetDriverId() string { return v.DriverId }
+
+// __FuelNearInput is used internally by genqlient
+type __FuelNearInput struct {
+	Latitude  float64 `json:"latitude"`
+	Longitude float64 `json:"longitude"`
+}
+
+// GetLatitude returns __FuelNearInput.Latitude, and is useful for accessing the field via an interface.
+func (v *__FuelNearInput) GetLatitude() float64 { return v.Latitude }
+
+// GetLongitude returns __FuelNearInput.Longitude, and is useful for accessing the field via an interface.
+func (v *__FuelNearInput) GetLongitude() float64 { return v.Longitude }
+
 // __IntegrationInput is used internally by genqlient
 type __IntegrationInput struct {
 	Id    string     `json:"id"`
@@ -1751,6 +3374,18 @@ func (v *__LoginInput) GetEmail() string { return v.Email }
 
 // GetPassword returns __LoginInput.Password, and is useful for accessing the field via an interface.
 func (v *__LoginInput) GetPassword() string { return v.Password }
+
+// __OverrideDriverHOSInput is used internally by genqlient
+type __OverrideDriverHOSInput struct {
+	DriverId string           `json:"driverId"`
+	Input    HOSOverrideInput `json:"input"`
+}
+
+// GetDriverId returns __OverrideDriverHOSInput.DriverId, and is useful for accessing the field via an interface.
+func (v *__OverrideDriverHOSInput) GetDriverId() string { return v.DriverId }
+
+// GetInput returns __OverrideDriverHOSInput.Input, and is useful for accessing the field via an interface.
+func (v *__OverrideDriverHOSInput) GetInput() HOSOverrideInput { return v.Input }
 
 // __SyncEventsInput is used internally by genqlient
 type __SyncEventsInput struct {
@@ -1799,6 +3434,194 @@ type __TestIntegrationInput struct {
 
 // GetId returns __TestIntegrationInput.Id, and is useful for accessing the field via an interface.
 func (v *__TestIntegrationInput) GetId() string { return v.Id }
+
+// __WeatherAtInput is used internally by genqlient
+type __WeatherAtInput struct {
+	Latitude  float64 `json:"latitude"`
+	Longitude float64 `json:"longitude"`
+}
+
+// GetLatitude returns __WeatherAtInput.Latitude, and is useful for accessing the field via an interface.
+func (v *__WeatherAtInput) GetLatitude() float64 { return v.Latitude }
+
+// GetLongitude returns __WeatherAtInput.Longitude, and is useful for accessing the field via an interface.
+func (v *__WeatherAtInput) GetLongitude() float64 { return v.Longitude }
+
+// The mutation executed by ClearDriverHOSOverride.
+const ClearDriverHOSOverride_Operation = `
+mutation ClearDriverHOSOverride ($driverId: String!) {
+	clearDriverHOSOverride(driverId: $driverId) {
+		... HOSFields
+	}
+}
+fragment HOSFields on HOSData {
+	driverId
+	driverName
+	dutyStatus
+	hoursDriven
+	driveRemainingHours
+	shiftRemainingHours
+	cycleRemainingHours
+	timeUntilBreakHours
+	dataSource
+	syncedAt
+	cached
+	stale
+	cacheAgeSeconds
+	error
+	note
+	cycleViolationHours
+	shiftDrivingViolationHours
+	overriddenBy {
+		id
+		email
+	}
+	overriddenAt
+	overrideReason
+	overrideExpiresAt
+}
+`
+
+func ClearDriverHOSOverride(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	driverId string,
+) (data_ *ClearDriverHOSOverrideResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ClearDriverHOSOverride",
+		Query:  ClearDriverHOSOverride_Operation,
+		Variables: &__ClearDriverHOSOverrideInput{
+			DriverId: driverId,
+		},
+	}
+
+	data_ = &ClearDriverHOSOverrideResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by Drivers.
+const Drivers_Operation = `
+query Drivers {
+	drivers {
+		... DriverFields
+	}
+}
+fragment DriverFields on Driver {
+	driverId
+	externalDriverId
+	name
+	hosManualOverride
+	lastSyncedAt
+	hos {
+		... HOSFields
+	}
+}
+fragment HOSFields on HOSData {
+	driverId
+	driverName
+	dutyStatus
+	hoursDriven
+	driveRemainingHours
+	shiftRemainingHours
+	cycleRemainingHours
+	timeUntilBreakHours
+	dataSource
+	syncedAt
+	cached
+	stale
+	cacheAgeSeconds
+	error
+	note
+	cycleViolationHours
+	shiftDrivingViolationHours
+	overriddenBy {
+		id
+		email
+	}
+	overriddenAt
+	overrideReason
+	overrideExpiresAt
+}
+`
+
+func Drivers(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *DriversResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "Drivers",
+		Query:  Drivers_Operation,
+	}
+
+	data_ = &DriversResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by FuelNear.
+const FuelNear_Operation = `
+query FuelNear ($latitude: Float!, $longitude: Float!) {
+	fuelStations(latitude: $latitude, longitude: $longitude, radiusMiles: 25, maxResults: 5) {
+		... FuelStationFields
+	}
+}
+fragment FuelStationFields on FuelStation {
+	stationId
+	name
+	brand
+	city
+	state
+	dieselPrice
+	pricePerGallon
+	distanceMiles
+	lastUpdated
+	dataSource
+}
+`
+
+// Near a load's pickup or delivery: asked separately, so that one vendor's failure
+// leaves the other's answer on screen.
+func FuelNear(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	latitude float64,
+	longitude float64,
+) (data_ *FuelNearResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "FuelNear",
+		Query:  FuelNear_Operation,
+		Variables: &__FuelNearInput{
+			Latitude:  latitude,
+			Longitude: longitude,
+		},
+	}
+
+	data_ = &FuelNearResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
 
 // The query executed by Integration.
 const Integration_Operation = `
@@ -1902,6 +3725,61 @@ func Integrations(
 	return data_, err_
 }
 
+// The query executed by Loads.
+const Loads_Operation = `
+query Loads {
+	loads {
+		... LoadFields
+	}
+}
+fragment LoadFields on Load {
+	loadId
+	pickupLocation {
+		... LocationFields
+	}
+	deliveryLocation {
+		... LocationFields
+	}
+	pickupAppointment
+	deliveryAppointment
+	assignedDriverId
+	status
+	totalMiles
+	dataSource
+	syncedAt
+	active
+}
+fragment LocationFields on Location {
+	address
+	city
+	state
+	zip
+	latitude
+	longitude
+}
+`
+
+func Loads(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *LoadsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "Loads",
+		Query:  Loads_Operation,
+	}
+
+	data_ = &LoadsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by Login.
 const Login_Operation = `
 mutation Login ($email: String!, $password: String!) {
@@ -1979,6 +3857,68 @@ func Me(
 	}
 
 	data_ = &MeResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by OverrideDriverHOS.
+const OverrideDriverHOS_Operation = `
+mutation OverrideDriverHOS ($driverId: String!, $input: HOSOverrideInput!) {
+	overrideDriverHOS(driverId: $driverId, input: $input) {
+		... HOSFields
+	}
+}
+fragment HOSFields on HOSData {
+	driverId
+	driverName
+	dutyStatus
+	hoursDriven
+	driveRemainingHours
+	shiftRemainingHours
+	cycleRemainingHours
+	timeUntilBreakHours
+	dataSource
+	syncedAt
+	cached
+	stale
+	cacheAgeSeconds
+	error
+	note
+	cycleViolationHours
+	shiftDrivingViolationHours
+	overriddenBy {
+		id
+		email
+	}
+	overriddenAt
+	overrideReason
+	overrideExpiresAt
+}
+`
+
+func OverrideDriverHOS(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	driverId string,
+	input HOSOverrideInput,
+) (data_ *OverrideDriverHOSResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "OverrideDriverHOS",
+		Query:  OverrideDriverHOS_Operation,
+		Variables: &__OverrideDriverHOSInput{
+			DriverId: driverId,
+			Input:    input,
+		},
+	}
+
+	data_ = &OverrideDriverHOSResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -2275,6 +4215,51 @@ func TestIntegration(
 	}
 
 	data_ = &TestIntegrationResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by WeatherAt.
+const WeatherAt_Operation = `
+query WeatherAt ($latitude: Float!, $longitude: Float!) {
+	weather(latitude: $latitude, longitude: $longitude) {
+		... WeatherFields
+	}
+}
+fragment WeatherFields on Weather {
+	temperatureF
+	feelsLikeF
+	windSpeedMph
+	conditions
+	description
+	observedAt
+	dataSource
+}
+`
+
+func WeatherAt(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	latitude float64,
+	longitude float64,
+) (data_ *WeatherAtResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "WeatherAt",
+		Query:  WeatherAt_Operation,
+		Variables: &__WeatherAtInput{
+			Latitude:  latitude,
+			Longitude: longitude,
+		},
+	}
+
+	data_ = &WeatherAtResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

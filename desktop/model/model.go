@@ -109,6 +109,9 @@ type Model struct {
 	// The sync detail, the feed's filter and pins (synclog.go).
 	syncState
 
+	// Fleet is the state of the Drivers and Loads views (fleet.go).
+	Fleet *Fleet
+
 	opts   Options
 	logger *slog.Logger
 
@@ -193,6 +196,7 @@ func New(opts Options) *Model {
 	_ = m.Email.Set(email)
 	_ = m.Now.Set(opts.Now())
 	_ = m.Connection.Set("Not connected")
+	m.Fleet = newFleet(m)
 	return m
 }
 
@@ -293,6 +297,7 @@ func (m *Model) login(url, email, password string) error {
 		_ = m.LoggedIn.Set(true)
 	})
 	m.goSession(func() { m.refresh(s) })
+	m.Fleet.start(s)
 	m.goSession(func() { m.follow(s) })
 	m.goSession(func() { m.tick(s) })
 	return nil
@@ -328,6 +333,7 @@ func (m *Model) Logout() {
 		_ = m.Pinned.Set(nil)
 		m.refeed()
 		m.clearSelection("")
+		m.Fleet.clear()
 	})
 }
 
@@ -409,6 +415,7 @@ func (m *Model) onConnState(s *session, st gqlclient.ConnState) {
 		// Events published while offline were missed: reload what they changed (the
 		// server says the same with a STREAM_RESET event, see onEvent).
 		m.goSession(func() { m.refresh(s) })
+		m.Fleet.start(s)
 		return
 	}
 	why := ""
@@ -495,6 +502,7 @@ func (m *Model) onEvent(s *session, ge gqlclient.Event) {
 		}
 	})
 
+	m.Fleet.onEvent(s, e)
 	switch e.Type {
 	case string(gqlclient.SyncEventTypeSyncFailed):
 		m.notify("Sync failed: "+e.IntegrationName, orDefault(e.Message, "The sync failed."))

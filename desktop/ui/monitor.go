@@ -26,7 +26,11 @@ func (u *UI) buildMonitor() fyne.CanvasObject {
 	top.Offset = 0.6
 	body := container.NewVSplit(top, feed)
 	body.Offset = 0.68
-	return container.NewBorder(header, nil, nil, nil, body)
+	u.Tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("Integrations", theme.StorageIcon(), body),
+		container.NewTabItemWithIcon("Drivers", theme.AccountIcon(), u.buildDrivers()),
+		container.NewTabItemWithIcon("Loads", theme.ListIcon(), u.buildLoads()))
+	return container.NewBorder(header, nil, nil, nil, u.Tabs)
 }
 
 func (u *UI) buildHeader() fyne.CanvasObject {

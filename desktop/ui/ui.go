@@ -63,6 +63,11 @@ type UI struct {
 	// The feed's filter and pins, and the sync detail (synclog.go).
 	syncWidgets
 
+	// Tabs switch between Integrations, Drivers and Loads; Fleet holds the widgets of
+	// the last two (fleet.go).
+	Tabs  *container.AppTabs
+	Fleet FleetUI
+
 	login, monitor fyne.CanvasObject
 }
 
