@@ -7,7 +7,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sallyhq/sally/ent"
-	"github.com/sallyhq/sally/ent/fleetdriver"
 	"github.com/sallyhq/sally/ent/load"
 	"github.com/sallyhq/sally/graph/model"
 	"github.com/sallyhq/sally/syncer"
@@ -58,90 +57,6 @@ func (r *Resolver) syncIntegration(ctx context.Context, id string) (*model.SyncL
 		return nil, err
 	}
 	return ToSyncLog(lg), nil
-}
-
-func toHOS(h syncer.HOS) *model.HOSData {
-	m := &model.HOSData{
-		DriverID: h.DriverID, DutyStatus: model.DutyStatus(h.DutyStatus), HoursDriven: &h.HoursDriven,
-		DriveRemainingHours: &h.DriveRemainingHours, ShiftRemainingHours: &h.ShiftRemainingHours,
-		CycleRemainingHours: &h.CycleRemainingHours, TimeUntilBreakHours: &h.TimeUntilBreakHours,
-		DataSource: h.DataSource, SyncedAt: utcPtr(h.SyncedAt), Cached: h.Cached, Stale: h.Stale,
-		CacheAgeSeconds: h.CacheAgeSeconds, Error: h.Error,
-	}
-	if !m.DutyStatus.IsValid() {
-		m.DutyStatus = model.DutyStatusOffDuty
-	}
-	if h.DriverName != "" {
-		m.DriverName = &h.DriverName
-	}
-	return m
-}
-
-func (r *Resolver) driverHOS(ctx context.Context, driverID string) (*model.HOSData, error) {
-	tid, err := tenantOfViewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	h, err := r.Syncer.DriverHOS(ctx, tid, driverID)
-	if err != nil {
-		return nil, err
-	}
-	return toHOS(h), nil
-}
-
-func (r *Resolver) overrideDriverHOS(ctx context.Context, driverID string, in model.HOSOverrideInput) (*model.HOSData, error) {
-	tid, err := tenantOfViewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if !in.DutyStatus.IsValid() {
-		return nil, badInput("unknown dutyStatus")
-	}
-	h, err := r.Syncer.OverrideHOS(ctx, tid, driverID, syncer.Override{
-		DutyStatus: string(in.DutyStatus), HoursDriven: in.HoursDriven, DriveRemaining: in.DriveRemainingHours,
-		ShiftRemaining: in.ShiftRemainingHours, CycleRemaining: in.CycleRemainingHours,
-		TimeUntilBreak: in.TimeUntilBreakHours,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return toHOS(h), nil
-}
-
-func (r *Resolver) clearDriverHOSOverride(ctx context.Context, driverID string) (*model.HOSData, error) {
-	tid, err := tenantOfViewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	h, err := r.Syncer.ClearOverride(ctx, tid, driverID)
-	if err != nil {
-		return nil, err
-	}
-	return toHOS(h), nil
-}
-
-func (r *Resolver) drivers(ctx context.Context) ([]*model.Driver, error) {
-	ds, err := r.Store.Client.FleetDriver.Query().
-		Order(ent.Asc(fleetdriver.FieldDriverID), ent.Asc(fleetdriver.FieldID)).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	now := r.now()
-	out := make([]*model.Driver, 0, len(ds))
-	for _, d := range ds {
-		m := &model.Driver{
-			DriverID: d.DriverID, ExternalDriverID: d.ExternalDriverID, Name: d.Name,
-			HosManualOverride: d.HosManualOverride, LastSyncedAt: utcPtr(d.LastSyncedAt),
-		}
-		switch {
-		case d.HosManualOverride:
-			m.Hos = toHOS(syncer.HOSOf(d, now))
-		case d.DutyStatus != nil:
-			m.Hos = toHOS(syncer.HOSOf(d, now))
-		}
-		out = append(out, m)
-	}
-	return out, nil
 }
 
 func (r *Resolver) loads(ctx context.Context, status *model.LoadStatus) ([]*model.Load, error) {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -49,27 +51,30 @@ const (
 	SourceManualOverride = "manual_override"
 )
 
-// HOS is a driver's hours of service as the API shows them.
+// HOS is a driver's hours of service as the API shows them. A nil clock, violation
+// or note is one nobody reported: unknown, never 0.
 type HOS struct {
-	DriverID, DriverName string
-	DutyStatus           string
-	HoursDriven          float64
-	DriveRemainingHours  float64
-	ShiftRemainingHours  float64
-	CycleRemainingHours  float64
-	TimeUntilBreakHours  float64
-	DataSource           string
-	SyncedAt             *time.Time
-	Cached, Stale        bool
-	CacheAgeSeconds      *int
-	Error                *string
-}
-
-func val(p *float64) float64 {
-	if p == nil {
-		return 0
-	}
-	return *p
+	DriverID, DriverName       string
+	DutyStatus                 string
+	HoursDriven                *float64
+	DriveRemainingHours        *float64
+	ShiftRemainingHours        *float64
+	CycleRemainingHours        *float64
+	TimeUntilBreakHours        *float64
+	CycleViolationHours        *float64
+	ShiftDrivingViolationHours *float64
+	DataSource                 string
+	SyncedAt                   *time.Time
+	Cached, Stale              bool
+	CacheAgeSeconds            *int
+	Error                      *string
+	Note                       *string
+	// The override's audit, while one is served: who set it (nil when unknown), when,
+	// why, and when it ends by itself (nil: until cleared).
+	OverriddenBy      *uuid.UUID
+	OverriddenAt      *time.Time
+	OverrideReason    *string
+	OverrideExpiresAt *time.Time
 }
 
 func str(p *string) string {
@@ -82,10 +87,11 @@ func str(p *string) string {
 func cachedHOS(d *ent.FleetDriver, now time.Time) HOS {
 	h := HOS{
 		DriverID: d.DriverID, DriverName: str(d.Name), DutyStatus: str(d.DutyStatus),
-		HoursDriven: val(d.HoursDriven), DriveRemainingHours: val(d.DriveRemainingHours),
-		ShiftRemainingHours: val(d.ShiftRemainingHours), CycleRemainingHours: val(d.CycleRemainingHours),
-		TimeUntilBreakHours: val(d.TimeUntilBreakHours), DataSource: SourceSamsara, SyncedAt: d.HosSyncedAt,
-		Cached: true,
+		HoursDriven: d.HoursDriven, DriveRemainingHours: d.DriveRemainingHours,
+		ShiftRemainingHours: d.ShiftRemainingHours, CycleRemainingHours: d.CycleRemainingHours,
+		TimeUntilBreakHours: d.TimeUntilBreakHours, CycleViolationHours: d.CycleViolationHours,
+		ShiftDrivingViolationHours: d.ShiftDrivingViolationHours, Note: d.HosNote,
+		DataSource: SourceSamsara, SyncedAt: d.HosSyncedAt, Cached: true,
 	}
 	if d.HosSyncedAt != nil {
 		age := int(now.Sub(*d.HosSyncedAt).Seconds())
@@ -97,11 +103,18 @@ func cachedHOS(d *ent.FleetDriver, now time.Time) HOS {
 func overrideHOS(d *ent.FleetDriver) HOS {
 	return HOS{
 		DriverID: d.DriverID, DriverName: str(d.Name), DutyStatus: str(d.OverrideDutyStatus),
-		HoursDriven: val(d.OverrideHoursDriven), DriveRemainingHours: val(d.OverrideDriveRemainingHours),
-		ShiftRemainingHours: val(d.OverrideShiftRemainingHours), CycleRemainingHours: val(d.OverrideCycleRemainingHours),
-		TimeUntilBreakHours: val(d.OverrideTimeUntilBreakHours), DataSource: SourceManualOverride,
-		SyncedAt: d.OverrideAt,
+		HoursDriven: d.OverrideHoursDriven, DriveRemainingHours: d.OverrideDriveRemainingHours,
+		ShiftRemainingHours: d.OverrideShiftRemainingHours, CycleRemainingHours: d.OverrideCycleRemainingHours,
+		TimeUntilBreakHours: d.OverrideTimeUntilBreakHours, DataSource: SourceManualOverride,
+		SyncedAt: d.OverrideAt, OverriddenBy: d.OverrideBy, OverriddenAt: d.OverrideAt,
+		OverrideReason: d.OverrideReason, OverrideExpiresAt: d.OverrideExpiresAt,
 	}
+}
+
+// OverrideActive reports whether the driver's manual override is served at now: set,
+// and not past its expiry. An expired override is never served; the vendor's data is.
+func OverrideActive(d *ent.FleetDriver, now time.Time) bool {
+	return d.HosManualOverride && (d.OverrideExpiresAt == nil || now.Before(*d.OverrideExpiresAt))
 }
 
 // findDriver returns the tenant's driver with that vendor id (the most recently
@@ -129,7 +142,7 @@ func (e *Engine) DriverHOS(ctx context.Context, tenantID uuid.UUID, driverID str
 	if err != nil {
 		return HOS{}, err
 	}
-	if d != nil && d.HosManualOverride {
+	if d != nil && OverrideActive(d, now) {
 		return overrideHOS(d), nil
 	}
 	if d != nil && d.DutyStatus != nil && d.HosSyncedAt != nil && now.Sub(*d.HosSyncedAt) < DefaultHOSCacheMaxAge {
@@ -194,29 +207,36 @@ func (e *Engine) storeHOS(ctx context.Context, in *ent.Integration, d *ent.Fleet
 		if h.DriverName != "" {
 			cr.SetName(h.DriverName)
 		}
-		cr.SetDutyStatus(h.DutyStatus).SetHoursDriven(h.HoursDriven).
-			SetDriveRemainingHours(h.DriveRemainingHours).SetShiftRemainingHours(h.ShiftRemainingHours).
-			SetCycleRemainingHours(h.CycleRemainingHours).SetTimeUntilBreakHours(h.TimeUntilBreakHours).
-			SetHosSyncedAt(now).SetLastSyncedAt(now)
+		setClocks(cr.Mutation(), h, now)
+		cr.SetLastSyncedAt(now)
 		return cr.Save(ctx)
 	}
-	u := e.client.FleetDriver.UpdateOne(d).
-		SetDutyStatus(h.DutyStatus).SetHoursDriven(h.HoursDriven).
-		SetDriveRemainingHours(h.DriveRemainingHours).SetShiftRemainingHours(h.ShiftRemainingHours).
-		SetCycleRemainingHours(h.CycleRemainingHours).SetTimeUntilBreakHours(h.TimeUntilBreakHours).
-		SetHosSyncedAt(now).SetLastSyncedAt(now)
+	u := e.client.FleetDriver.UpdateOne(d)
+	setClocks(u.Mutation(), h, now)
+	u.SetLastSyncedAt(now)
 	if h.DriverName != "" {
 		u.SetName(h.DriverName)
 	}
 	return u.Save(ctx)
 }
 
-// Override is a dispatcher's manual HOS for a driver.
+// Override is a dispatcher's manual HOS for a driver, with its audit: who sets it, why
+// (1..MaxOverrideReason characters) and when it ends by itself (nil: until cleared; at
+// most MaxOverrideAhead ahead).
 type Override struct {
 	DutyStatus                                  string
 	HoursDriven, DriveRemaining, ShiftRemaining float64
 	CycleRemaining, TimeUntilBreak              float64
+	Reason                                      string
+	ExpiresAt                                   *time.Time
+	By                                          *uuid.UUID
 }
+
+// Limits of an override's audit fields.
+const (
+	MaxOverrideReason = 500
+	MaxOverrideAhead  = 14 * 24 * time.Hour
+)
 
 func checkHours(name string, v, hi float64) error {
 	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 || v > hi {
@@ -225,8 +245,8 @@ func checkHours(name string, v, hi float64) error {
 	return nil
 }
 
-// OverrideHOS sets a manual override, served before anything the vendor says.
-func (e *Engine) OverrideHOS(ctx context.Context, tenantID uuid.UUID, driverID string, o Override) (HOS, error) {
+// checkOverride validates an override at now and returns its trimmed reason.
+func checkOverride(o Override, now time.Time) (string, error) {
 	for _, err := range []error{
 		checkHours("hoursDriven", o.HoursDriven, 24),
 		checkHours("driveRemainingHours", o.DriveRemaining, 11),
@@ -235,8 +255,34 @@ func (e *Engine) OverrideHOS(ctx context.Context, tenantID uuid.UUID, driverID s
 		checkHours("timeUntilBreakHours", o.TimeUntilBreak, 8),
 	} {
 		if err != nil {
-			return HOS{}, err
+			return "", err
 		}
+	}
+	reason := strings.TrimSpace(o.Reason)
+	switch n := utf8.RuneCountInString(reason); {
+	case n == 0:
+		return "", badInput("reason is required: say why the vendor's data is overridden (1..%d characters)", MaxOverrideReason)
+	case n > MaxOverrideReason:
+		return "", badInput("reason must be at most %d characters (it has %d)", MaxOverrideReason, n)
+	}
+	if o.ExpiresAt != nil {
+		switch {
+		case !o.ExpiresAt.After(now):
+			return "", badInput("expiresAt must be in the future")
+		case o.ExpiresAt.Sub(now) > MaxOverrideAhead:
+			return "", badInput("expiresAt must be at most 14 days ahead")
+		}
+	}
+	return reason, nil
+}
+
+// OverrideHOS sets a manual override, served before anything the vendor says until
+// it is cleared or expires.
+func (e *Engine) OverrideHOS(ctx context.Context, tenantID uuid.UUID, driverID string, o Override) (HOS, error) {
+	now := e.now()
+	reason, err := checkOverride(o, now)
+	if err != nil {
+		return HOS{}, err
 	}
 	d, err := e.findDriver(ctx, tenantID, driverID)
 	if err != nil {
@@ -245,12 +291,17 @@ func (e *Engine) OverrideHOS(ctx context.Context, tenantID uuid.UUID, driverID s
 	if d == nil {
 		return HOS{}, notFound("driver %s not found", driverID)
 	}
-	d, err = e.client.FleetDriver.UpdateOne(d).SetHosManualOverride(true).
+	u := e.client.FleetDriver.UpdateOne(d).SetHosManualOverride(true).
 		SetOverrideDutyStatus(o.DutyStatus).SetOverrideHoursDriven(o.HoursDriven).
 		SetOverrideDriveRemainingHours(o.DriveRemaining).SetOverrideShiftRemainingHours(o.ShiftRemaining).
 		SetOverrideCycleRemainingHours(o.CycleRemaining).SetOverrideTimeUntilBreakHours(o.TimeUntilBreak).
-		SetOverrideAt(e.now()).Save(ctx)
-	if err != nil {
+		SetOverrideAt(now).SetOverrideReason(reason).SetNillableOverrideBy(o.By)
+	if o.ExpiresAt != nil {
+		u.SetOverrideExpiresAt(o.ExpiresAt.UTC())
+	} else {
+		u.ClearOverrideExpiresAt()
+	}
+	if d, err = u.Save(ctx); err != nil {
 		return HOS{}, err
 	}
 	return overrideHOS(d), nil
@@ -269,17 +320,42 @@ func (e *Engine) ClearOverride(ctx context.Context, tenantID uuid.UUID, driverID
 		Where(fleetdriver.TenantID(tenantID), fleetdriver.DriverID(driverID)).
 		SetHosManualOverride(false).ClearOverrideDutyStatus().ClearOverrideHoursDriven().
 		ClearOverrideDriveRemainingHours().ClearOverrideShiftRemainingHours().
-		ClearOverrideCycleRemainingHours().ClearOverrideTimeUntilBreakHours().ClearOverrideAt().Exec(ctx)
+		ClearOverrideCycleRemainingHours().ClearOverrideTimeUntilBreakHours().ClearOverrideAt().
+		ClearOverrideBy().ClearOverrideReason().ClearOverrideExpiresAt().Exec(ctx)
 	if err != nil {
 		return HOS{}, err
 	}
 	return e.DriverHOS(ctx, tenantID, driverID)
 }
 
-// HOSOf is what the drivers list shows for a driver: its override, else its cache.
-func HOSOf(d *ent.FleetDriver, now time.Time) HOS {
-	if d.HosManualOverride {
+// HOSOf is what the drivers list shows for a driver synced by integration in: its
+// override while one is served, else its cache, flagged stale (with why) once the
+// vendor has not confirmed it for StaleAfter(in).
+func HOSOf(d *ent.FleetDriver, in *ent.Integration, now time.Time) HOS {
+	if OverrideActive(d, now) {
 		return overrideHOS(d)
 	}
-	return cachedHOS(d, now)
+	h := cachedHOS(d, now)
+	if in == nil || d.HosSyncedAt == nil {
+		return h
+	}
+	if age := now.Sub(*d.HosSyncedAt); age > StaleAfter(in) {
+		why := "the vendor sent no clocks for this driver"
+		switch {
+		case !in.Enabled:
+			why = "the HOS integration is paused"
+		case in.LastSyncStatus != nil && *in.LastSyncStatus == integration.LastSyncStatusFAILED:
+			why = "the last HOS sync failed"
+		}
+		h.Stale = true
+		h.Error = ptr(fmt.Sprintf("not confirmed by the vendor for %s: %s", age.Round(time.Minute), why))
+	}
+	return h
+}
+
+// StaleAfter is how long a driver's cached HOS may go unconfirmed by the vendor before
+// the drivers list flags it stale: two sync intervals of its integration and a minute,
+// so that one late scheduled sync does not flag it but a failed one does.
+func StaleAfter(in *ent.Integration) time.Duration {
+	return 2*time.Duration(in.SyncIntervalSeconds)*time.Second + time.Minute
 }

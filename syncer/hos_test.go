@@ -71,7 +71,7 @@ func TestDriverHOS(t *testing.T) {
 			h := setupHOS(t, s)
 			d := h.driver(t)
 			ctx := viewer(h.tenantID)
-			o := syncer.Override{DutyStatus: "ON_DUTY", HoursDriven: 6.5, DriveRemaining: 4.5, ShiftRemaining: 7, CycleRemaining: 40, TimeUntilBreak: 1.5}
+			o := syncer.Override{Reason: "paper log checked", DutyStatus: "ON_DUTY", HoursDriven: 6.5, DriveRemaining: 4.5, ShiftRemaining: 7, CycleRemaining: 40, TimeUntilBreak: 1.5}
 
 			set, err := h.engine.OverrideHOS(ctx, h.tenantID, d.DriverID, o)
 			require.NoError(t, err)
@@ -84,11 +84,11 @@ func TestDriverHOS(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, syncer.SourceManualOverride, got.DataSource)
 			require.Equal(t, "ON_DUTY", got.DutyStatus)
-			require.InDelta(t, 6.5, got.HoursDriven, 1e-9)
-			require.InDelta(t, 4.5, got.DriveRemainingHours, 1e-9)
-			require.InDelta(t, 7, got.ShiftRemainingHours, 1e-9)
-			require.InDelta(t, 40, got.CycleRemainingHours, 1e-9)
-			require.InDelta(t, 1.5, got.TimeUntilBreakHours, 1e-9)
+			require.InDelta(t, 6.5, *got.HoursDriven, 1e-9)
+			require.InDelta(t, 4.5, *got.DriveRemainingHours, 1e-9)
+			require.InDelta(t, 7, *got.ShiftRemainingHours, 1e-9)
+			require.InDelta(t, 40, *got.CycleRemainingHours, 1e-9)
+			require.InDelta(t, 1.5, *got.TimeUntilBreakHours, 1e-9)
 			require.NotNil(t, got.SyncedAt)
 			require.Equal(t, before, h.requests(sandbox.Samsara), "an override needs no vendor call")
 			require.Equal(t, d.DriverID, got.DriverID)
@@ -117,7 +117,7 @@ func TestDriverHOS(t *testing.T) {
 			require.Nil(t, got.Error)
 			require.Equal(t, syncer.SourceSamsara, got.DataSource)
 			require.Equal(t, *d.DutyStatus, got.DutyStatus)
-			require.InDelta(t, *d.DriveRemainingHours, got.DriveRemainingHours, 1e-9)
+			require.InDelta(t, *d.DriveRemainingHours, *got.DriveRemainingHours, 1e-9)
 			require.NotNil(t, got.CacheAgeSeconds)
 			require.InDelta(t, 120, *got.CacheAgeSeconds, 30)
 			require.Equal(t, before, h.requests(sandbox.Samsara), "a fresh cache needs no vendor call")
@@ -233,7 +233,7 @@ func TestDriverHOS(t *testing.T) {
 		for _, tid := range []uuid.UUID{other, h.tenantID} {
 			_, err := h.engine.DriverHOS(viewer(other), tid, d.DriverID)
 			requireCode(t, err, "NOT_FOUND")
-			_, err = h.engine.OverrideHOS(viewer(other), tid, d.DriverID, syncer.Override{DutyStatus: "OFF_DUTY"})
+			_, err = h.engine.OverrideHOS(viewer(other), tid, d.DriverID, syncer.Override{Reason: "paper log checked", DutyStatus: "OFF_DUTY"})
 			requireCode(t, err, "NOT_FOUND")
 		}
 		require.Equal(t, before, h.requests(sandbox.Samsara))
@@ -247,7 +247,7 @@ func TestDriverHOS(t *testing.T) {
 		h := setupHOS(t, testdb.Open(t, testdb.SQLite))
 		d := h.driver(t)
 		ctx := viewer(h.tenantID)
-		_, err := h.engine.OverrideHOS(ctx, h.tenantID, d.DriverID, syncer.Override{DutyStatus: "OFF_DUTY", CycleRemaining: 70})
+		_, err := h.engine.OverrideHOS(ctx, h.tenantID, d.DriverID, syncer.Override{Reason: "paper log checked", DutyStatus: "OFF_DUTY", CycleRemaining: 70})
 		require.NoError(t, err)
 
 		got, err := h.engine.ClearOverride(ctx, h.tenantID, d.DriverID)
@@ -272,13 +272,13 @@ func TestDriverHOS(t *testing.T) {
 		d := h.driver(t)
 		ctx := viewer(h.tenantID)
 		for name, o := range map[string]syncer.Override{
-			"NegativeHours":        {DutyStatus: "ON_DUTY", HoursDriven: -1},
-			"DriveAboveEleven":     {DutyStatus: "ON_DUTY", DriveRemaining: 11.5},
-			"ShiftAboveFourteen":   {DutyStatus: "ON_DUTY", ShiftRemaining: 15},
-			"CycleAboveSeventy":    {DutyStatus: "ON_DUTY", CycleRemaining: 71},
-			"BreakAboveEight":      {DutyStatus: "ON_DUTY", TimeUntilBreak: 9},
-			"NegativeCycle":        {DutyStatus: "ON_DUTY", CycleRemaining: -0.5},
-			"HoursDrivenAboveADay": {DutyStatus: "ON_DUTY", HoursDriven: 25},
+			"NegativeHours":        {Reason: "paper log checked", DutyStatus: "ON_DUTY", HoursDriven: -1},
+			"DriveAboveEleven":     {Reason: "paper log checked", DutyStatus: "ON_DUTY", DriveRemaining: 11.5},
+			"ShiftAboveFourteen":   {Reason: "paper log checked", DutyStatus: "ON_DUTY", ShiftRemaining: 15},
+			"CycleAboveSeventy":    {Reason: "paper log checked", DutyStatus: "ON_DUTY", CycleRemaining: 71},
+			"BreakAboveEight":      {Reason: "paper log checked", DutyStatus: "ON_DUTY", TimeUntilBreak: 9},
+			"NegativeCycle":        {Reason: "paper log checked", DutyStatus: "ON_DUTY", CycleRemaining: -0.5},
+			"HoursDrivenAboveADay": {Reason: "paper log checked", DutyStatus: "ON_DUTY", HoursDriven: 25},
 		} {
 			t.Run(name, func(t *testing.T) {
 				_, err := h.engine.OverrideHOS(ctx, h.tenantID, d.DriverID, o)

@@ -73,10 +73,7 @@ func (e *Engine) syncHOS(ctx context.Context, in *ent.Integration, c *samsara.Cl
 				cr.SetExternalDriverID(d.ExternalID)
 			}
 			if hasClock {
-				cr.SetDutyStatus(h.DutyStatus).SetHoursDriven(h.HoursDriven).
-					SetDriveRemainingHours(h.DriveRemainingHours).SetShiftRemainingHours(h.ShiftRemainingHours).
-					SetCycleRemainingHours(h.CycleRemainingHours).SetTimeUntilBreakHours(h.TimeUntilBreakHours).
-					SetHosSyncedAt(now)
+				setClocks(cr.Mutation(), h, now)
 			}
 			k := shape{clock: hasClock, external: d.ExternalID != ""}
 			if _, ok := groups[k]; !ok {
@@ -94,9 +91,7 @@ func (e *Engine) syncHOS(ctx context.Context, in *ent.Integration, c *samsara.Cl
 							u.UpdateExternalDriverID()
 						}
 						if k.clock {
-							u.UpdateDutyStatus().UpdateHoursDriven().UpdateDriveRemainingHours().
-								UpdateShiftRemainingHours().UpdateCycleRemainingHours().
-								UpdateTimeUntilBreakHours().UpdateHosSyncedAt()
+							updateClocks(u)
 						}
 					}).Exec(ctx)
 				if err != nil {
@@ -161,9 +156,5 @@ func hosUnchanged(cur *ent.FleetDriver, d vendors.Driver, h vendors.HOS, hasCloc
 	if !hasClock {
 		return true
 	}
-	return eqPtr(cur.DutyStatus, &h.DutyStatus) && eqHours(cur.HoursDriven, h.HoursDriven) &&
-		eqHours(cur.DriveRemainingHours, h.DriveRemainingHours) &&
-		eqHours(cur.ShiftRemainingHours, h.ShiftRemainingHours) &&
-		eqHours(cur.CycleRemainingHours, h.CycleRemainingHours) &&
-		eqHours(cur.TimeUntilBreakHours, h.TimeUntilBreakHours)
+	return clocksUnchanged(cur, h)
 }

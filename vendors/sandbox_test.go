@@ -105,14 +105,22 @@ func TestSandboxSamsara(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, clocks, sandbox.DefaultDrivers)
 	for _, h := range clocks {
-		require.Contains(t, dutyStatuses, h.DutyStatus)
-		require.True(t, h.Note == "" || h.Note == "driver app disconnected", h.Note)
-		require.InDelta(t, 11, h.HoursDriven+h.DriveRemainingHours, 1e-9)
-		require.GreaterOrEqual(t, h.DriveRemainingHours, 0.0)
-		require.LessOrEqual(t, h.DriveRemainingHours, 11.0)
-		require.LessOrEqual(t, h.ShiftRemainingHours, 14.0)
-		require.LessOrEqual(t, h.TimeUntilBreakHours, 8.0)
-		require.LessOrEqual(t, h.CycleRemainingHours, 70.0)
+		if h.DutyStatus == vendors.DutyUnknown {
+			require.Equal(t, samsara.NoteDisconnected, h.Note, "the sandbox's flaky phones")
+		} else {
+			require.Contains(t, dutyStatuses, h.DutyStatus)
+			require.Empty(t, h.Note)
+		}
+		for _, v := range []*float64{h.HoursDriven, h.DriveRemainingHours, h.ShiftRemainingHours, h.CycleRemainingHours,
+			h.TimeUntilBreakHours, h.CycleViolationHours, h.ShiftDrivingViolationHours} {
+			require.NotNil(t, v, "the sandbox reports every clock unless told otherwise")
+		}
+		require.InDelta(t, 11, *h.HoursDriven+*h.DriveRemainingHours, 1e-9)
+		require.GreaterOrEqual(t, *h.DriveRemainingHours, 0.0)
+		require.LessOrEqual(t, *h.DriveRemainingHours, 11.0)
+		require.LessOrEqual(t, *h.ShiftRemainingHours, 14.0)
+		require.LessOrEqual(t, *h.TimeUntilBreakHours, 8.0)
+		require.LessOrEqual(t, *h.CycleRemainingHours, 70.0)
 	}
 
 	one, err := s.samsara.HOS(ctx, drivers[3].ID)
@@ -122,6 +130,37 @@ func TestSandboxSamsara(t *testing.T) {
 
 	_, err = s.samsara.HOS(ctx, "1")
 	vendortest.RequireKind(t, err, vendors.KindNotFound)
+}
+
+// TestSandboxSamsaraGaps reads the gaps the fleet control puts in the clocks through
+// the adapter: missing clocks stay unknown (never 0) with a note, a disconnected app is
+// UNKNOWN with its note and its clocks, violations are read.
+func TestSandboxSamsaraGaps(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	s.sb.SetFleetSettings(sandbox.FleetSettings{Drivers: 8, Loads: 2, WithoutClocks: 2, Disconnected: 2, InViolation: 2})
+	clocks, err := s.samsara.HOSClocks(t.Context(), nil)
+	require.NoError(t, err)
+	require.Len(t, clocks, 8)
+	for i, h := range clocks {
+		switch {
+		case i < 2:
+			require.Contains(t, h.Note, samsara.NoteNoClocks, "driver %d", i)
+			for _, v := range []*float64{h.HoursDriven, h.DriveRemainingHours, h.ShiftRemainingHours, h.CycleRemainingHours, h.TimeUntilBreakHours} {
+				require.Nil(t, v, "driver %d: no clocks reported, so none is known (never 0)", i)
+			}
+		case i < 4:
+			require.Equal(t, vendors.DutyUnknown, h.DutyStatus, "driver %d", i)
+			require.Equal(t, samsara.NoteDisconnected, h.Note, "driver %d", i)
+			require.NotNil(t, h.DriveRemainingHours, "driver %d: the clocks come with a disconnected app", i)
+		case i < 6:
+			require.NotNil(t, h.CycleViolationHours)
+			require.InDelta(t, 1, *h.CycleViolationHours, 1e-9, "driver %d", i)
+			require.InDelta(t, 1, *h.ShiftDrivingViolationHours, 1e-9, "driver %d", i)
+		default:
+			require.NotNil(t, h.DriveRemainingHours, "driver %d", i)
+		}
+	}
 }
 
 func TestSandboxSamsaraPagination(t *testing.T) {

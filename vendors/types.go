@@ -10,6 +10,9 @@ const (
 	DutyOnDuty             = "ON_DUTY"
 	DutyYardMove           = "YARD_MOVE"
 	DutyPersonalConveyance = "PERSONAL_CONVEYANCE"
+	// DutyUnknown: the vendor reported no duty status (or one this adapter does not
+	// know); HOS.Note says which.
+	DutyUnknown = "UNKNOWN"
 )
 
 // Load statuses, as the contract's LoadStatus enum spells them.
@@ -29,16 +32,23 @@ type Driver struct {
 }
 
 // HOS is one driver's hours-of-service clocks, mapped to the contract's HOSData.
+// A nil clock or violation is one the vendor did not report: it is unknown, never 0.
 type HOS struct {
 	DriverID            string
 	DriverName          string
-	DutyStatus          string // one of the Duty* constants
-	HoursDriven         float64
-	DriveRemainingHours float64
-	ShiftRemainingHours float64
-	CycleRemainingHours float64
-	TimeUntilBreakHours float64
-	Note                string // e.g. "driver app disconnected" when the status was ""
+	DutyStatus          string // one of the Duty* constants, DutyUnknown included
+	HoursDriven         *float64
+	DriveRemainingHours *float64
+	ShiftRemainingHours *float64
+	CycleRemainingHours *float64
+	TimeUntilBreakHours *float64
+	// CycleViolationHours and ShiftDrivingViolationHours are how long the driver has
+	// been in violation, as the vendor reports it (0 = reported, none).
+	CycleViolationHours        *float64
+	ShiftDrivingViolationHours *float64
+	// Note says why a value is missing or odd, e.g. "driver app disconnected" when the
+	// status was "", "no clocks reported" when the item had no clocks; "" otherwise.
+	Note string
 }
 
 // Location is a pickup or delivery point.

@@ -104,7 +104,7 @@ type wireClocks struct {
 		Name vendors.Text `json:"name"`
 	} `json:"driver"`
 	CurrentDutyStatus *struct {
-		HosStatusType vendors.Text `json:"hosStatusType"`
+		HosStatusType *vendors.Text `json:"hosStatusType"`
 	} `json:"currentDutyStatus"`
 	Clocks *struct {
 		Break *struct {
@@ -120,19 +120,23 @@ type wireClocks struct {
 			CycleRemainingDurationMs vendors.Number `json:"cycleRemainingDurationMs"`
 		} `json:"cycle"`
 	} `json:"clocks"`
+	Violations *struct {
+		CycleViolationDurationMs        vendors.Number `json:"cycleViolationDurationMs"`
+		ShiftDrivingViolationDurationMs vendors.Number `json:"shiftDrivingViolationDurationMs"`
+	} `json:"violations"`
 }
 
 func decodeClocksPage(body []byte) ([]vendors.HOS, page, error) {
-	items, p, err := decodeList[wireClocks](body)
+	items, p, err := decodeList[*wireClocks](body)
 	if err != nil {
 		return nil, p, err
 	}
 	out := make([]vendors.HOS, 0, len(items))
 	for _, w := range items {
-		if w.Driver == nil || w.Driver.ID == "" {
+		if w == nil || w.Driver == nil || w.Driver.ID == "" {
 			continue // clocks of nobody cannot be linked to a driver
 		}
-		out = append(out, mapClocks(w))
+		out = append(out, mapClocks(*w))
 	}
 	return out, p, nil
 }
@@ -147,32 +151,50 @@ var dutyStatuses = map[string]string{
 	"personalconveyance": vendors.DutyPersonalConveyance,
 }
 
-// mapClocks maps one clocks item. A missing clock reads as 0 hours remaining; a
-// missing drive clock also leaves HoursDriven at 0, since nothing says the driver
-// drove. An empty or absent status (the driver's app is disconnected) reads as
-// OFF_DUTY with a Note, and so does a status this adapter does not know.
+// Notes of a clocks item whose values are missing or odd.
+const (
+	NoteDisconnected = "driver app disconnected"
+	NoteNoStatus       = "no duty status reported"
+	NoteNoClocks     = "no clocks reported"
+)
+
+// mapClocks maps one clocks item. Nothing the item does not report is made up: a
+// clock that is absent (no clocks object, no drive / shift / cycle / break, or its
+// duration missing or null) stays nil, and so do hoursDriven without a drive clock and
+// a violation without its duration. An empty status (the driver's app is
+// disconnected), an absent one and one this adapter does not know are UNKNOWN, and
+// the Note says which; an item without clocks says so too.
 func mapClocks(w wireClocks) vendors.HOS {
 	h := vendors.HOS{DriverID: string(w.Driver.ID), DriverName: string(w.Driver.Name)}
+	var notes []string
 
-	status := ""
-	if w.CurrentDutyStatus != nil {
-		status = strings.TrimSpace(string(w.CurrentDutyStatus.HosStatusType))
-	}
-	switch mapped, ok := dutyStatuses[strings.ToLower(status)]; {
-	case ok:
-		h.DutyStatus = mapped
-	case status == "":
-		h.DutyStatus = vendors.DutyOffDuty
-		h.Note = "driver app disconnected"
+	switch {
+	case w.CurrentDutyStatus == nil || w.CurrentDutyStatus.HosStatusType == nil:
+		h.DutyStatus = vendors.DutyUnknown
+		notes = append(notes, NoteNoStatus)
 	default:
-		h.DutyStatus = vendors.DutyOffDuty
-		h.Note = fmt.Sprintf("unknown duty status %.40q", status)
+		status := strings.TrimSpace(string(*w.CurrentDutyStatus.HosStatusType))
+		switch mapped, ok := dutyStatuses[strings.ToLower(status)]; {
+		case ok:
+			h.DutyStatus = mapped
+		case status == "":
+			h.DutyStatus = vendors.DutyUnknown
+			notes = append(notes, NoteDisconnected)
+		default:
+			h.DutyStatus = vendors.DutyUnknown
+			notes = append(notes, fmt.Sprintf("unknown duty status %.40q", status))
+		}
 	}
 
-	if cl := w.Clocks; cl != nil {
-		if cl.Drive != nil && cl.Drive.DriveRemainingDurationMs.Set {
+	if cl := w.Clocks; cl == nil {
+		notes = append(notes, NoteNoClocks)
+	} else {
+		if cl.Drive != nil {
 			h.DriveRemainingHours = hours(cl.Drive.DriveRemainingDurationMs)
-			h.HoursDriven = max(0, maxDriveHours-h.DriveRemainingHours)
+			if h.DriveRemainingHours != nil {
+				driven := max(0, maxDriveHours-*h.DriveRemainingHours)
+				h.HoursDriven = &driven
+			}
 		}
 		if cl.Shift != nil {
 			h.ShiftRemainingHours = hours(cl.Shift.ShiftRemainingDurationMs)
@@ -184,13 +206,20 @@ func mapClocks(w wireClocks) vendors.HOS {
 			h.TimeUntilBreakHours = hours(cl.Break.TimeUntilBreakDurationMs)
 		}
 	}
+	if v := w.Violations; v != nil {
+		h.CycleViolationHours = hours(v.CycleViolationDurationMs)
+		h.ShiftDrivingViolationHours = hours(v.ShiftDrivingViolationDurationMs)
+	}
+	h.Note = strings.Join(notes, "; ")
 	return h
 }
 
-// hours converts a millisecond duration to hours, clamped at 0.
-func hours(ms vendors.Number) float64 {
-	if !ms.Set || math.IsNaN(ms.Value) || ms.Value <= 0 {
-		return 0
+// hours converts a millisecond duration to hours, clamped at 0; nil when the
+// duration was not reported.
+func hours(ms vendors.Number) *float64 {
+	if !ms.Set || math.IsNaN(ms.Value) {
+		return nil
 	}
-	return ms.Value / msPerHour
+	v := max(ms.Value, 0) / msPerHour
+	return &v
 }

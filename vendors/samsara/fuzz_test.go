@@ -1,6 +1,7 @@
 package samsara_test
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,6 +17,11 @@ func seeds(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	external, err := filepath.Glob(filepath.Join("..", "testdata", "external", "samsara", "*"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	files = append(files, external...)
 	for _, name := range files {
 		b, err := os.ReadFile(name)
 		if err != nil {
@@ -40,7 +46,10 @@ func FuzzDecodeClocksPage(f *testing.F) {
 	duty := map[string]bool{
 		vendors.DutyOffDuty: true, vendors.DutySleeperBerth: true, vendors.DutyDriving: true,
 		vendors.DutyOnDuty: true, vendors.DutyYardMove: true, vendors.DutyPersonalConveyance: true,
+		vendors.DutyUnknown: true,
 	}
+	// bad reports a value outside 0..hi; nil (not reported) is always fine.
+	bad := func(v *float64, hi float64) bool { return v != nil && (*v < 0 || *v > hi || math.IsNaN(*v)) }
 	f.Fuzz(func(t *testing.T, body []byte) {
 		hos, _, err := samsara.DecodeClocksPage(body)
 		if err != nil {
@@ -50,9 +59,17 @@ func FuzzDecodeClocksPage(f *testing.F) {
 			if h.DriverID == "" || !duty[h.DutyStatus] {
 				t.Fatalf("bad HOS %+v", h)
 			}
-			if h.HoursDriven < 0 || h.HoursDriven > 11 || h.DriveRemainingHours < 0 ||
-				h.ShiftRemainingHours < 0 || h.CycleRemainingHours < 0 || h.TimeUntilBreakHours < 0 {
+			inf := math.Inf(1)
+			if bad(h.HoursDriven, 11) || bad(h.DriveRemainingHours, inf) || bad(h.ShiftRemainingHours, inf) ||
+				bad(h.CycleRemainingHours, inf) || bad(h.TimeUntilBreakHours, inf) ||
+				bad(h.CycleViolationHours, inf) || bad(h.ShiftDrivingViolationHours, inf) {
 				t.Fatalf("hours out of range %+v", h)
+			}
+			if (h.HoursDriven == nil) != (h.DriveRemainingHours == nil) {
+				t.Fatalf("hoursDriven known without the drive clock, or the reverse: %+v", h)
+			}
+			if h.DutyStatus == vendors.DutyUnknown && h.Note == "" {
+				t.Fatalf("UNKNOWN without a note: %+v", h)
 			}
 		}
 	})

@@ -49,18 +49,29 @@ func newSetup(t *testing.T, h http.Handler, mutate ...func(*samsara.Config)) set
 	return setup{client: samsara.New(cfg), rec: rec, calls: calls}
 }
 
-// round rounds the hour fields so that expected values can be written as literals.
+// round rounds the hour fields so that expected values can be written as literals;
+// nil (not reported) stays nil.
 func round(hs []vendors.HOS) []vendors.HOS {
-	r := func(f float64) float64 { return math.Round(f*1e6) / 1e6 }
+	r := func(f *float64) *float64 {
+		if f == nil {
+			return nil
+		}
+		v := math.Round(*f*1e6) / 1e6
+		return &v
+	}
 	out := slices.Clone(hs)
 	for i := range out {
 		h := &out[i]
 		h.HoursDriven, h.DriveRemainingHours = r(h.HoursDriven), r(h.DriveRemainingHours)
 		h.ShiftRemainingHours, h.CycleRemainingHours = r(h.ShiftRemainingHours), r(h.CycleRemainingHours)
 		h.TimeUntilBreakHours = r(h.TimeUntilBreakHours)
+		h.CycleViolationHours, h.ShiftDrivingViolationHours = r(h.CycleViolationHours), r(h.ShiftDrivingViolationHours)
 	}
 	return out
 }
+
+// f returns a pointer to v: a reported value in an expected HOS.
+func f(v float64) *float64 { return &v }
 
 func TestHOSClocksGolden(t *testing.T) {
 	t.Parallel()
@@ -73,24 +84,29 @@ func TestHOSClocksGolden(t *testing.T) {
 	}{
 		{name: "VendorsMdExample", fixture: "clocks.json", want: []vendors.HOS{{
 			DriverID: "52001", DriverName: "Maria Lopez", DutyStatus: vendors.DutyDriving,
-			HoursDriven: 5.166667, DriveRemainingHours: 5.833333, ShiftRemainingHours: 7.833333,
-			CycleRemainingHours: 23.333333, TimeUntilBreakHours: 5.833333,
+			HoursDriven: f(5.166667), DriveRemainingHours: f(5.833333), ShiftRemainingHours: f(7.833333),
+			CycleRemainingHours: f(23.333333), TimeUntilBreakHours: f(5.833333),
+			CycleViolationHours: f(0), ShiftDrivingViolationHours: f(0),
 		}}},
 		{name: "StatusesAndMissingSubObjects", fixture: "clocks_variants.json", want: []vendors.HOS{
-			{DriverID: "1", DriverName: "Off Duty", DutyStatus: vendors.DutyOffDuty, DriveRemainingHours: 11,
-				ShiftRemainingHours: 14, CycleRemainingHours: 70, TimeUntilBreakHours: 8},
-			{DriverID: "2", DriverName: "Sleeper", DutyStatus: vendors.DutySleeperBerth},
+			{DriverID: "1", DriverName: "Off Duty", DutyStatus: vendors.DutyOffDuty, HoursDriven: f(0), DriveRemainingHours: f(11),
+				ShiftRemainingHours: f(14), CycleRemainingHours: f(70), TimeUntilBreakHours: f(8)},
+			{DriverID: "2", DriverName: "Sleeper", DutyStatus: vendors.DutySleeperBerth, Note: samsara.NoteNoClocks},
 			{DriverID: "3", DriverName: "On Duty", DutyStatus: vendors.DutyOnDuty},
-			{DriverID: "4", DriverName: "Yard", DutyStatus: vendors.DutyYardMove, HoursDriven: 11},
-			{DriverID: "5", DriverName: "Personal", DutyStatus: vendors.DutyPersonalConveyance, HoursDriven: 11},
-			{DriverID: "6", DriverName: "Disconnected", DutyStatus: vendors.DutyOffDuty, Note: "driver app disconnected",
-				HoursDriven: 6, DriveRemainingHours: 5, ShiftRemainingHours: 10},
-			{DriverID: "7", DutyStatus: vendors.DutyOffDuty, Note: "driver app disconnected"},
-			{DriverID: "8", DriverName: "Future", DutyStatus: vendors.DutyOffDuty, Note: `unknown duty status "waitingTime"`},
-			{DriverID: "9", DriverName: "Upper", DutyStatus: vendors.DutyDriving},
+			{DriverID: "4", DriverName: "Yard", DutyStatus: vendors.DutyYardMove, HoursDriven: f(11), DriveRemainingHours: f(0)},
+			{DriverID: "5", DriverName: "Personal", DutyStatus: vendors.DutyPersonalConveyance, HoursDriven: f(11), DriveRemainingHours: f(0)},
+			{DriverID: "6", DriverName: "Disconnected", DutyStatus: vendors.DutyUnknown, Note: samsara.NoteDisconnected,
+				HoursDriven: f(6), DriveRemainingHours: f(5), ShiftRemainingHours: f(10)},
+			{DriverID: "7", DutyStatus: vendors.DutyUnknown, Note: samsara.NoteNoStatus + "; " + samsara.NoteNoClocks},
+			{DriverID: "8", DriverName: "Future", DutyStatus: vendors.DutyUnknown, Note: `unknown duty status "waitingTime"`},
+			{DriverID: "9", DriverName: "Upper", DutyStatus: vendors.DutyDriving, Note: samsara.NoteNoClocks},
 		}},
 		{name: "EmptyPage", body: `{"data":[],"pagination":{"endCursor":"","hasNextPage":false}}`, want: nil},
 		{name: "NullData", body: `{"data":null}`, want: nil},
+		{name: "NullStatusIsNotReported", body: `{"data":[{"driver":{"id":"1"},"currentDutyStatus":{"hosStatusType":null},"clocks":{}}]}`,
+			want: []vendors.HOS{{DriverID: "1", DutyStatus: vendors.DutyUnknown, Note: samsara.NoteNoStatus}}},
+		{name: "ViolationsHalfReported", body: `{"data":[{"driver":{"id":"1"},"currentDutyStatus":{"hosStatusType":"onDuty"},"clocks":{},"violations":{"cycleViolationDurationMs":1800000}}]}`,
+			want: []vendors.HOS{{DriverID: "1", DutyStatus: vendors.DutyOnDuty, CycleViolationHours: f(0.5)}}},
 		{name: "WrongFieldType", fixture: "clocks_wrong_types.json", kind: vendors.KindBadResponse},
 		{name: "Truncated", fixture: "clocks_truncated.json", kind: vendors.KindBadResponse},
 		{name: "Garbage", fixture: "garbage.bin", kind: vendors.KindBadResponse},
@@ -99,6 +115,7 @@ func TestHOSClocksGolden(t *testing.T) {
 		{name: "BareArray", body: `[]`, kind: vendors.KindBadResponse},
 		{name: "EmptyBody", body: ``, kind: vendors.KindBadResponse},
 		{name: "StatusNotAString", body: `{"data":[{"driver":{"id":"1"},"currentDutyStatus":{"hosStatusType":{}}}]}`, kind: vendors.KindBadResponse},
+		{name: "ViolationNotANumber", body: `{"data":[{"driver":{"id":"1"},"violations":{"cycleViolationDurationMs":{}}}]}`, kind: vendors.KindBadResponse},
 		{name: "PaginationWrongType", body: `{"data":[],"pagination":{"hasNextPage":"yes"}}`, kind: vendors.KindBadResponse},
 	}
 	for _, tt := range tests {

@@ -21,6 +21,7 @@ const ADMINS = ['SUPER_ADMIN', 'ADMIN'];
 const VIEWS = [
   { path: 'integrations', title: 'Integrations', module: './views/integrations.js' },
   { path: 'sync-log', title: 'Sync log', module: './views/sync-log.js' },
+  { path: 'drivers', title: 'Drivers', module: './views/drivers.js' }, { path: 'loads', title: 'Loads', module: './views/loads.js' },
   { path: 'alerts', title: 'Alerts', module: './views/alerts.js', roles: ADMINS, badge: true },
   { path: 'team', title: 'Team', module: './views/team.js', roles: ADMINS },
   { path: 'account', title: null, module: './views/account.js' },
