@@ -154,7 +154,7 @@ var dutyStatuses = map[string]string{
 // Notes of a clocks item whose values are missing or odd.
 const (
 	NoteDisconnected = "driver app disconnected"
-	NoteNoStatus       = "no duty status reported"
+	NoteNoStatus     = "no duty status reported"
 	NoteNoClocks     = "no clocks reported"
 )
 
