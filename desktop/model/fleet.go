@@ -215,7 +215,10 @@ type OverrideInput struct {
 // dispatcher never has to.
 type Fleet struct {
 	// Drivers is the shown rows: all drivers matching Search, in the order Sort names.
-	Drivers binding.List[DriverRow]
+	// DriversRev changes every time they are set: a binding.List tells its listeners
+	// only when its length changes, so widgets listen to DriversRev.
+	Drivers    binding.List[DriverRow]
+	DriversRev binding.Int
 	// DriverCount is how many drivers there are in all (before the search).
 	DriverCount binding.Int
 	Search      binding.String
@@ -233,6 +236,7 @@ type Fleet struct {
 	OverrideResult         binding.String
 
 	Loads         binding.List[LoadRow]
+	LoadsRev      binding.Int // changes every time Loads is set (see DriversRev)
 	LoadsLoadedAt binding.Item[time.Time]
 	LoadsError    binding.String
 	// SelectedLoad is the ID of the load whose surroundings are shown; the four texts
@@ -254,6 +258,8 @@ type Fleet struct {
 func newFleet(m *Model) *Fleet {
 	f := &Fleet{
 		Drivers:         binding.NewList(func(a, b DriverRow) bool { return a == b }),
+		DriversRev:      binding.NewInt(),
+		LoadsRev:        binding.NewInt(),
 		DriverCount:     binding.NewInt(),
 		Search:          binding.NewString(),
 		Sort:            binding.NewString(),
@@ -303,12 +309,14 @@ func (f *Fleet) clear() {
 	f.all, f.loads = nil, nil
 	f.mu.Unlock()
 	_ = f.Drivers.Set(nil)
+	bump(f.DriversRev)
 	_ = f.DriverCount.Set(0)
 	_ = f.DriversLoadedAt.Set(time.Time{})
 	_ = f.DriversError.Set("")
 	_ = f.SelectedDriver.Set("")
 	_ = f.OverrideResult.Set("")
 	_ = f.Loads.Set(nil)
+	bump(f.LoadsRev)
 	_ = f.LoadsLoadedAt.Set(time.Time{})
 	_ = f.LoadsError.Set("")
 	f.clearSurroundings("")
@@ -381,6 +389,13 @@ func (f *Fleet) show() {
 	f.mu.Unlock()
 	SortDrivers(rows, order)
 	_ = f.Drivers.Set(rows)
+	bump(f.DriversRev)
+}
+
+// bump changes a revision counter.
+func bump(b binding.Int) {
+	v, _ := b.Get()
+	_ = b.Set(v + 1)
 }
 
 // FilterDrivers returns the rows whose name, id, duty status or marks contain q
@@ -486,6 +501,7 @@ func (f *Fleet) showLoads() {
 	f.mu.Unlock()
 	SortLoads(rows)
 	_ = f.Loads.Set(rows)
+	bump(f.LoadsRev)
 }
 
 // SortLoads puts flagged loads (driver short of drive time) first, then orders by

@@ -98,7 +98,7 @@ func (u *UI) buildDrivers() fyne.CanvasObject {
 			text += " · updated " + model.Ago(at, now)
 		}
 		fu.DriverSummary.SetText(text)
-	}, f.DriverCount, f.DriversLoadedAt, f.Drivers, m.Now)
+	}, f.DriverCount, f.DriversLoadedAt, f.DriversRev, m.Now)
 
 	t := widget.NewTableWithHeaders(
 		func() (int, int) { return f.Drivers.Length(), len(driverColumns) },
@@ -120,7 +120,7 @@ func (u *UI) buildDrivers() fyne.CanvasObject {
 		}
 	}
 	fu.DriverTable = t
-	listen(t.Refresh, f.Drivers, m.Now)
+	listen(t.Refresh, f.DriversRev, m.Now)
 
 	top := container.NewBorder(nil, fu.DriverError, nil,
 		container.NewHBox(widget.NewLabel("Sort"), fu.DriverSort, fu.DriverSummary), fu.DriverSearch)
@@ -358,7 +358,7 @@ func (u *UI) buildOverrideForm() fyne.CanvasObject {
 		fu.OverrideReason.SetText(r.OverrideReason)
 	}
 	listen(prefill, f.SelectedDriver)
-	listen(fill, f.SelectedDriver, f.Drivers, f.Overriding)
+	listen(fill, f.SelectedDriver, f.DriversRev, f.Overriding)
 	listen(func() {
 		ok, _ := f.OverrideOK.Get()
 		fu.OverrideResult.Importance = widget.DangerImportance
@@ -463,7 +463,7 @@ func (u *UI) buildLoads() fyne.CanvasObject {
 			text += " · updated " + model.Ago(at, now)
 		}
 		fu.LoadSummary.SetText(text)
-	}, f.Loads, f.LoadsLoadedAt, m.Now)
+	}, f.LoadsRev, f.LoadsLoadedAt, m.Now)
 
 	t := widget.NewTableWithHeaders(
 		func() (int, int) { return f.Loads.Length(), len(loadColumns) },
@@ -486,7 +486,7 @@ func (u *UI) buildLoads() fyne.CanvasObject {
 		}
 	}
 	fu.LoadTable = t
-	listen(t.Refresh, f.Loads)
+	listen(t.Refresh, f.LoadsRev)
 
 	fu.LoadTitle = widget.NewLabelWithStyle("Select a load to see diesel prices and the weather at its pickup and delivery", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	listen(func() {

@@ -308,3 +308,10 @@ func (s *Server) control(method, path, body string) {
 		s.tb.Fatalf("desktoptest: %s %s: HTTP %d: %s", method, path, resp.StatusCode, b)
 	}
 }
+
+// Fleet replaces the sandbox's fleet setting, e.g. `{"withoutClocks":2}` (a PUT
+// replaces the whole setting: absent fields return to their defaults).
+func (s *Server) Fleet(body string) {
+	s.tb.Helper()
+	s.control(http.MethodPut, "/sandbox/_control/fleet", body)
+}
