@@ -5,6 +5,7 @@
 // SALLY_URL, SALLY_EMAIL and SALLY_PASSWORD, when all set, log in at start (for
 // scripts such as the screenshot in docs/); otherwise the login form asks.
 // SALLY_OPEN_SYNC=<sync id> then opens that sync's detail.
+// SALLY_VIEW (integrations, drivers or loads) picks the view shown first.
 package main
 
 import (
@@ -21,7 +22,8 @@ func main() {
 	a := app.NewWithID("com.sallyhq.sally.desktop")
 	w := a.NewWindow(ui.Title)
 	m := model.New(model.Options{Prefs: a.Preferences()})
-	ui.New(m, w)
+	u := ui.New(m, w)
+	u.ShowView(os.Getenv("SALLY_VIEW"))
 	m.AutoLogin(os.Getenv)
 	m.AutoOpenSync(os.Getenv) // SALLY_OPEN_SYNC=<sync id>: its detail, once logged in
 	w.Resize(fyne.NewSize(1280, 820))

@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	email := fs.String("email", "admin@localhost", "log in as")
 	password := fs.String("password", os.Getenv("ADMIN_PASSWORD"), "password (default $ADMIN_PASSWORD)")
 	name := fs.String("integration", "Truckbase loads", "display name of the integration to open")
+	view := fs.String("view", "integrations", "the view to show: integrations, drivers or loads")
+	selectID := fs.String("select", "", "drivers or loads view: the driver or load to open (#/<view>/<id>)")
 	syncs := fs.Int("syncs", 0, `press "Sync now" this many times before the screenshot`)
 	width := fs.Int("width", 1280, "window width in CSS pixels")
 	height := fs.Int("height", 900, "window height in CSS pixels")
@@ -89,6 +91,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if msg, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.getElementById('login-error').hidden ? '' : document.getElementById('login-error').textContent`)); msg != "" {
 		return fmt.Errorf("log in: %s", msg)
+	}
+	if *view != "integrations" {
+		return fleetShot(tab, stdout, *view, *selectID, *width, *height, *full, *out)
 	}
 	open := fmt.Sprintf(`(() => {
 		const a = [...document.querySelectorAll('#integrations a')].find((a) => a.querySelector('.integration-name').textContent === %s);
@@ -148,4 +153,42 @@ func waitFor(ctx context.Context, expr string) error {
 		case <-time.After(150 * time.Millisecond):
 		}
 	}
+}
+
+// fleetShot shows the drivers or loads view (with one driver or load open) and saves
+// it.
+func fleetShot(tab context.Context, stdout io.Writer, view, id string, width, height int, full bool, out string) error {
+	hash := "#/" + view
+	if id != "" {
+		hash += "/" + id
+	}
+	if _, err := chromedp.Run(tab, chromedp.Evaluate[any](fmt.Sprintf(`location.hash = %s`, strconv.Quote(hash)))); err != nil {
+		return err
+	}
+	ready := `document.querySelectorAll('#driver-rows tr').length > 0`
+	if view == "loads" {
+		ready = `document.querySelectorAll('#load-rows tr').length > 0`
+		if id != "" {
+			ready += ` && [...document.querySelectorAll('.surrounding-body')].every((b) => !b.hidden && b.dataset.kind !== 'loading')`
+		}
+	}
+	if err := waitFor(tab, ready); err != nil {
+		return fmt.Errorf("show %s: %w", view, err)
+	}
+	if err := chromedp.Do(tab, chromedp.EmulateViewport(int64(width), int64(height)), chromedp.Sleep(1500*time.Millisecond)); err != nil {
+		return err
+	}
+	shot := chromedp.CaptureScreenshot()
+	if full {
+		shot = chromedp.FullScreenshot(100)
+	}
+	png, err := chromedp.Run(tab, shot)
+	if err != nil {
+		return fmt.Errorf("screenshot: %w", err)
+	}
+	if err := os.WriteFile(out, png, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d bytes)\n", out, len(png))
+	return nil
 }

@@ -412,8 +412,9 @@ func FilterDrivers(rows []DriverRow, q string) []DriverRow {
 	return out
 }
 
-// SortDrivers orders rows in place. SortDriveLeft (the default): least drive time
-// left first, drivers whose drive time is unknown after those known, then by name.
+// SortDrivers orders rows in place. SortDriveLeft (the default): drivers whose drive
+// time is unknown first (nobody reported it: it may be none at all), then least drive
+// time left first, then by name.
 func SortDrivers(rows []DriverRow, order string) {
 	byName := func(a, b DriverRow) int {
 		return cmp.Or(cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.ID, b.ID))
@@ -428,9 +429,9 @@ func SortDrivers(rows []DriverRow, order string) {
 	default:
 		slices.SortStableFunc(rows, func(a, b DriverRow) int {
 			switch {
-			case a.Drive.Known && !b.Drive.Known:
-				return -1
 			case !a.Drive.Known && b.Drive.Known:
+				return -1
+			case a.Drive.Known && !b.Drive.Known:
 				return 1
 			case a.Drive.Known && a.Drive.Value != b.Drive.Value:
 				return cmp.Compare(a.Drive.Value, b.Drive.Value)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
 	"fyne.io/fyne/v2/layout"
@@ -49,8 +50,8 @@ var driverColumns = []struct {
 	title string
 	width float32
 }{
-	{"Driver", 190}, {"Duty", 130}, {"Drive left", 92}, {"Shift left", 92}, {"Cycle left", 92},
-	{"Break in", 84}, {"Violations", 120}, {"Data", 150}, {"Marks", 420},
+	{"Driver", 200}, {"Duty", 128}, {"Drive left", 88}, {"Shift left", 88}, {"Cycle left", 90},
+	{"Break in", 80}, {"Violations", 190}, {"Data", 140}, {"Marks", 480},
 }
 
 // Columns of the Loads view.
@@ -58,8 +59,8 @@ var loadColumns = []struct {
 	title string
 	width float32
 }{
-	{"Load", 130}, {"Pickup", 140}, {"Pickup at", 110}, {"Delivery", 140}, {"Delivery at", 110},
-	{"Status", 90}, {"Miles", 70}, {"Driver", 170}, {"Drive left", 90}, {"Trip needs", 90}, {"Flag", 200},
+	{"Load", 128}, {"Pickup", 140}, {"Pickup at", 96}, {"Delivery", 140}, {"Delivery at", 100},
+	{"Status", 86}, {"Miles", 58}, {"Driver", 176}, {"Drive left", 82}, {"Trip needs", 88}, {"Flag", 180},
 }
 
 // expiries are the override form's choices of how long an override lasts.
@@ -102,16 +103,16 @@ func (u *UI) buildDrivers() fyne.CanvasObject {
 
 	t := widget.NewTableWithHeaders(
 		func() (int, int) { return f.Drivers.Length(), len(driverColumns) },
-		newCell,
+		newFleetCell,
 		func(id widget.TableCellID, o fyne.CanvasObject) {
 			r, err := f.Drivers.GetValue(id.Row)
 			if err != nil {
-				setCell(o, "", nil, false)
+				setFleetCell(o, "", nil)
 				return
 			}
 			now, _ := m.Now.Get()
 			text, c := DriverText(r, id.Col, now)
-			setCell(o, text, c, c != nil)
+			setFleetCell(o, text, c)
 		})
 	headers(t, len(driverColumns), func(i int) (string, float32) { return driverColumns[i].title, driverColumns[i].width })
 	t.OnSelected = func(id widget.TableCellID) {
@@ -467,15 +468,15 @@ func (u *UI) buildLoads() fyne.CanvasObject {
 
 	t := widget.NewTableWithHeaders(
 		func() (int, int) { return f.Loads.Length(), len(loadColumns) },
-		newCell,
+		newFleetCell,
 		func(id widget.TableCellID, o fyne.CanvasObject) {
 			r, err := f.Loads.GetValue(id.Row)
 			if err != nil {
-				setCell(o, "", nil, false)
+				setFleetCell(o, "", nil)
 				return
 			}
 			text, c := LoadText(r, id.Col)
-			setCell(o, text, c, c != nil)
+			setFleetCell(o, text, c)
 		})
 	headers(t, len(loadColumns), func(i int) (string, float32) { return loadColumns[i].title, loadColumns[i].width })
 	t.OnSelected = func(id widget.TableCellID) {
@@ -564,7 +565,7 @@ func LoadText(r model.LoadRow, col int) (string, color.Color) {
 	case 10:
 		switch {
 		case r.Short:
-			return "SHORT of drive time", colorFailing
+			return "SHORT", colorFailing
 		case r.DriverID != "" && !r.DriveLeft.Known:
 			return "drive time unknown", colorUnknown
 		case r.DriverID != "" && !r.Need.Known:
@@ -573,4 +574,54 @@ func LoadText(r model.LoadRow, col int) (string, color.Color) {
 		return "", nil
 	}
 	return "", nil
+}
+
+// ShowView switches to a view by name: "integrations", "drivers" or "loads"; for
+// "loads" it also selects the first load once the loads are there, so that a
+// screenshot script shows its surroundings (SALLY_VIEW in main.go).
+func (u *UI) ShowView(name string) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "drivers":
+		u.Tabs.SelectIndex(1)
+	case "loads":
+		u.Tabs.SelectIndex(2)
+		f := u.m.Fleet
+		var once bool
+		listen(func() {
+			if !once && f.Loads.Length() > 0 {
+				once = true
+				u.Fleet.LoadTable.Select(widget.TableCellID{Row: 0, Col: 0})
+			}
+		}, f.LoadsRev)
+	default:
+		u.Tabs.SelectIndex(0)
+	}
+}
+
+// newFleetCell is a cell of the fleet tables: a dot (hidden unless it has a colour)
+// and a label that fills the rest of the cell and ends in "…" when the text is longer.
+func newFleetCell() fyne.CanvasObject {
+	_, d := dot(colorDisabled)
+	l := widget.NewLabel("")
+	l.Truncation = fyne.TextTruncateEllipsis
+	return container.NewBorder(nil, nil, d, nil, l)
+}
+
+func setFleetCell(o fyne.CanvasObject, text string, c color.Color) {
+	box := o.(*fyne.Container) // Border: the label, then the dot
+	l, d := box.Objects[0].(*widget.Label), box.Objects[1]
+	if c != nil {
+		circle := d.(*fyne.Container).Objects[0].(*fyne.Container).Objects[0].(*canvas.Circle)
+		circle.FillColor = c
+		circle.Refresh()
+		d.Show()
+	} else {
+		d.Hide()
+	}
+	l.SetText(text)
+}
+
+// FleetCellText is the text of a fleet table cell (for tests).
+func FleetCellText(o fyne.CanvasObject) string {
+	return o.(*fyne.Container).Objects[0].(*widget.Label).Text
 }

@@ -52,11 +52,12 @@ function sortDrivers(list, sort) {
   if (sort === 'name') out.sort(byName);
   else if (sort === 'age') out.sort((a, b) => age(a) - age(b) || byName(a, b));
   else {
+    // Unknown first: a drive time nobody reported may be none at all.
     out.sort((a, b) => {
       const x = drive(a);
       const y = drive(b);
-      if (x != null && y == null) return -1;
-      if (x == null && y != null) return 1;
+      if (x == null && y != null) return -1;
+      if (x != null && y == null) return 1;
       if (x != null && x !== y) return x - y;
       return byName(a, b);
     });
@@ -120,7 +121,7 @@ function num(id, label, max) {
  * Mounts the view into root; app is the shell (api, onEvent, onReconnect).
  */
 export function mount(root, app) {
-  const state = { alive: true, drivers: [], loadedAt: null, q: '', sort: 'drive', selectedId: null, seq: 0, busy: false };
+  const state = { alive: true, drivers: [], loadedAt: null, q: '', sort: 'drive', selectedId: null, prefilledFor: null, seq: 0, busy: false };
   let reloadTimer = 0;
   root.replaceChildren(render());
 
@@ -142,6 +143,7 @@ export function mount(root, app) {
     showState(box, state.drivers.length ? null : 'empty', 'No drivers yet: they appear after the first HOS sync.');
     renderRows();
     renderDetail();
+    if (state.selectedId && state.prefilledFor !== state.selectedId) prefill();
   }
 
   function reloadSoon() {
@@ -186,7 +188,7 @@ export function mount(root, app) {
         : kind;
     }
     const ms = marks(d);
-    const markCell = cell('Marks', ms.map((m) => el('span', { class: `badge mark ${m.tone}`, 'data-mark': m.key, title: m.title, text: m.label })));
+    const markCell = cell('Marks', ms.map((m) => el('span', { class: `badge mark ${m.tone}`, 'data-mark': m.key, title: m.title, text: m.label })), 'marks');
     if (h && h.note) markCell.append(el('span', { class: 'note', text: h.note }));
     if (h && h.stale && h.error) markCell.append(el('span', { class: 'note bad', text: h.error }));
     if (h && (d.hosManualOverride || h.dataSource === 'manual_override')) {
@@ -210,7 +212,7 @@ export function mount(root, app) {
     hoursCell('Cycle left', 'cycle', h && h.cycleRemainingHours),
     hoursCell('Break in', 'break', h && h.timeUntilBreakHours),
     cell('Violations', violations, violations !== '—' && violations !== 'none' ? 'low' : null),
-    cell('Data', data, h && h.stale ? 'low' : null),
+    cell('Data', data, h && h.stale ? 'data low' : 'data'),
     markCell);
   }
 
@@ -252,6 +254,7 @@ export function mount(root, app) {
 
   function prefill() {
     const d = state.drivers.find((x) => x.driverId === state.selectedId);
+    state.prefilledFor = d ? d.driverId : null;
     const h = d && d.hos;
     const v = (x) => (x == null ? '' : String(Math.round(x * 100) / 100));
     $('ov-duty').value = h && h.dutyStatus !== 'UNKNOWN' ? h.dutyStatus : '';
