@@ -32,6 +32,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -62,6 +63,7 @@ type options struct {
 	drivers, loads       int
 	every, duration      time.Duration
 	web                  bool
+	memprofile           string
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -74,6 +76,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.loads, "loads", 500, "sandbox fleet: active loads")
 	fs.DurationVar(&o.every, "every", time.Minute, "one HOS sync this often")
 	fs.DurationVar(&o.duration, "duration", 10*time.Minute, "how long to run")
+	fs.StringVar(&o.memprofile, "memprofile", "", "write a heap profile here at the end")
 	fs.BoolVar(&o.web, "web", true, "also measure the web page (Chromium's client runs in this process: its memory counts in the heap figures; -web=false measures the desktop alone)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -222,6 +225,19 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "event → web table:     p50 %s, max %s (n=%d)\n", pct(webLat, 50), pct(webLat, 100), len(webLat))
 	}
 	fmt.Fprintf(out, "desktop heap in use after GC: first %s, last %s, max %s\n", mib(heaps[0]), mib(heaps[len(heaps)-1]), mib(slices.Max(heaps)))
+	if o.memprofile != "" {
+		f, err := os.Create(o.memprofile)
+		if err != nil {
+			return err
+		}
+		runtime.GC()
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
 	loop.Wait(func() { win.Close() })
 	return nil
 }
