@@ -33,24 +33,9 @@ type ClearDriverHOSOverrideClearDriverHOSOverrideHOSData struct {
 	HOSFields `json:"-"`
 }
 
-// GetDriverId returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.DriverId, and is useful for accessing the field via an interface.
-func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetDriverId() string {
-	return v.HOSFields.DriverId
-}
-
-// GetDriverName returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.DriverName, and is useful for accessing the field via an interface.
-func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetDriverName() *string {
-	return v.HOSFields.DriverName
-}
-
 // GetDutyStatus returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.DutyStatus, and is useful for accessing the field via an interface.
 func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetDutyStatus() DutyStatus {
 	return v.HOSFields.DutyStatus
-}
-
-// GetHoursDriven returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.HoursDriven, and is useful for accessing the field via an interface.
-func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetHoursDriven() *float64 {
-	return v.HOSFields.HoursDriven
 }
 
 // GetDriveRemainingHours returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.DriveRemainingHours, and is useful for accessing the field via an interface.
@@ -73,6 +58,16 @@ func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetTimeUntilBreakH
 	return v.HOSFields.TimeUntilBreakHours
 }
 
+// GetCycleViolationHours returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.CycleViolationHours, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetCycleViolationHours() *float64 {
+	return v.HOSFields.CycleViolationHours
+}
+
+// GetShiftDrivingViolationHours returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.ShiftDrivingViolationHours, and is useful for accessing the field via an interface.
+func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetShiftDrivingViolationHours() *float64 {
+	return v.HOSFields.ShiftDrivingViolationHours
+}
+
 // GetDataSource returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.DataSource, and is useful for accessing the field via an interface.
 func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetDataSource() string {
 	return v.HOSFields.DataSource
@@ -93,11 +88,6 @@ func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetStale() bool {
 	return v.HOSFields.Stale
 }
 
-// GetCacheAgeSeconds returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.CacheAgeSeconds, and is useful for accessing the field via an interface.
-func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetCacheAgeSeconds() *int {
-	return v.HOSFields.CacheAgeSeconds
-}
-
 // GetError returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.Error, and is useful for accessing the field via an interface.
 func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetError() *string {
 	return v.HOSFields.Error
@@ -106,16 +96,6 @@ func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetError() *string
 // GetNote returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.Note, and is useful for accessing the field via an interface.
 func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetNote() *string {
 	return v.HOSFields.Note
-}
-
-// GetCycleViolationHours returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.CycleViolationHours, and is useful for accessing the field via an interface.
-func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetCycleViolationHours() *float64 {
-	return v.HOSFields.CycleViolationHours
-}
-
-// GetShiftDrivingViolationHours returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.ShiftDrivingViolationHours, and is useful for accessing the field via an interface.
-func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) GetShiftDrivingViolationHours() *float64 {
-	return v.HOSFields.ShiftDrivingViolationHours
 }
 
 // GetOverriddenBy returns ClearDriverHOSOverrideClearDriverHOSOverrideHOSData.OverriddenBy, and is useful for accessing the field via an interface.
@@ -164,13 +144,7 @@ func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) UnmarshalJSON(b []
 }
 
 type __premarshalClearDriverHOSOverrideClearDriverHOSOverrideHOSData struct {
-	DriverId string `json:"driverId"`
-
-	DriverName *string `json:"driverName"`
-
 	DutyStatus DutyStatus `json:"dutyStatus"`
-
-	HoursDriven *float64 `json:"hoursDriven"`
 
 	DriveRemainingHours *float64 `json:"driveRemainingHours"`
 
@@ -180,6 +154,10 @@ type __premarshalClearDriverHOSOverrideClearDriverHOSOverrideHOSData struct {
 
 	TimeUntilBreakHours *float64 `json:"timeUntilBreakHours"`
 
+	CycleViolationHours *float64 `json:"cycleViolationHours"`
+
+	ShiftDrivingViolationHours *float64 `json:"shiftDrivingViolationHours"`
+
 	DataSource string `json:"dataSource"`
 
 	SyncedAt *time.Time `json:"syncedAt"`
@@ -188,15 +166,9 @@ type __premarshalClearDriverHOSOverrideClearDriverHOSOverrideHOSData struct {
 
 	Stale bool `json:"stale"`
 
-	CacheAgeSeconds *int `json:"cacheAgeSeconds"`
-
 	Error *string `json:"error"`
 
 	Note *string `json:"note"`
-
-	CycleViolationHours *float64 `json:"cycleViolationHours"`
-
-	ShiftDrivingViolationHours *float64 `json:"shiftDrivingViolationHours"`
 
 	OverriddenBy *HOSFieldsOverriddenByUser `json:"overriddenBy"`
 
@@ -218,23 +190,19 @@ func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) MarshalJSON() ([]b
 func (v *ClearDriverHOSOverrideClearDriverHOSOverrideHOSData) __premarshalJSON() (*__premarshalClearDriverHOSOverrideClearDriverHOSOverrideHOSData, error) {
 	var retval __premarshalClearDriverHOSOverrideClearDriverHOSOverrideHOSData
 
-	retval.DriverId = v.HOSFields.DriverId
-	retval.DriverName = v.HOSFields.DriverName
 	retval.DutyStatus = v.HOSFields.DutyStatus
-	retval.HoursDriven = v.HOSFields.HoursDriven
 	retval.DriveRemainingHours = v.HOSFields.DriveRemainingHours
 	retval.ShiftRemainingHours = v.HOSFields.ShiftRemainingHours
 	retval.CycleRemainingHours = v.HOSFields.CycleRemainingHours
 	retval.TimeUntilBreakHours = v.HOSFields.TimeUntilBreakHours
+	retval.CycleViolationHours = v.HOSFields.CycleViolationHours
+	retval.ShiftDrivingViolationHours = v.HOSFields.ShiftDrivingViolationHours
 	retval.DataSource = v.HOSFields.DataSource
 	retval.SyncedAt = v.HOSFields.SyncedAt
 	retval.Cached = v.HOSFields.Cached
 	retval.Stale = v.HOSFields.Stale
-	retval.CacheAgeSeconds = v.HOSFields.CacheAgeSeconds
 	retval.Error = v.HOSFields.Error
 	retval.Note = v.HOSFields.Note
-	retval.CycleViolationHours = v.HOSFields.CycleViolationHours
-	retval.ShiftDrivingViolationHours = v.HOSFields.ShiftDrivingViolationHours
 	retval.OverriddenBy = v.HOSFields.OverriddenBy
 	retval.OverriddenAt = v.HOSFields.OverriddenAt
 	retval.OverrideReason = v.HOSFields.OverrideReason
@@ -252,30 +220,19 @@ func (v *ClearDriverHOSOverrideResponse) GetClearDriverHOSOverride() ClearDriver
 	return v.ClearDriverHOSOverride
 }
 
-// DriverFields includes the GraphQL fields of Driver requested by the fragment DriverFields.
+// Only what the views show: the server's cost limit counts every field once per
+// driver (25,000 in all), so a 1,000-driver board must stay near 20 fields a driver.
 type DriverFields struct {
-	DriverId          string                  `json:"driverId"`
-	ExternalDriverId  *string                 `json:"externalDriverId"`
-	Name              *string                 `json:"name"`
-	HosManualOverride bool                    `json:"hosManualOverride"`
-	LastSyncedAt      *time.Time              `json:"lastSyncedAt"`
-	Hos               *DriverFieldsHosHOSData `json:"hos"`
+	DriverId string                  `json:"driverId"`
+	Name     *string                 `json:"name"`
+	Hos      *DriverFieldsHosHOSData `json:"hos"`
 }
 
 // GetDriverId returns DriverFields.DriverId, and is useful for accessing the field via an interface.
 func (v *DriverFields) GetDriverId() string { return v.DriverId }
 
-// GetExternalDriverId returns DriverFields.ExternalDriverId, and is useful for accessing the field via an interface.
-func (v *DriverFields) GetExternalDriverId() *string { return v.ExternalDriverId }
-
 // GetName returns DriverFields.Name, and is useful for accessing the field via an interface.
 func (v *DriverFields) GetName() *string { return v.Name }
-
-// GetHosManualOverride returns DriverFields.HosManualOverride, and is useful for accessing the field via an interface.
-func (v *DriverFields) GetHosManualOverride() bool { return v.HosManualOverride }
-
-// GetLastSyncedAt returns DriverFields.LastSyncedAt, and is useful for accessing the field via an interface.
-func (v *DriverFields) GetLastSyncedAt() *time.Time { return v.LastSyncedAt }
 
 // GetHos returns DriverFields.Hos, and is useful for accessing the field via an interface.
 func (v *DriverFields) GetHos() *DriverFieldsHosHOSData { return v.Hos }
@@ -288,17 +245,8 @@ type DriverFieldsHosHOSData struct {
 	HOSFields `json:"-"`
 }
 
-// GetDriverId returns DriverFieldsHosHOSData.DriverId, and is useful for accessing the field via an interface.
-func (v *DriverFieldsHosHOSData) GetDriverId() string { return v.HOSFields.DriverId }
-
-// GetDriverName returns DriverFieldsHosHOSData.DriverName, and is useful for accessing the field via an interface.
-func (v *DriverFieldsHosHOSData) GetDriverName() *string { return v.HOSFields.DriverName }
-
 // GetDutyStatus returns DriverFieldsHosHOSData.DutyStatus, and is useful for accessing the field via an interface.
 func (v *DriverFieldsHosHOSData) GetDutyStatus() DutyStatus { return v.HOSFields.DutyStatus }
-
-// GetHoursDriven returns DriverFieldsHosHOSData.HoursDriven, and is useful for accessing the field via an interface.
-func (v *DriverFieldsHosHOSData) GetHoursDriven() *float64 { return v.HOSFields.HoursDriven }
 
 // GetDriveRemainingHours returns DriverFieldsHosHOSData.DriveRemainingHours, and is useful for accessing the field via an interface.
 func (v *DriverFieldsHosHOSData) GetDriveRemainingHours() *float64 {
@@ -320,6 +268,16 @@ func (v *DriverFieldsHosHOSData) GetTimeUntilBreakHours() *float64 {
 	return v.HOSFields.TimeUntilBreakHours
 }
 
+// GetCycleViolationHours returns DriverFieldsHosHOSData.CycleViolationHours, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetCycleViolationHours() *float64 {
+	return v.HOSFields.CycleViolationHours
+}
+
+// GetShiftDrivingViolationHours returns DriverFieldsHosHOSData.ShiftDrivingViolationHours, and is useful for accessing the field via an interface.
+func (v *DriverFieldsHosHOSData) GetShiftDrivingViolationHours() *float64 {
+	return v.HOSFields.ShiftDrivingViolationHours
+}
+
 // GetDataSource returns DriverFieldsHosHOSData.DataSource, and is useful for accessing the field via an interface.
 func (v *DriverFieldsHosHOSData) GetDataSource() string { return v.HOSFields.DataSource }
 
@@ -332,24 +290,11 @@ func (v *DriverFieldsHosHOSData) GetCached() bool { return v.HOSFields.Cached }
 // GetStale returns DriverFieldsHosHOSData.Stale, and is useful for accessing the field via an interface.
 func (v *DriverFieldsHosHOSData) GetStale() bool { return v.HOSFields.Stale }
 
-// GetCacheAgeSeconds returns DriverFieldsHosHOSData.CacheAgeSeconds, and is useful for accessing the field via an interface.
-func (v *DriverFieldsHosHOSData) GetCacheAgeSeconds() *int { return v.HOSFields.CacheAgeSeconds }
-
 // GetError returns DriverFieldsHosHOSData.Error, and is useful for accessing the field via an interface.
 func (v *DriverFieldsHosHOSData) GetError() *string { return v.HOSFields.Error }
 
 // GetNote returns DriverFieldsHosHOSData.Note, and is useful for accessing the field via an interface.
 func (v *DriverFieldsHosHOSData) GetNote() *string { return v.HOSFields.Note }
-
-// GetCycleViolationHours returns DriverFieldsHosHOSData.CycleViolationHours, and is useful for accessing the field via an interface.
-func (v *DriverFieldsHosHOSData) GetCycleViolationHours() *float64 {
-	return v.HOSFields.CycleViolationHours
-}
-
-// GetShiftDrivingViolationHours returns DriverFieldsHosHOSData.ShiftDrivingViolationHours, and is useful for accessing the field via an interface.
-func (v *DriverFieldsHosHOSData) GetShiftDrivingViolationHours() *float64 {
-	return v.HOSFields.ShiftDrivingViolationHours
-}
 
 // GetOverriddenBy returns DriverFieldsHosHOSData.OverriddenBy, and is useful for accessing the field via an interface.
 func (v *DriverFieldsHosHOSData) GetOverriddenBy() *HOSFieldsOverriddenByUser {
@@ -393,13 +338,7 @@ func (v *DriverFieldsHosHOSData) UnmarshalJSON(b []byte) error {
 }
 
 type __premarshalDriverFieldsHosHOSData struct {
-	DriverId string `json:"driverId"`
-
-	DriverName *string `json:"driverName"`
-
 	DutyStatus DutyStatus `json:"dutyStatus"`
-
-	HoursDriven *float64 `json:"hoursDriven"`
 
 	DriveRemainingHours *float64 `json:"driveRemainingHours"`
 
@@ -409,6 +348,10 @@ type __premarshalDriverFieldsHosHOSData struct {
 
 	TimeUntilBreakHours *float64 `json:"timeUntilBreakHours"`
 
+	CycleViolationHours *float64 `json:"cycleViolationHours"`
+
+	ShiftDrivingViolationHours *float64 `json:"shiftDrivingViolationHours"`
+
 	DataSource string `json:"dataSource"`
 
 	SyncedAt *time.Time `json:"syncedAt"`
@@ -417,15 +360,9 @@ type __premarshalDriverFieldsHosHOSData struct {
 
 	Stale bool `json:"stale"`
 
-	CacheAgeSeconds *int `json:"cacheAgeSeconds"`
-
 	Error *string `json:"error"`
 
 	Note *string `json:"note"`
-
-	CycleViolationHours *float64 `json:"cycleViolationHours"`
-
-	ShiftDrivingViolationHours *float64 `json:"shiftDrivingViolationHours"`
 
 	OverriddenBy *HOSFieldsOverriddenByUser `json:"overriddenBy"`
 
@@ -447,23 +384,19 @@ func (v *DriverFieldsHosHOSData) MarshalJSON() ([]byte, error) {
 func (v *DriverFieldsHosHOSData) __premarshalJSON() (*__premarshalDriverFieldsHosHOSData, error) {
 	var retval __premarshalDriverFieldsHosHOSData
 
-	retval.DriverId = v.HOSFields.DriverId
-	retval.DriverName = v.HOSFields.DriverName
 	retval.DutyStatus = v.HOSFields.DutyStatus
-	retval.HoursDriven = v.HOSFields.HoursDriven
 	retval.DriveRemainingHours = v.HOSFields.DriveRemainingHours
 	retval.ShiftRemainingHours = v.HOSFields.ShiftRemainingHours
 	retval.CycleRemainingHours = v.HOSFields.CycleRemainingHours
 	retval.TimeUntilBreakHours = v.HOSFields.TimeUntilBreakHours
+	retval.CycleViolationHours = v.HOSFields.CycleViolationHours
+	retval.ShiftDrivingViolationHours = v.HOSFields.ShiftDrivingViolationHours
 	retval.DataSource = v.HOSFields.DataSource
 	retval.SyncedAt = v.HOSFields.SyncedAt
 	retval.Cached = v.HOSFields.Cached
 	retval.Stale = v.HOSFields.Stale
-	retval.CacheAgeSeconds = v.HOSFields.CacheAgeSeconds
 	retval.Error = v.HOSFields.Error
 	retval.Note = v.HOSFields.Note
-	retval.CycleViolationHours = v.HOSFields.CycleViolationHours
-	retval.ShiftDrivingViolationHours = v.HOSFields.ShiftDrivingViolationHours
 	retval.OverriddenBy = v.HOSFields.OverriddenBy
 	retval.OverriddenAt = v.HOSFields.OverriddenAt
 	retval.OverrideReason = v.HOSFields.OverrideReason
@@ -479,17 +412,8 @@ type DriversDriversDriver struct {
 // GetDriverId returns DriversDriversDriver.DriverId, and is useful for accessing the field via an interface.
 func (v *DriversDriversDriver) GetDriverId() string { return v.DriverFields.DriverId }
 
-// GetExternalDriverId returns DriversDriversDriver.ExternalDriverId, and is useful for accessing the field via an interface.
-func (v *DriversDriversDriver) GetExternalDriverId() *string { return v.DriverFields.ExternalDriverId }
-
 // GetName returns DriversDriversDriver.Name, and is useful for accessing the field via an interface.
 func (v *DriversDriversDriver) GetName() *string { return v.DriverFields.Name }
-
-// GetHosManualOverride returns DriversDriversDriver.HosManualOverride, and is useful for accessing the field via an interface.
-func (v *DriversDriversDriver) GetHosManualOverride() bool { return v.DriverFields.HosManualOverride }
-
-// GetLastSyncedAt returns DriversDriversDriver.LastSyncedAt, and is useful for accessing the field via an interface.
-func (v *DriversDriversDriver) GetLastSyncedAt() *time.Time { return v.DriverFields.LastSyncedAt }
 
 // GetHos returns DriversDriversDriver.Hos, and is useful for accessing the field via an interface.
 func (v *DriversDriversDriver) GetHos() *DriverFieldsHosHOSData { return v.DriverFields.Hos }
@@ -522,13 +446,7 @@ func (v *DriversDriversDriver) UnmarshalJSON(b []byte) error {
 type __premarshalDriversDriversDriver struct {
 	DriverId string `json:"driverId"`
 
-	ExternalDriverId *string `json:"externalDriverId"`
-
 	Name *string `json:"name"`
-
-	HosManualOverride bool `json:"hosManualOverride"`
-
-	LastSyncedAt *time.Time `json:"lastSyncedAt"`
 
 	Hos *DriverFieldsHosHOSData `json:"hos"`
 }
@@ -545,10 +463,7 @@ func (v *DriversDriversDriver) __premarshalJSON() (*__premarshalDriversDriversDr
 	var retval __premarshalDriversDriversDriver
 
 	retval.DriverId = v.DriverFields.DriverId
-	retval.ExternalDriverId = v.DriverFields.ExternalDriverId
 	retval.Name = v.DriverFields.Name
-	retval.HosManualOverride = v.DriverFields.HosManualOverride
-	retval.LastSyncedAt = v.DriverFields.LastSyncedAt
 	retval.Hos = v.DriverFields.Hos
 	return &retval, nil
 }
@@ -757,31 +672,27 @@ func (v *FuelStationFields) GetDataSource() string { return v.DataSource }
 //
 // v2: a clock is null when the vendor did not report it; never 0 for unknown.
 type HOSFields struct {
-	DriverId            string     `json:"driverId"`
-	DriverName          *string    `json:"driverName"`
 	DutyStatus          DutyStatus `json:"dutyStatus"`
-	HoursDriven         *float64   `json:"hoursDriven"`
 	DriveRemainingHours *float64   `json:"driveRemainingHours"`
 	ShiftRemainingHours *float64   `json:"shiftRemainingHours"`
 	CycleRemainingHours *float64   `json:"cycleRemainingHours"`
 	TimeUntilBreakHours *float64   `json:"timeUntilBreakHours"`
+	// v2: how long the driver has been in violation, in hours, as the vendor reports
+	// it; null when none is reported.
+	CycleViolationHours        *float64 `json:"cycleViolationHours"`
+	ShiftDrivingViolationHours *float64 `json:"shiftDrivingViolationHours"`
 	// samsara_eld or manual_override.
 	DataSource string     `json:"dataSource"`
 	SyncedAt   *time.Time `json:"syncedAt"`
 	// True when served from the cache instead of a fresh vendor call.
 	Cached bool `json:"cached"`
 	// True when the vendor failed and an older cached value is served.
-	Stale           bool `json:"stale"`
-	CacheAgeSeconds *int `json:"cacheAgeSeconds"`
+	Stale bool `json:"stale"`
 	// Set when stale: why the fresh fetch failed.
 	Error *string `json:"error"`
 	// v2: why a value is missing or odd, e.g. "driver app disconnected", "no clocks
 	// reported"; null when there is nothing to say.
 	Note *string `json:"note"`
-	// v2: how long the driver has been in violation, in hours, as the vendor reports
-	// it; null when none is reported.
-	CycleViolationHours        *float64 `json:"cycleViolationHours"`
-	ShiftDrivingViolationHours *float64 `json:"shiftDrivingViolationHours"`
 	// v2: set while a manual override is served.
 	OverriddenBy   *HOSFieldsOverriddenByUser `json:"overriddenBy"`
 	OverriddenAt   *time.Time                 `json:"overriddenAt"`
@@ -790,17 +701,8 @@ type HOSFields struct {
 	OverrideExpiresAt *time.Time `json:"overrideExpiresAt"`
 }
 
-// GetDriverId returns HOSFields.DriverId, and is useful for accessing the field via an interface.
-func (v *HOSFields) GetDriverId() string { return v.DriverId }
-
-// GetDriverName returns HOSFields.DriverName, and is useful for accessing the field via an interface.
-func (v *HOSFields) GetDriverName() *string { return v.DriverName }
-
 // GetDutyStatus returns HOSFields.DutyStatus, and is useful for accessing the field via an interface.
 func (v *HOSFields) GetDutyStatus() DutyStatus { return v.DutyStatus }
-
-// GetHoursDriven returns HOSFields.HoursDriven, and is useful for accessing the field via an interface.
-func (v *HOSFields) GetHoursDriven() *float64 { return v.HoursDriven }
 
 // GetDriveRemainingHours returns HOSFields.DriveRemainingHours, and is useful for accessing the field via an interface.
 func (v *HOSFields) GetDriveRemainingHours() *float64 { return v.DriveRemainingHours }
@@ -814,6 +716,12 @@ func (v *HOSFields) GetCycleRemainingHours() *float64 { return v.CycleRemainingH
 // GetTimeUntilBreakHours returns HOSFields.TimeUntilBreakHours, and is useful for accessing the field via an interface.
 func (v *HOSFields) GetTimeUntilBreakHours() *float64 { return v.TimeUntilBreakHours }
 
+// GetCycleViolationHours returns HOSFields.CycleViolationHours, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetCycleViolationHours() *float64 { return v.CycleViolationHours }
+
+// GetShiftDrivingViolationHours returns HOSFields.ShiftDrivingViolationHours, and is useful for accessing the field via an interface.
+func (v *HOSFields) GetShiftDrivingViolationHours() *float64 { return v.ShiftDrivingViolationHours }
+
 // GetDataSource returns HOSFields.DataSource, and is useful for accessing the field via an interface.
 func (v *HOSFields) GetDataSource() string { return v.DataSource }
 
@@ -826,20 +734,11 @@ func (v *HOSFields) GetCached() bool { return v.Cached }
 // GetStale returns HOSFields.Stale, and is useful for accessing the field via an interface.
 func (v *HOSFields) GetStale() bool { return v.Stale }
 
-// GetCacheAgeSeconds returns HOSFields.CacheAgeSeconds, and is useful for accessing the field via an interface.
-func (v *HOSFields) GetCacheAgeSeconds() *int { return v.CacheAgeSeconds }
-
 // GetError returns HOSFields.Error, and is useful for accessing the field via an interface.
 func (v *HOSFields) GetError() *string { return v.Error }
 
 // GetNote returns HOSFields.Note, and is useful for accessing the field via an interface.
 func (v *HOSFields) GetNote() *string { return v.Note }
-
-// GetCycleViolationHours returns HOSFields.CycleViolationHours, and is useful for accessing the field via an interface.
-func (v *HOSFields) GetCycleViolationHours() *float64 { return v.CycleViolationHours }
-
-// GetShiftDrivingViolationHours returns HOSFields.ShiftDrivingViolationHours, and is useful for accessing the field via an interface.
-func (v *HOSFields) GetShiftDrivingViolationHours() *float64 { return v.ShiftDrivingViolationHours }
 
 // GetOverriddenBy returns HOSFields.OverriddenBy, and is useful for accessing the field via an interface.
 func (v *HOSFields) GetOverriddenBy() *HOSFieldsOverriddenByUser { return v.OverriddenBy }
@@ -855,12 +754,8 @@ func (v *HOSFields) GetOverrideExpiresAt() *time.Time { return v.OverrideExpires
 
 // HOSFieldsOverriddenByUser includes the requested fields of the GraphQL type User.
 type HOSFieldsOverriddenByUser struct {
-	Id    string `json:"id"`
 	Email string `json:"email"`
 }
-
-// GetId returns HOSFieldsOverriddenByUser.Id, and is useful for accessing the field via an interface.
-func (v *HOSFieldsOverriddenByUser) GetId() string { return v.Id }
 
 // GetEmail returns HOSFieldsOverriddenByUser.Email, and is useful for accessing the field via an interface.
 func (v *HOSFieldsOverriddenByUser) GetEmail() string { return v.Email }
@@ -1264,10 +1159,6 @@ type LoadFields struct {
 	AssignedDriverId    *string                    `json:"assignedDriverId"`
 	Status              LoadStatus                 `json:"status"`
 	TotalMiles          *float64                   `json:"totalMiles"`
-	DataSource          string                     `json:"dataSource"`
-	SyncedAt            time.Time                  `json:"syncedAt"`
-	// False once the load left the vendor's active list.
-	Active bool `json:"active"`
 }
 
 // GetLoadId returns LoadFields.LoadId, and is useful for accessing the field via an interface.
@@ -1294,31 +1185,16 @@ func (v *LoadFields) GetStatus() LoadStatus { return v.Status }
 // GetTotalMiles returns LoadFields.TotalMiles, and is useful for accessing the field via an interface.
 func (v *LoadFields) GetTotalMiles() *float64 { return v.TotalMiles }
 
-// GetDataSource returns LoadFields.DataSource, and is useful for accessing the field via an interface.
-func (v *LoadFields) GetDataSource() string { return v.DataSource }
-
-// GetSyncedAt returns LoadFields.SyncedAt, and is useful for accessing the field via an interface.
-func (v *LoadFields) GetSyncedAt() time.Time { return v.SyncedAt }
-
-// GetActive returns LoadFields.Active, and is useful for accessing the field via an interface.
-func (v *LoadFields) GetActive() bool { return v.Active }
-
 // LoadFieldsDeliveryLocation includes the requested fields of the GraphQL type Location.
 type LoadFieldsDeliveryLocation struct {
 	LocationFields `json:"-"`
 }
-
-// GetAddress returns LoadFieldsDeliveryLocation.Address, and is useful for accessing the field via an interface.
-func (v *LoadFieldsDeliveryLocation) GetAddress() *string { return v.LocationFields.Address }
 
 // GetCity returns LoadFieldsDeliveryLocation.City, and is useful for accessing the field via an interface.
 func (v *LoadFieldsDeliveryLocation) GetCity() *string { return v.LocationFields.City }
 
 // GetState returns LoadFieldsDeliveryLocation.State, and is useful for accessing the field via an interface.
 func (v *LoadFieldsDeliveryLocation) GetState() *string { return v.LocationFields.State }
-
-// GetZip returns LoadFieldsDeliveryLocation.Zip, and is useful for accessing the field via an interface.
-func (v *LoadFieldsDeliveryLocation) GetZip() *string { return v.LocationFields.Zip }
 
 // GetLatitude returns LoadFieldsDeliveryLocation.Latitude, and is useful for accessing the field via an interface.
 func (v *LoadFieldsDeliveryLocation) GetLatitude() *float64 { return v.LocationFields.Latitude }
@@ -1352,13 +1228,9 @@ func (v *LoadFieldsDeliveryLocation) UnmarshalJSON(b []byte) error {
 }
 
 type __premarshalLoadFieldsDeliveryLocation struct {
-	Address *string `json:"address"`
-
 	City *string `json:"city"`
 
 	State *string `json:"state"`
-
-	Zip *string `json:"zip"`
 
 	Latitude *float64 `json:"latitude"`
 
@@ -1376,10 +1248,8 @@ func (v *LoadFieldsDeliveryLocation) MarshalJSON() ([]byte, error) {
 func (v *LoadFieldsDeliveryLocation) __premarshalJSON() (*__premarshalLoadFieldsDeliveryLocation, error) {
 	var retval __premarshalLoadFieldsDeliveryLocation
 
-	retval.Address = v.LocationFields.Address
 	retval.City = v.LocationFields.City
 	retval.State = v.LocationFields.State
-	retval.Zip = v.LocationFields.Zip
 	retval.Latitude = v.LocationFields.Latitude
 	retval.Longitude = v.LocationFields.Longitude
 	return &retval, nil
@@ -1390,17 +1260,11 @@ type LoadFieldsPickupLocation struct {
 	LocationFields `json:"-"`
 }
 
-// GetAddress returns LoadFieldsPickupLocation.Address, and is useful for accessing the field via an interface.
-func (v *LoadFieldsPickupLocation) GetAddress() *string { return v.LocationFields.Address }
-
 // GetCity returns LoadFieldsPickupLocation.City, and is useful for accessing the field via an interface.
 func (v *LoadFieldsPickupLocation) GetCity() *string { return v.LocationFields.City }
 
 // GetState returns LoadFieldsPickupLocation.State, and is useful for accessing the field via an interface.
 func (v *LoadFieldsPickupLocation) GetState() *string { return v.LocationFields.State }
-
-// GetZip returns LoadFieldsPickupLocation.Zip, and is useful for accessing the field via an interface.
-func (v *LoadFieldsPickupLocation) GetZip() *string { return v.LocationFields.Zip }
 
 // GetLatitude returns LoadFieldsPickupLocation.Latitude, and is useful for accessing the field via an interface.
 func (v *LoadFieldsPickupLocation) GetLatitude() *float64 { return v.LocationFields.Latitude }
@@ -1434,13 +1298,9 @@ func (v *LoadFieldsPickupLocation) UnmarshalJSON(b []byte) error {
 }
 
 type __premarshalLoadFieldsPickupLocation struct {
-	Address *string `json:"address"`
-
 	City *string `json:"city"`
 
 	State *string `json:"state"`
-
-	Zip *string `json:"zip"`
 
 	Latitude *float64 `json:"latitude"`
 
@@ -1458,10 +1318,8 @@ func (v *LoadFieldsPickupLocation) MarshalJSON() ([]byte, error) {
 func (v *LoadFieldsPickupLocation) __premarshalJSON() (*__premarshalLoadFieldsPickupLocation, error) {
 	var retval __premarshalLoadFieldsPickupLocation
 
-	retval.Address = v.LocationFields.Address
 	retval.City = v.LocationFields.City
 	retval.State = v.LocationFields.State
-	retval.Zip = v.LocationFields.Zip
 	retval.Latitude = v.LocationFields.Latitude
 	retval.Longitude = v.LocationFields.Longitude
 	return &retval, nil
@@ -1516,15 +1374,6 @@ func (v *LoadsLoadsLoad) GetStatus() LoadStatus { return v.LoadFields.Status }
 // GetTotalMiles returns LoadsLoadsLoad.TotalMiles, and is useful for accessing the field via an interface.
 func (v *LoadsLoadsLoad) GetTotalMiles() *float64 { return v.LoadFields.TotalMiles }
 
-// GetDataSource returns LoadsLoadsLoad.DataSource, and is useful for accessing the field via an interface.
-func (v *LoadsLoadsLoad) GetDataSource() string { return v.LoadFields.DataSource }
-
-// GetSyncedAt returns LoadsLoadsLoad.SyncedAt, and is useful for accessing the field via an interface.
-func (v *LoadsLoadsLoad) GetSyncedAt() time.Time { return v.LoadFields.SyncedAt }
-
-// GetActive returns LoadsLoadsLoad.Active, and is useful for accessing the field via an interface.
-func (v *LoadsLoadsLoad) GetActive() bool { return v.LoadFields.Active }
-
 func (v *LoadsLoadsLoad) UnmarshalJSON(b []byte) error {
 
 	if string(b) == "null" {
@@ -1566,12 +1415,6 @@ type __premarshalLoadsLoadsLoad struct {
 	Status LoadStatus `json:"status"`
 
 	TotalMiles *float64 `json:"totalMiles"`
-
-	DataSource string `json:"dataSource"`
-
-	SyncedAt time.Time `json:"syncedAt"`
-
-	Active bool `json:"active"`
 }
 
 func (v *LoadsLoadsLoad) MarshalJSON() ([]byte, error) {
@@ -1593,9 +1436,6 @@ func (v *LoadsLoadsLoad) __premarshalJSON() (*__premarshalLoadsLoadsLoad, error)
 	retval.AssignedDriverId = v.LoadFields.AssignedDriverId
 	retval.Status = v.LoadFields.Status
 	retval.TotalMiles = v.LoadFields.TotalMiles
-	retval.DataSource = v.LoadFields.DataSource
-	retval.SyncedAt = v.LoadFields.SyncedAt
-	retval.Active = v.LoadFields.Active
 	return &retval, nil
 }
 
@@ -1609,25 +1449,17 @@ func (v *LoadsResponse) GetLoads() []LoadsLoadsLoad { return v.Loads }
 
 // LocationFields includes the GraphQL fields of Location requested by the fragment LocationFields.
 type LocationFields struct {
-	Address   *string  `json:"address"`
 	City      *string  `json:"city"`
 	State     *string  `json:"state"`
-	Zip       *string  `json:"zip"`
 	Latitude  *float64 `json:"latitude"`
 	Longitude *float64 `json:"longitude"`
 }
-
-// GetAddress returns LocationFields.Address, and is useful for accessing the field via an interface.
-func (v *LocationFields) GetAddress() *string { return v.Address }
 
 // GetCity returns LocationFields.City, and is useful for accessing the field via an interface.
 func (v *LocationFields) GetCity() *string { return v.City }
 
 // GetState returns LocationFields.State, and is useful for accessing the field via an interface.
 func (v *LocationFields) GetState() *string { return v.State }
-
-// GetZip returns LocationFields.Zip, and is useful for accessing the field via an interface.
-func (v *LocationFields) GetZip() *string { return v.Zip }
 
 // GetLatitude returns LocationFields.Latitude, and is useful for accessing the field via an interface.
 func (v *LocationFields) GetLatitude() *float64 { return v.Latitude }
@@ -1815,22 +1647,9 @@ type OverrideDriverHOSOverrideDriverHOSHOSData struct {
 	HOSFields `json:"-"`
 }
 
-// GetDriverId returns OverrideDriverHOSOverrideDriverHOSHOSData.DriverId, and is useful for accessing the field via an interface.
-func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetDriverId() string { return v.HOSFields.DriverId }
-
-// GetDriverName returns OverrideDriverHOSOverrideDriverHOSHOSData.DriverName, and is useful for accessing the field via an interface.
-func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetDriverName() *string {
-	return v.HOSFields.DriverName
-}
-
 // GetDutyStatus returns OverrideDriverHOSOverrideDriverHOSHOSData.DutyStatus, and is useful for accessing the field via an interface.
 func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetDutyStatus() DutyStatus {
 	return v.HOSFields.DutyStatus
-}
-
-// GetHoursDriven returns OverrideDriverHOSOverrideDriverHOSHOSData.HoursDriven, and is useful for accessing the field via an interface.
-func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetHoursDriven() *float64 {
-	return v.HOSFields.HoursDriven
 }
 
 // GetDriveRemainingHours returns OverrideDriverHOSOverrideDriverHOSHOSData.DriveRemainingHours, and is useful for accessing the field via an interface.
@@ -1853,6 +1672,16 @@ func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetTimeUntilBreakHours() *fl
 	return v.HOSFields.TimeUntilBreakHours
 }
 
+// GetCycleViolationHours returns OverrideDriverHOSOverrideDriverHOSHOSData.CycleViolationHours, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetCycleViolationHours() *float64 {
+	return v.HOSFields.CycleViolationHours
+}
+
+// GetShiftDrivingViolationHours returns OverrideDriverHOSOverrideDriverHOSHOSData.ShiftDrivingViolationHours, and is useful for accessing the field via an interface.
+func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetShiftDrivingViolationHours() *float64 {
+	return v.HOSFields.ShiftDrivingViolationHours
+}
+
 // GetDataSource returns OverrideDriverHOSOverrideDriverHOSHOSData.DataSource, and is useful for accessing the field via an interface.
 func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetDataSource() string {
 	return v.HOSFields.DataSource
@@ -1869,26 +1698,11 @@ func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetCached() bool { return v.
 // GetStale returns OverrideDriverHOSOverrideDriverHOSHOSData.Stale, and is useful for accessing the field via an interface.
 func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetStale() bool { return v.HOSFields.Stale }
 
-// GetCacheAgeSeconds returns OverrideDriverHOSOverrideDriverHOSHOSData.CacheAgeSeconds, and is useful for accessing the field via an interface.
-func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetCacheAgeSeconds() *int {
-	return v.HOSFields.CacheAgeSeconds
-}
-
 // GetError returns OverrideDriverHOSOverrideDriverHOSHOSData.Error, and is useful for accessing the field via an interface.
 func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetError() *string { return v.HOSFields.Error }
 
 // GetNote returns OverrideDriverHOSOverrideDriverHOSHOSData.Note, and is useful for accessing the field via an interface.
 func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetNote() *string { return v.HOSFields.Note }
-
-// GetCycleViolationHours returns OverrideDriverHOSOverrideDriverHOSHOSData.CycleViolationHours, and is useful for accessing the field via an interface.
-func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetCycleViolationHours() *float64 {
-	return v.HOSFields.CycleViolationHours
-}
-
-// GetShiftDrivingViolationHours returns OverrideDriverHOSOverrideDriverHOSHOSData.ShiftDrivingViolationHours, and is useful for accessing the field via an interface.
-func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetShiftDrivingViolationHours() *float64 {
-	return v.HOSFields.ShiftDrivingViolationHours
-}
 
 // GetOverriddenBy returns OverrideDriverHOSOverrideDriverHOSHOSData.OverriddenBy, and is useful for accessing the field via an interface.
 func (v *OverrideDriverHOSOverrideDriverHOSHOSData) GetOverriddenBy() *HOSFieldsOverriddenByUser {
@@ -1936,13 +1750,7 @@ func (v *OverrideDriverHOSOverrideDriverHOSHOSData) UnmarshalJSON(b []byte) erro
 }
 
 type __premarshalOverrideDriverHOSOverrideDriverHOSHOSData struct {
-	DriverId string `json:"driverId"`
-
-	DriverName *string `json:"driverName"`
-
 	DutyStatus DutyStatus `json:"dutyStatus"`
-
-	HoursDriven *float64 `json:"hoursDriven"`
 
 	DriveRemainingHours *float64 `json:"driveRemainingHours"`
 
@@ -1952,6 +1760,10 @@ type __premarshalOverrideDriverHOSOverrideDriverHOSHOSData struct {
 
 	TimeUntilBreakHours *float64 `json:"timeUntilBreakHours"`
 
+	CycleViolationHours *float64 `json:"cycleViolationHours"`
+
+	ShiftDrivingViolationHours *float64 `json:"shiftDrivingViolationHours"`
+
 	DataSource string `json:"dataSource"`
 
 	SyncedAt *time.Time `json:"syncedAt"`
@@ -1960,15 +1772,9 @@ type __premarshalOverrideDriverHOSOverrideDriverHOSHOSData struct {
 
 	Stale bool `json:"stale"`
 
-	CacheAgeSeconds *int `json:"cacheAgeSeconds"`
-
 	Error *string `json:"error"`
 
 	Note *string `json:"note"`
-
-	CycleViolationHours *float64 `json:"cycleViolationHours"`
-
-	ShiftDrivingViolationHours *float64 `json:"shiftDrivingViolationHours"`
 
 	OverriddenBy *HOSFieldsOverriddenByUser `json:"overriddenBy"`
 
@@ -1990,23 +1796,19 @@ func (v *OverrideDriverHOSOverrideDriverHOSHOSData) MarshalJSON() ([]byte, error
 func (v *OverrideDriverHOSOverrideDriverHOSHOSData) __premarshalJSON() (*__premarshalOverrideDriverHOSOverrideDriverHOSHOSData, error) {
 	var retval __premarshalOverrideDriverHOSOverrideDriverHOSHOSData
 
-	retval.DriverId = v.HOSFields.DriverId
-	retval.DriverName = v.HOSFields.DriverName
 	retval.DutyStatus = v.HOSFields.DutyStatus
-	retval.HoursDriven = v.HOSFields.HoursDriven
 	retval.DriveRemainingHours = v.HOSFields.DriveRemainingHours
 	retval.ShiftRemainingHours = v.HOSFields.ShiftRemainingHours
 	retval.CycleRemainingHours = v.HOSFields.CycleRemainingHours
 	retval.TimeUntilBreakHours = v.HOSFields.TimeUntilBreakHours
+	retval.CycleViolationHours = v.HOSFields.CycleViolationHours
+	retval.ShiftDrivingViolationHours = v.HOSFields.ShiftDrivingViolationHours
 	retval.DataSource = v.HOSFields.DataSource
 	retval.SyncedAt = v.HOSFields.SyncedAt
 	retval.Cached = v.HOSFields.Cached
 	retval.Stale = v.HOSFields.Stale
-	retval.CacheAgeSeconds = v.HOSFields.CacheAgeSeconds
 	retval.Error = v.HOSFields.Error
 	retval.Note = v.HOSFields.Note
-	retval.CycleViolationHours = v.HOSFields.CycleViolationHours
-	retval.ShiftDrivingViolationHours = v.HOSFields.ShiftDrivingViolationHours
 	retval.OverriddenBy = v.HOSFields.OverriddenBy
 	retval.OverriddenAt = v.HOSFields.OverriddenAt
 	retval.OverrideReason = v.HOSFields.OverrideReason
@@ -3455,25 +3257,20 @@ mutation ClearDriverHOSOverride ($driverId: String!) {
 	}
 }
 fragment HOSFields on HOSData {
-	driverId
-	driverName
 	dutyStatus
-	hoursDriven
 	driveRemainingHours
 	shiftRemainingHours
 	cycleRemainingHours
 	timeUntilBreakHours
+	cycleViolationHours
+	shiftDrivingViolationHours
 	dataSource
 	syncedAt
 	cached
 	stale
-	cacheAgeSeconds
 	error
 	note
-	cycleViolationHours
-	shiftDrivingViolationHours
 	overriddenBy {
-		id
 		email
 	}
 	overriddenAt
@@ -3516,34 +3313,26 @@ query Drivers {
 }
 fragment DriverFields on Driver {
 	driverId
-	externalDriverId
 	name
-	hosManualOverride
-	lastSyncedAt
 	hos {
 		... HOSFields
 	}
 }
 fragment HOSFields on HOSData {
-	driverId
-	driverName
 	dutyStatus
-	hoursDriven
 	driveRemainingHours
 	shiftRemainingHours
 	cycleRemainingHours
 	timeUntilBreakHours
+	cycleViolationHours
+	shiftDrivingViolationHours
 	dataSource
 	syncedAt
 	cached
 	stale
-	cacheAgeSeconds
 	error
 	note
-	cycleViolationHours
-	shiftDrivingViolationHours
 	overriddenBy {
-		id
 		email
 	}
 	overriddenAt
@@ -3745,15 +3534,10 @@ fragment LoadFields on Load {
 	assignedDriverId
 	status
 	totalMiles
-	dataSource
-	syncedAt
-	active
 }
 fragment LocationFields on Location {
-	address
 	city
 	state
-	zip
 	latitude
 	longitude
 }
@@ -3876,25 +3660,20 @@ mutation OverrideDriverHOS ($driverId: String!, $input: HOSOverrideInput!) {
 	}
 }
 fragment HOSFields on HOSData {
-	driverId
-	driverName
 	dutyStatus
-	hoursDriven
 	driveRemainingHours
 	shiftRemainingHours
 	cycleRemainingHours
 	timeUntilBreakHours
+	cycleViolationHours
+	shiftDrivingViolationHours
 	dataSource
 	syncedAt
 	cached
 	stale
-	cacheAgeSeconds
 	error
 	note
-	cycleViolationHours
-	shiftDrivingViolationHours
 	overriddenBy {
-		id
 		email
 	}
 	overriddenAt

@@ -103,19 +103,18 @@ func driverRowFrom(d gqlclient.DriverFields) DriverRow {
 	if h == nil {
 		return r
 	}
-	if r.Name == "" {
-		r.Name = deref(h.DriverName)
-	}
 	r.Duty = string(h.DutyStatus)
 	r.Drive, r.Shift = hoursOf(h.DriveRemainingHours), hoursOf(h.ShiftRemainingHours)
 	r.Cycle, r.Break = hoursOf(h.CycleRemainingHours), hoursOf(h.TimeUntilBreakHours)
-	r.HoursDriven = hoursOf(h.HoursDriven)
+	if r.Drive.Known { // Samsara's definition: the 11 hours less what is left
+		r.HoursDriven = Hours{Value: max(0, 11-r.Drive.Value), Known: true}
+	}
 	r.CycleViolation, r.ShiftDrivingV = hoursOf(h.CycleViolationHours), hoursOf(h.ShiftDrivingViolationHours)
 	r.Source = h.DataSource
 	r.SyncedAt = derefTime(h.SyncedAt)
 	r.Cached, r.Stale = h.Cached, h.Stale
 	r.Error, r.Note = deref(h.Error), deref(h.Note)
-	r.Overridden = d.HosManualOverride || h.DataSource == "manual_override"
+	r.Overridden = h.DataSource == "manual_override"
 	if h.OverriddenBy != nil {
 		r.OverriddenBy = h.OverriddenBy.Email
 	}

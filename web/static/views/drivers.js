@@ -7,12 +7,14 @@ import { $, el, sentence, showState } from '../dom.js';
 import * as fmt from '../format.js';
 import * as ff from './fleet-format.js';
 
-export const HOS_FIELDS = `driverId driverName dutyStatus hoursDriven driveRemainingHours shiftRemainingHours
-  cycleRemainingHours timeUntilBreakHours dataSource syncedAt cached stale cacheAgeSeconds error note
-  cycleViolationHours shiftDrivingViolationHours overriddenBy { email } overriddenAt overrideReason overrideExpiresAt`;
+// Only what the view shows: the server's cost limit counts every field once per driver
+// (25,000 in all), so a 1,000-driver board must stay near 20 fields a driver.
+export const HOS_FIELDS = `dutyStatus driveRemainingHours shiftRemainingHours cycleRemainingHours timeUntilBreakHours
+  dataSource syncedAt cached stale error note cycleViolationHours shiftDrivingViolationHours
+  overriddenBy { email } overriddenAt overrideReason overrideExpiresAt`;
 
 const Q = {
-  drivers: `query Drivers { drivers { driverId externalDriverId name hosManualOverride lastSyncedAt hos { ${HOS_FIELDS} } } }`,
+  drivers: `query Drivers { drivers { driverId name hos { ${HOS_FIELDS} } } }`,
   override: `mutation Override($driverId: String!, $input: HOSOverrideInput!) {
     overrideDriverHOS(driverId: $driverId, input: $input) { ${HOS_FIELDS} } }`,
   clear: `mutation Clear($driverId: String!) { clearDriverHOSOverride(driverId: $driverId) { ${HOS_FIELDS} } }`,
@@ -34,7 +36,7 @@ export function marks(d) {
   const h = d.hos;
   const out = [];
   if (h && h.stale) out.push({ key: 'stale', label: 'Stale', tone: 'bad', title: h.error || 'The vendor failed: older data is shown.' });
-  if (h && (d.hosManualOverride || h.dataSource === 'manual_override')) {
+  if (h && (h.dataSource === 'manual_override')) {
     const until = h.overrideExpiresAt ? `until ${fmt.absoluteTime(h.overrideExpiresAt)}` : 'until cleared';
     const who = h.overriddenBy ? h.overriddenBy.email : '—';
     out.push({ key: 'override', label: 'Override', tone: 'override', title: `By ${who}, ${until}. Reason: ${h.overrideReason || '—'}` });
@@ -177,7 +179,7 @@ export function mount(root, app) {
     }
     let data = 'never synced';
     if (h) {
-      const overridden = d.hosManualOverride || h.dataSource === 'manual_override';
+      const overridden = h.dataSource === 'manual_override';
       const at = overridden ? (h.overriddenAt || h.syncedAt) : h.syncedAt;
       let kind = 'live';
       if (overridden) kind = 'override, set';
@@ -191,7 +193,7 @@ export function mount(root, app) {
     const markCell = cell('Marks', ms.map((m) => el('span', { class: `badge mark ${m.tone}`, 'data-mark': m.key, title: m.title, text: m.label })), 'marks');
     if (h && h.note) markCell.append(el('span', { class: 'note', text: h.note }));
     if (h && h.stale && h.error) markCell.append(el('span', { class: 'note bad', text: h.error }));
-    if (h && (d.hosManualOverride || h.dataSource === 'manual_override')) {
+    if (h && (h.dataSource === 'manual_override')) {
       markCell.append(el('span', { class: 'note', text: ms.find((m) => m.key === 'override').title }));
     }
     const dutyCell = cell('Duty', duty, !h || h.dutyStatus === 'UNKNOWN' ? 'unknown' : null);
@@ -248,7 +250,7 @@ export function mount(root, app) {
       info.push('No hours of service synced yet.');
     }
     $('driver-detail-info').textContent = info.join(' ');
-    $('override-clear').disabled = state.busy || !(d.hosManualOverride || (h && h.dataSource === 'manual_override'));
+    $('override-clear').disabled = state.busy || !(h && h.dataSource === 'manual_override');
     $('override-submit').disabled = state.busy;
   }
 
@@ -258,7 +260,8 @@ export function mount(root, app) {
     const h = d && d.hos;
     const v = (x) => (x == null ? '' : String(Math.round(x * 100) / 100));
     $('ov-duty').value = h && h.dutyStatus !== 'UNKNOWN' ? h.dutyStatus : '';
-    $('ov-driven').value = v(h && h.hoursDriven);
+    // Samsara's definition: the 11 hours less what is left.
+    $('ov-driven').value = v(h && h.driveRemainingHours != null ? Math.max(0, 11 - h.driveRemainingHours) : null);
     $('ov-drive').value = v(h && h.driveRemainingHours);
     $('ov-shift').value = v(h && h.shiftRemainingHours);
     $('ov-cycle').value = v(h && h.cycleRemainingHours);

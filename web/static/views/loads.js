@@ -8,11 +8,11 @@ import { $, el, sentence, showState } from '../dom.js';
 import * as fmt from '../format.js';
 import * as ff from './fleet-format.js';
 
-const LOC = 'address city state zip latitude longitude';
+const LOC = 'city state latitude longitude';
 const Q = {
   loads: `query Loads { loads { loadId pickupLocation { ${LOC} } deliveryLocation { ${LOC} } pickupAppointment
-    deliveryAppointment assignedDriverId status totalMiles dataSource syncedAt active }
-    drivers { driverId name hos { driveRemainingHours dutyStatus stale note } } }`,
+    deliveryAppointment assignedDriverId status totalMiles }
+    drivers { driverId name hos { driveRemainingHours } } }`,
   fuel: `query Fuel($lat: Float!, $lon: Float!) { fuelStations(latitude: $lat, longitude: $lon, radiusMiles: 25, maxResults: 5) {
     stationId name brand city state dieselPrice pricePerGallon distanceMiles lastUpdated dataSource } }`,
   weather: `query Weather($lat: Float!, $lon: Float!) { weather(latitude: $lat, longitude: $lon) {
