@@ -52,6 +52,13 @@ func TestOperationsMatchContract(t *testing.T) {
 		"SyncIntegration": ast.Mutation,
 		"SyncLogDetail":   ast.Query,
 		"SyncEvents":      ast.Subscription,
+		// The fleet views (fleet.graphql).
+		"Drivers":                ast.Query,
+		"Loads":                  ast.Query,
+		"FuelNear":               ast.Query,
+		"WeatherAt":              ast.Query,
+		"OverrideDriverHOS":      ast.Mutation,
+		"ClearDriverHOSOverride": ast.Mutation,
 	}, got)
 }
 
