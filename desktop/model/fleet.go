@@ -372,8 +372,8 @@ func (f *Fleet) loadDrivers(s *session) {
 		f.mu.Unlock()
 		_ = f.DriverCount.Set(len(rows))
 		_ = f.DriversError.Set("")
+		_ = f.DriversLoadedAt.Set(now) // before the rows: whoever sees them sees this
 		f.show()
-		_ = f.DriversLoadedAt.Set(now)
 	})
 	f.loadLoads(s)
 }
@@ -480,9 +480,9 @@ func (f *Fleet) loadLoads(s *session) {
 		f.mu.Lock()
 		f.loads = loads
 		f.mu.Unlock()
-		f.showLoads()
 		_ = f.LoadsError.Set("")
 		_ = f.LoadsLoadedAt.Set(now)
+		f.showLoads()
 	})
 }
 

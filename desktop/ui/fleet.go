@@ -121,7 +121,8 @@ func (u *UI) buildDrivers() fyne.CanvasObject {
 		}
 	}
 	fu.DriverTable = t
-	listen(t.Refresh, f.DriversRev, m.Now)
+	listen(visibleRefresh(t), f.DriversRev)
+	listen(agesRefresh(t, m), m.Now)
 
 	top := container.NewBorder(nil, fu.DriverError, nil,
 		container.NewHBox(widget.NewLabel("Sort"), fu.DriverSort, fu.DriverSummary), fu.DriverSearch)
@@ -487,7 +488,7 @@ func (u *UI) buildLoads() fyne.CanvasObject {
 		}
 	}
 	fu.LoadTable = t
-	listen(t.Refresh, f.LoadsRev)
+	listen(visibleRefresh(t), f.LoadsRev)
 
 	fu.LoadTitle = widget.NewLabelWithStyle("Select a load to see diesel prices and the weather at its pickup and delivery", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	listen(func() {
@@ -624,4 +625,34 @@ func setFleetCell(o fyne.CanvasObject, text string, c color.Color) {
 // FleetCellText is the text of a fleet table cell (for tests).
 func FleetCellText(o fyne.CanvasObject) string {
 	return o.(*fyne.Container).Objects[0].(*widget.Label).Text
+}
+
+// AgesEvery is how often a fleet table is redrawn only for its ages ("5m ago") to
+// advance: a redraw lays out every visible cell (ellipsis included), too much to do
+// every second on a slow machine.
+const AgesEvery = 10 * time.Second
+
+// visibleRefresh redraws t when it is shown; a table behind another tab is redrawn
+// when its tab is shown.
+func visibleRefresh(t *widget.Table) func() {
+	return func() {
+		if t.Visible() {
+			t.Refresh()
+		}
+	}
+}
+
+// agesRefresh redraws t for the clock m.Now at most every AgesEvery.
+func agesRefresh(t *widget.Table, m *model.Model) func() {
+	var last time.Time
+	return func() {
+		now, _ := m.Now.Get()
+		if now.Sub(last) < AgesEvery {
+			return
+		}
+		last = now
+		if t.Visible() {
+			t.Refresh()
+		}
+	}
 }
