@@ -266,10 +266,12 @@ func checkOverride(o Override, now time.Time) (string, error) {
 		return "", badInput("reason must be at most %d characters (it has %d)", MaxOverrideReason, n)
 	}
 	if o.ExpiresAt != nil {
+		// At the engine's (and the databases') resolution, a microsecond.
+		exp := o.ExpiresAt.UTC().Truncate(time.Microsecond)
 		switch {
-		case !o.ExpiresAt.After(now):
+		case !exp.After(now):
 			return "", badInput("expiresAt must be in the future")
-		case o.ExpiresAt.Sub(now) > MaxOverrideAhead:
+		case exp.Sub(now) > MaxOverrideAhead:
 			return "", badInput("expiresAt must be at most 14 days ahead")
 		}
 	}
@@ -297,7 +299,7 @@ func (e *Engine) OverrideHOS(ctx context.Context, tenantID uuid.UUID, driverID s
 		SetOverrideCycleRemainingHours(o.CycleRemaining).SetOverrideTimeUntilBreakHours(o.TimeUntilBreak).
 		SetOverrideAt(now).SetOverrideReason(reason).SetNillableOverrideBy(o.By)
 	if o.ExpiresAt != nil {
-		u.SetOverrideExpiresAt(o.ExpiresAt.UTC())
+		u.SetOverrideExpiresAt(o.ExpiresAt.UTC().Truncate(time.Microsecond))
 	} else {
 		u.ClearOverrideExpiresAt()
 	}

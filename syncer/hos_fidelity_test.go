@@ -107,7 +107,7 @@ func sandboxID(i int) string { return strconv.Itoa(52001 + i) }
 func TestOverrideAudit(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, s *store.Store) {
-		clk := newClock(time.Now().UTC())
+		clk := newClock(time.Now().UTC().Truncate(time.Microsecond))
 		f := setup(t, s, withEngine(func(o *syncer.Options) { o.Now = clk.Now }))
 		in := f.integration(t, integration.VendorSAMSARA_ELD, "audit")
 		requireSuccess(t, f.syncNow(t, f.engine, in.ID))
@@ -166,7 +166,7 @@ func TestOverrideAudit(t *testing.T) {
 
 func TestOverrideValidation(t *testing.T) {
 	t.Parallel()
-	clk := newClock(time.Now().UTC())
+	clk := newClock(time.Now().UTC().Truncate(time.Microsecond))
 	f := setup(t, testdb.Open(t, testdb.SQLite), withEngine(func(o *syncer.Options) { o.Now = clk.Now }))
 	in := f.integration(t, integration.VendorSAMSARA_ELD, "validation")
 	requireSuccess(t, f.syncNow(t, f.engine, in.ID))
