@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -104,4 +105,56 @@ func TestWebsocketIDReusedAfterComplete(t *testing.T) {
 			break
 		}
 	}
+}
+
+// TestWebsocketRequestErrorsAreErrorMessages: a subscribe whose document does not
+// parse or validate, or that a limit refuses before any work, is answered with the
+// protocol's "error" message (its payload the errors, each with its code), not with
+// "next" and "complete" as if it had run; the socket stays open and the id is free.
+func TestWebsocketRequestErrorsAreErrorMessages(t *testing.T) {
+	t.Parallel()
+	f := subSetup(t, testdb.Open(t, testdb.SQLite))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, f.api.URL, &websocket.DialOptions{Subprotocols: []string{wsclient.Protocol}})
+	require.NoError(t, err)
+	defer conn.CloseNow()
+	write := func(m string) { require.NoError(t, conn.Write(ctx, websocket.MessageText, []byte(m))) }
+	read := func() map[string]any {
+		for {
+			_, msg, err := conn.Read(ctx)
+			require.NoError(t, err)
+			var m map[string]any
+			require.NoError(t, json.Unmarshal(msg, &m), string(msg))
+			if m["type"] != "ping" {
+				return m
+			}
+		}
+	}
+	write(`{"type":"connection_init","payload":{"Authorization":"Bearer ` + f.token + `"}}`)
+	require.Equal(t, "connection_ack", read()["type"])
+	for _, q := range []string{
+		`subscription { nosuch }`,
+		`subscription { syncEvents { `,
+		`subscription($id: ID) { syncEvents(integrationId: $id) { type } }", "variables": {"id": {"x": 1}}`,
+	} {
+		body, err := json.Marshal(q)
+		require.NoError(t, err)
+		payload := `{"query":` + string(body) + `}`
+		if strings.Contains(q, `"variables"`) {
+			payload = `{"query":"` + q + `}`
+		}
+		write(`{"id":"1","type":"subscribe","payload":` + payload + `}`)
+		m := read()
+		require.Equal(t, "error", m["type"], "%s: %v", q, m)
+		require.Equal(t, "1", m["id"])
+		errs, ok := m["payload"].([]any)
+		require.True(t, ok, "payload is a list of errors: %v", m)
+		require.NotEmpty(t, errs)
+		ext := errs[0].(map[string]any)["extensions"].(map[string]any)
+		require.Equal(t, graph.CodeBadUserInput, ext["code"])
+	}
+	// The socket still serves, and the id is free again.
+	write(`{"id":"1","type":"subscribe","payload":{"query":"{ me { email } }"}}`)
+	require.Equal(t, "next", read()["type"])
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -58,6 +59,14 @@ const (
 	ReasonInvalidMessage = "Invalid message received"
 	ReasonTooSlow        = "subscriber too slow: events were dropped"
 )
+
+// gqlgen answers a subscribe whose operation could not be created (a document that
+// does not parse or validate, variables that do not coerce, a limit) with the
+// protocol's "error" message only when the errors' code is of the protocol kind;
+// the error presenter has given them the contract's BAD_USER_INPUT by then, so that
+// code is registered as one. (gqlgen consults the kinds nowhere else that this
+// server uses: its own GET and POST transports are replaced.)
+func init() { errcode.RegisterErrorType(CodeBadUserInput, errcode.KindProtocol) }
 
 // InitTimeout is how long a new socket may take to send connection_init.
 const InitTimeout = 10 * time.Second
@@ -318,6 +327,7 @@ type wsConn struct {
 	handshake    bool                // a close handshake is running: it closes the connection
 	lastType     string              // of the last message read
 	active       map[string]struct{} // ids of the subscriptions running (graphql-transport-ws)
+	failed       map[string]struct{} // ids whose operation ended with "error", until gqlgen's "complete"
 }
 
 var (
@@ -359,7 +369,9 @@ func (c *wsConn) NextReader() (int, io.Reader, error) {
 				}
 				c.client.subscribeRead(m.ID)
 			case "complete":
-				c.endID(m.ID)
+				c.mu.Lock()
+				delete(c.active, m.ID)
+				c.mu.Unlock()
 			}
 		}
 	}
@@ -377,14 +389,31 @@ func (c *wsConn) startID(id string) bool {
 		c.active = map[string]struct{}{}
 	}
 	c.active[id] = struct{}{}
+	// gqlgen writes the "complete" after a refused subscribe's "error" before it reads
+	// the next message; an error that ended a running subscription has none to wait for.
+	delete(c.failed, id)
 	return true
 }
 
 // endID frees id: its operation completed or failed, or the client completed it.
-func (c *wsConn) endID(id string) {
+// failed remembers that an "error" ended it; false means the "complete" gqlgen
+// sends after that error, not to be sent.
+func (c *wsConn) endID(id string, failed bool) bool {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	delete(c.active, id)
-	c.mu.Unlock()
+	if failed {
+		if c.failed == nil {
+			c.failed = map[string]struct{}{}
+		}
+		c.failed[id] = struct{}{}
+		return true
+	}
+	if _, ok := c.failed[id]; ok {
+		delete(c.failed, id)
+		return false
+	}
+	return true
 }
 
 // idAndType reads the id and type of one of gqlgen's protocol messages.
@@ -419,7 +448,11 @@ func clientMessage(typ, id string) bool {
 // encoded already: they are framed as they are, without a second encoding.
 func (c *wsConn) WriteJSON(v any) error {
 	if id, typ := idAndType(v); id != "" && (typ == "complete" || typ == "error") {
-		c.endID(id) // before the client can read it and subscribe with the id again
+		if !c.endID(id, typ == "error") {
+			// gqlgen completes an operation after its "error" too; the protocol says
+			// nothing follows an error.
+			return nil
+		}
 	}
 	b, ok := frame(v)
 	if !ok {
