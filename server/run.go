@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/privacy"
 
 	"github.com/sallyhq/sally/account"
+	"github.com/sallyhq/sally/app"
 	"github.com/sallyhq/sally/auth"
 	"github.com/sallyhq/sally/config"
 	"github.com/sallyhq/sally/ent"
@@ -68,13 +69,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	app, err := newApp(cfg, st, logger, "http://"+hostPort(ln.Addr()))
+	a, err := app.New(app.Options{Config: cfg, Store: st, Logger: logger, SelfURL: "http://" + hostPort(ln.Addr())})
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	srv := &http.Server{
-		Handler:           app.routes(),
+		Handler:           a.Routes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -86,7 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	go func() { errc <- srv.Serve(ln) }()
 	bg, stopBG := context.WithCancel(ctx)
 	defer stopBG()
-	app.start(bg)
+	a.Start(bg)
 
 	select {
 	case err := <-errc:
@@ -98,7 +99,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer cancel()
 	err = srv.Shutdown(sctx)
 	stopBG()
-	app.wait()
+	a.Wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
@@ -229,7 +230,3 @@ func resetAdmin(ctx context.Context, email string, getenv func(string) string, s
 	return nil
 }
 
-// tokensFor builds the token issuer from the configuration.
-func tokensFor(cfg config.Config) *auth.Tokens {
-	return auth.NewTokens(cfg.JWTSecret, cfg.TokenTTL, time.Now)
-}

@@ -2,11 +2,13 @@
 // handler behind the real auth middleware, served over HTTP by httptest, with helpers
 // to seed tenants, users, integrations and sync logs and to send operations.
 //
-// It builds graph.Resolver the way server/app.go does — the sync engine talking to the
-// vendor sandbox over real HTTP, the event bus — except for what would make tests slow
-// or flaky: bcrypt at a low cost, no pause after a failed login, millisecond retry
-// waits, a fixed JWT secret and a fixed credentials key. The scheduler does not run:
-// syncs happen when a test asks for one.
+// It is the server's wiring itself (app.New, the composition root server/ runs): the
+// sync engine talking to the vendor sandbox over real HTTP, the alert rules as its
+// observer, the event bus. app.Options change what would make tests slow or flaky:
+// bcrypt at a low cost, no pause after a failed login, millisecond retry waits, a
+// fixed JWT secret and credentials key, events kept in the process (no PostgreSQL
+// bridge). The background workers do not start: syncs happen when a test asks for
+// one, and nothing delivers the alerts (they stay PENDING or MUTED).
 package testserver
 
 import (
@@ -30,6 +32,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sallyhq/sally/alert"
+	"github.com/sallyhq/sally/app"
 	"github.com/sallyhq/sally/auth"
 	"github.com/sallyhq/sally/config"
 	"github.com/sallyhq/sally/ent"
@@ -43,7 +46,6 @@ import (
 	"github.com/sallyhq/sally/sandbox"
 	"github.com/sallyhq/sally/store"
 	"github.com/sallyhq/sally/syncer"
-	"github.com/sallyhq/sally/vendors"
 )
 
 // Fixed secrets of every test server, so tests can mint their own tokens (NewTokens)
@@ -109,66 +111,47 @@ func NewSealer(tb testing.TB) *auth.Sealer {
 	return s
 }
 
-// New starts the API over s; it stops when the test ends.
+// New starts the API over s; it stops when the test ends. It is the server's own
+// wiring (app.New) with the test options the package comment lists.
 func New(tb testing.TB, s *store.Store, opts ...Option) *API {
 	tb.Helper()
 	logger := slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	tokens := NewTokens(time.Now)
-	sealer := NewSealer(tb)
-	bus := event.NewBus(0)
 
 	sb := sandbox.New(sandbox.Options{Logger: logger.With("component", "sandbox")})
 	sbServer := httptest.NewServer(sb)
 	tb.Cleanup(sbServer.Close)
-	// The alert rules, as the server wires them: the engine's Observer (the failure,
-	// recovery and credentials rules run after every sync). Nothing delivers the
-	// alerts: they stay PENDING (or MUTED).
-	alerts := alert.NewManager(alert.Options{
-		Client: s.Client, Publisher: bus, Logger: logger.With("component", "alert"),
-		PublicURL: PublicURL,
-	})
-	engine := syncer.New(syncer.Options{
-		Observer: alerts,
-		Store:    s,
-		Sealer:   sealer,
-		URLs: syncer.VendorURLs{
-			Samsara: sbServer.URL + "/samsara", Truckbase: sbServer.URL + "/truckbase",
-			FuelFinder: sbServer.URL + "/fuelfinder", OpenWeather: sbServer.URL + "/openweather",
-		},
-		HTTPClient: vendors.NewHTTPClient(),
-		Settings:   resilience.Settings{Default: FastPolicy()},
-		Publisher:  bus,
-		Logger:     logger.With("component", "syncer"),
-	})
-	deps := graph.Deps{
-		Store:              s,
-		Tokens:             tokens,
-		Hasher:             Hasher,
-		Throttle:           s.NewThrottle(auth.DefaultMaxFailures, auth.DefaultWindow, time.Now),
-		Sealer:             sealer,
-		Logger:             logger,
-		Now:                time.Now,
-		Sleep:              func(context.Context, time.Duration) {},
-		Syncer:             engine,
-		Events:             bus,
-		Publisher:          bus,
-		IntegrationChanged: engine.Forget,
-	}
-	for _, o := range opts {
-		o(&deps)
-	}
-	r := &graph.Resolver{Deps: deps}
-	h := auth.Middleware(deps.Tokens)(graph.NewHandler(r, graph.HandlerOptions{}))
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", h)
 	srv := httptest.NewServer(mux)
-	if r.PublicURL == "" {
-		r.PublicURL = srv.URL // set-password links lead to this server (no request has come yet)
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		tb.Fatalf("testserver: %v", err)
 	}
+	cfg.JWTSecret, cfg.CredentialsKey = []byte(JWTSecret), []byte(CredentialsKey)
+	cfg.PublicURL = PublicURL
+	urls := app.SandboxURLs(sbServer.URL)
+	policy := FastPolicy()
+	a, err := app.New(app.Options{
+		Config: cfg, Store: s, Logger: logger, SelfURL: srv.URL,
+		VendorURLs: &urls, Policy: &policy, Hasher: Hasher, LocalEvents: true,
+		Deps: func(d *graph.Deps) {
+			d.Sleep = func(context.Context, time.Duration) {}
+			d.PublicURL = srv.URL // set-password links lead to this server
+			for _, o := range opts {
+				o(d)
+			}
+		},
+	})
+	if err != nil {
+		srv.Close()
+		tb.Fatalf("testserver: %v", err)
+	}
+	r := a.Resolver
+	h := auth.Middleware(r.Tokens)(graph.NewHandler(r, graph.HandlerOptions{}))
+	mux.Handle("/graphql", h)
 	transport := &http.Transport{MaxIdleConnsPerHost: 16}
-	a := &API{
-		Store: s, Resolver: r, Tokens: deps.Tokens, Sealer: deps.Sealer, Throttle: deps.Throttle,
-		Engine: deps.Syncer, Alerts: alerts, Bus: deps.Events, Sandbox: sb, SandboxURL: sbServer.URL,
+	api := &API{
+		Store: s, Resolver: r, Tokens: r.Tokens, Sealer: r.Sealer, Throttle: r.Throttle,
+		Engine: r.Syncer, Alerts: a.Alerts, Bus: r.Events, Sandbox: sb, SandboxURL: sbServer.URL,
 		Handler: h, Server: srv, URL: srv.URL + "/graphql",
 		client: &http.Client{Transport: transport, Timeout: time.Minute},
 	}
@@ -176,7 +159,7 @@ func New(tb testing.TB, s *store.Store, opts ...Option) *API {
 		transport.CloseIdleConnections()
 		srv.Close()
 	})
-	return a
+	return api
 }
 
 // FastPolicy is the resilience config of the test server: the production shape with

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"net/http"
@@ -12,25 +12,31 @@ import (
 	"github.com/sallyhq/sally/web"
 )
 
-// routes is every endpoint of the server, in one place.
-func (a *app) routes() http.Handler {
+// Routes is every endpoint of the server, in one place.
+func (a *App) Routes() http.Handler {
 	mux := http.NewServeMux()
-	api := graph.NewHandler(a.resolver, graph.HandlerOptions{AllowedOrigins: a.cfg.CORSAllowedOrigins, TrustedProxies: a.cfg.TrustedProxies})
-	mux.Handle("/graphql", a.cors(auth.Middleware(a.tokens)(api)))
+	mux.Handle("/graphql", a.GraphQL())
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
-	if a.sandbox != nil {
-		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", a.sandbox))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}))
+	if a.Sandbox != nil {
+		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", a.Sandbox))
 	}
 	mux.Handle("/", web.Handler()) // the browser UI; unknown paths get its 404
 	return securityHeaders(mux)
 }
 
+// GraphQL is what Routes serves at /graphql: the API behind CORS and the auth
+// middleware.
+func (a *App) GraphQL() http.Handler {
+	api := graph.NewHandler(a.Resolver, graph.HandlerOptions{AllowedOrigins: a.Config.CORSAllowedOrigins, TrustedProxies: a.Config.TrustedProxies})
+	return a.cors(auth.Middleware(a.Tokens)(api))
+}
+
 // cors answers browsers from CORS_ALLOWED_ORIGINS; without it only the same origin
 // may call (browsers enforce that when no Access-Control-Allow-Origin is sent).
-func (a *app) cors(next http.Handler) http.Handler {
-	allowed := a.cfg.CORSAllowedOrigins
+func (a *App) cors(next http.Handler) http.Handler {
+	allowed := a.Config.CORSAllowedOrigins
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		if origin != "" && (slices.Contains(allowed, "*") || slices.Contains(allowed, strings.TrimSuffix(origin, "/"))) {
