@@ -2,17 +2,70 @@
 // data in sync with four vendors (Samsara HOS, Truckbase loads, Fuel Finder prices,
 // OpenWeather) and tells people at once when a sync goes wrong.
 //
-// Architecture, dependencies flowing one way:
+// # Folders
 //
-//	server/      composition root: config, store, handlers, background workers
-//	graph/       gqlgen schema (a superset of graph/contract) and thin resolvers
-//	ent/         storage schema; tenant isolation by privacy rules (ent/schema/rule)
+//	server/      the command: config, migrations, first admin, HTTP server, signals
+//	app/         composition root: builds every dependency from config (server/ runs
+//	             it, internal/testserver wraps it) and serves the routes
+//	graph/       gqlgen schema (a superset of graph/contract) and the resolvers;
+//	             graph/generated and graph/model are gqlgen's output
+//	syncer/      the sync engine: the vendor table, syncs by kind, scheduler, live lookups
+//	alert/       alert rules (failure, recovery, stale, credentials) and the mail outbox
+//	account/     invitation and password-reset links
+//	ent/         storage schema (ent/schema) and its generated code; tenant isolation by
+//	             privacy rules (ent/schema/rule)
 //	store/       opening SQLite or PostgreSQL, migrations, aggregates, login throttle
 //	auth/        viewer in context, JWT, password hashing, credentials sealing
 //	config/      the environment, read in one place
+//	event/       live events: the in-process bus, event/pgnotify across replicas
+//	mail/        SMTP delivery
 //	vendors/     the four adapters (real wire formats) and their typed errors
 //	resilience/  failsafe-go policies: timeout, retry, circuit breaker, bulkhead
 //	sandbox/     the stand-in vendor APIs for the embedded default and tests
+//	web/         the browser UI (static files, embedded) and its end-to-end tests
+//	desktop/     the desktop monitor (Fyne): a GraphQL client like any other
+//	cmd/         small programs: the sandbox alone, a subscription benchmark, screenshots
+//	internal/    test support: databases, the in-process API, clock, SMTP, websocket
+//	             and GraphQL-over-HTTP clients
+//	docs/        screenshots and notes;  scripts/  the test script
+//
+// # Dependencies
+//
+// Each line below names a folder and the folders of this module its non-test code
+// may import, with the reason. imports_test.go reads these lines and fails on any
+// other import (a folder's own subfolders are always allowed; tests may import
+// anything). Departures from ../shared/docs/style.md are named with their reason.
+//
+//	account: ent — links are rows
+//	alert: ent, ent/schema, event — alerts are rows; AlertDetails, the Go type of their JSON column, is declared with the schema; it publishes ALERT events
+//	app: alert, auth, config, event, graph, mail, resilience, sandbox, store, syncer, vendors, web — it wires everything
+//	auth: (none)
+//	cmd/sandbox: sandbox — runs it alone
+//	cmd/subbench: internal/wsclient — its client
+//	cmd/webshot: web — serves the page it photographs
+//	config: auth — ADMIN_PASSWORD must pass auth's password rule
+//	desktop: (none) — it talks to the server over GraphQL only
+//	ent: ent/schema — generated from it
+//	ent/schema: auth — privacy rules read the viewer
+//	event: (none)
+//	graph: account, alert, auth, ent, ent/schema, event, store, syncer, vendors — resolvers use ent as their data layer (style.md has a repository layer; ent's privacy rules already confine every query to the tenant, so one would only restate it), store for aggregates and the throttle, syncer behind graph's own Syncer interface and for its value types (HOS, Override) and errors, vendors for the lookups' value types, alert and account for the account emails and links, ent/schema for AlertDetails
+//	internal/httpaudit: (none)
+//	internal/testclock: (none)
+//	internal/testdb: ent, store — opens stores for tests
+//	internal/testpg: (none)
+//	internal/testserver: app, alert, auth, config, ent, event, graph, resilience, sandbox, store, syncer — wraps app.New and seeds rows
+//	internal/testsmtp: (none)
+//	internal/wsclient: (none)
+//	mail: (none)
+//	resilience: vendors — it classifies vendors.Error and counts a try's requests with vendors.RequestCounter; its default Retry-After cap is vendors.MaxRetryAfter (style.md puts resilience below the adapters: here the adapters stay free of policy and resilience reads their typed errors)
+//	sandbox: (none)
+//	server: account, app, auth, config, ent, store — the command: migrations, first admin, reset-admin
+//	store: auth, ent — the throttle keys on auth's normalized email and takes its defaults
+//	syncer: auth, ent, event, resilience, store, vendors — it opens credentials, writes rows, publishes SYNC events and calls the adapters through resilience
+//	vendors: (none)
+//	web: (none)
+//	docs: (none) — no Go code
+//	scripts: (none) — no Go code
 //
 // Background work (scheduler, sync engine, alerts) has no viewer: it runs with
 // privacy.DecisionContext(ctx, privacy.Allow) and names tenants explicitly.

@@ -53,7 +53,8 @@ func badInput(format string, args ...any) *Error {
 	return Errorf(CodeBadUserInput, format, args...)
 }
 
-// ErrorCoder lets packages graph does not import (syncer, vendors) hand a code through.
+// ErrorCoder lets other packages hand a contract code through without importing
+// graph (syncer.CodedError).
 type ErrorCoder interface {
 	ErrorCode() string
 }

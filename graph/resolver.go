@@ -1,3 +1,10 @@
+// Package graph is the GraphQL API: the schema (schema.graphqls, a superset of the
+// contract in graph/contract), gqlgen's generated executor (graph/generated,
+// graph/model), the resolvers and the HTTP handler with its transports. Resolvers
+// check the viewer and its role, validate every argument, read and write through ent
+// (whose privacy rules confine every query to the viewer's tenant), and hand sync
+// work to the engine through the Syncer interface declared here. Errors reach
+// clients as *Error with a contract code; anything else answers INTERNAL.
 package graph
 
 import (
@@ -6,14 +13,35 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/sallyhq/sally/auth"
+	"github.com/sallyhq/sally/ent"
+	"github.com/sallyhq/sally/ent/integration"
 	"github.com/sallyhq/sally/event"
 	"github.com/sallyhq/sally/store"
 	"github.com/sallyhq/sally/syncer"
+	"github.com/sallyhq/sally/vendors"
 )
 
+// Syncer is what the resolvers need of the sync engine (*syncer.Engine): syncs,
+// connection tests and the vendor-backed lookups. It is declared here, on the
+// consumer's side, so that graph depends on these operations and not on the engine.
+type Syncer interface {
+	SyncNow(ctx context.Context, id uuid.UUID) (*ent.SyncLog, error)
+	TestConnection(ctx context.Context, in *ent.Integration) syncer.TestResult
+	TestCredentials(ctx context.Context, vendor integration.Vendor, creds auth.Credentials) syncer.TestResult
+	FuelStations(ctx context.Context, tenantID uuid.UUID, lat, lon, radius float64, limit int) ([]vendors.FuelStation, error)
+	Weather(ctx context.Context, tenantID uuid.UUID, lat, lon float64) (vendors.Weather, error)
+	DriverHOS(ctx context.Context, tenantID uuid.UUID, driverID string) (syncer.HOS, error)
+	OverrideHOS(ctx context.Context, tenantID uuid.UUID, driverID string, o syncer.Override) (syncer.HOS, error)
+	ClearOverride(ctx context.Context, tenantID uuid.UUID, driverID string) (syncer.HOS, error)
+}
+
+var _ Syncer = (*syncer.Engine)(nil)
+
 // Resolver is the root of the resolvers; its Deps are everything they use, built by
-// server/ with explicit constructors.
+// app.New (the composition root) with explicit constructors.
 type Resolver struct {
 	Deps
 	viewers    viewerCache
@@ -38,7 +66,7 @@ type Deps struct {
 	// Sleep waits after a failed login (slows down guessing); tests make it instant.
 	Sleep func(ctx context.Context, d time.Duration)
 	// Syncer runs syncs, connection tests and the vendor-backed queries.
-	Syncer *syncer.Engine
+	Syncer Syncer
 	// Events is where subscriptions read events: the process's event.Bus (which the
 	// other replicas feed through event/pgnotify on PostgreSQL).
 	Events *event.Bus

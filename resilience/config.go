@@ -18,8 +18,9 @@ const (
 	// DefaultMaxDelay bounds the doubling backoff before jitter (RETRY_MAX_DELAY).
 	DefaultMaxDelay = 10 * time.Second
 	// DefaultMaxRetryAfter caps a vendor's Retry-After, so a confused vendor cannot
-	// park a sync for an hour.
-	DefaultMaxRetryAfter = 60 * time.Second
+	// park a sync for an hour: the adapters' own cap (vendors.ParseRetryAfter never
+	// returns more), defined once there. A Config may lower it.
+	DefaultMaxRetryAfter = vendors.MaxRetryAfter
 	// DefaultAttemptTimeout bounds one try. Vendor calls answer in well under a
 	// second when healthy; 15 s leaves room for large pages without letting a
 	// hung connection eat the whole budget.

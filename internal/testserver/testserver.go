@@ -151,7 +151,7 @@ func New(tb testing.TB, s *store.Store, opts ...Option) *API {
 	transport := &http.Transport{MaxIdleConnsPerHost: 16}
 	api := &API{
 		Store: s, Resolver: r, Tokens: r.Tokens, Sealer: r.Sealer, Throttle: r.Throttle,
-		Engine: r.Syncer, Alerts: a.Alerts, Bus: r.Events, Sandbox: sb, SandboxURL: sbServer.URL,
+		Engine: a.Engine, Alerts: a.Alerts, Bus: r.Events, Sandbox: sb, SandboxURL: sbServer.URL,
 		Handler: h, Server: srv, URL: srv.URL + "/graphql",
 		client: &http.Client{Transport: transport, Timeout: time.Minute},
 	}
