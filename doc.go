@@ -15,6 +15,7 @@
 //	ent/         storage schema (ent/schema) and its generated code; tenant isolation by
 //	             privacy rules (ent/schema/rule)
 //	store/       opening SQLite or PostgreSQL, migrations, aggregates, login throttle
+//	apierr/      the one coded error: contract code and a message safe to show
 //	auth/        viewer in context, JWT, password hashing, credentials sealing
 //	config/      the environment, read in one place
 //	event/       live events: the in-process bus, event/pgnotify across replicas
@@ -39,6 +40,7 @@
 //	account: ent — links are rows
 //	alert: ent, ent/schema, event — alerts are rows; AlertDetails, the Go type of their JSON column, is declared with the schema; it publishes ALERT events
 //	app: alert, auth, config, event, graph, mail, resilience, sandbox, store, syncer, vendors, web — it wires everything
+//	apierr: (none) — the one coded error (contract code, message safe to show) that any package may return
 //	auth: (none)
 //	cmd/sandbox: sandbox — runs it alone
 //	cmd/subbench: internal/wsclient — its client
@@ -48,7 +50,7 @@
 //	ent: ent/schema — generated from it
 //	ent/schema: auth — privacy rules read the viewer
 //	event: (none)
-//	graph: account, alert, auth, ent, ent/schema, event, store, syncer, vendors — resolvers use ent as their data layer (style.md has a repository layer; ent's privacy rules already confine every query to the tenant, so one would only restate it), store for aggregates and the throttle, syncer behind graph's own Syncer interface and for its value types (HOS, Override) and errors, vendors for the lookups' value types, alert and account for the account emails and links, ent/schema for AlertDetails
+//	graph: account, alert, apierr, auth, ent, ent/schema, event, store, syncer, vendors — resolvers use ent as their data layer (style.md has a repository layer; ent's privacy rules already confine every query to the tenant, so one would only restate it), store for aggregates and the throttle, syncer behind graph's own Syncer interface and for its value types (HOS, Override) and errors, vendors for the lookups' value types, alert and account for the account emails and links, ent/schema for AlertDetails
 //	internal/httpaudit: (none)
 //	internal/testclock: (none)
 //	internal/testdb: ent, store — opens stores for tests
@@ -61,7 +63,7 @@
 //	sandbox: (none)
 //	server: account, app, auth, config, ent, store — the command: migrations, first admin, reset-admin
 //	store: auth, ent — the throttle keys on auth's normalized email and takes its defaults
-//	syncer: auth, ent, event, resilience, store, vendors — it opens credentials, writes rows, publishes SYNC events and calls the adapters through resilience
+//	syncer: apierr, auth, ent, event, resilience, store, vendors — it answers lookups with coded errors, opens credentials, writes rows, publishes SYNC events and calls the adapters through resilience
 //	vendors: (none)
 //	web: (none)
 //	docs: (none) — no Go code

@@ -9,40 +9,31 @@ import (
 	"log/slog"
 	"math"
 	"runtime/debug"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/sallyhq/sally/apierr"
 	"github.com/sallyhq/sally/ent"
 )
 
-// The contract's error codes (extensions.code).
+// The contract's error codes (extensions.code), as apierr defines them.
 const (
-	CodeUnauthenticated = "UNAUTHENTICATED"
-	CodeForbidden       = "FORBIDDEN"
-	CodeNotFound        = "NOT_FOUND"
-	CodeBadUserInput    = "BAD_USER_INPUT"
-	CodeConflict        = "CONFLICT"
-	CodeRateLimited     = "RATE_LIMITED"
-	CodeInternal        = "INTERNAL"
+	CodeUnauthenticated = apierr.CodeUnauthenticated
+	CodeForbidden       = apierr.CodeForbidden
+	CodeNotFound        = apierr.CodeNotFound
+	CodeBadUserInput    = apierr.CodeBadUserInput
+	CodeConflict        = apierr.CodeConflict
+	CodeRateLimited     = apierr.CodeRateLimited
+	CodeInternal        = apierr.CodeInternal
 )
 
-// Error is an error with a contract code and a message safe to show any client.
-type Error struct {
-	Code    string
-	Message string
-	// RetryAfter is set on RATE_LIMITED: when the client may try again
-	// (extensions.retryAfterSeconds, whole seconds, at least 1).
-	RetryAfter time.Duration
-}
-
-func (e *Error) Error() string { return e.Message }
+// Error is the service's one coded error (apierr.Error): a contract code and a
+// message safe to show any client, whichever package returned it.
+type Error = apierr.Error
 
 // Errorf returns an *Error with the code and a formatted, client-safe message.
-func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
-}
+func Errorf(code, format string, args ...any) *Error { return apierr.New(code, format, args...) }
 
 func errUnauthenticated(msg string) *Error { return &Error{Code: CodeUnauthenticated, Message: msg} }
 func errForbidden() *Error {
@@ -51,12 +42,6 @@ func errForbidden() *Error {
 func errNotFound(what string) *Error { return &Error{Code: CodeNotFound, Message: what + " not found"} }
 func badInput(format string, args ...any) *Error {
 	return Errorf(CodeBadUserInput, format, args...)
-}
-
-// ErrorCoder lets other packages hand a contract code through without importing
-// graph (syncer.CodedError).
-type ErrorCoder interface {
-	ErrorCode() string
 }
 
 // internalError is an error of the server itself (a database or network failure, a
@@ -71,11 +56,10 @@ func (e *internalError) Unwrap() error { return e.cause }
 // from the rest, which are the server's own failures.
 func userFacing(err error) bool {
 	var (
-		e     *Error
-		coder ErrorCoder
-		ge    *gqlerror.Error
+		e  *Error
+		ge *gqlerror.Error
 	)
-	return errors.As(err, &e) || errors.As(err, &coder) || errors.As(err, &ge) ||
+	return errors.As(err, &e) || errors.As(err, &ge) ||
 		ent.IsNotFound(err) || ent.IsConstraintError(err) || ent.IsValidationError(err)
 }
 
@@ -126,10 +110,7 @@ func requestID(ctx context.Context) string {
 func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
-		var (
-			e     *Error
-			coder ErrorCoder
-		)
+		var e *Error
 		internal := func(msg string) *gqlerror.Error {
 			id := requestID(ctx)
 			cause := err
@@ -155,9 +136,6 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			if e.Code == CodeRateLimited {
 				gerr.Extensions["retryAfterSeconds"] = max(1, int(math.Ceil(e.RetryAfter.Seconds())))
 			}
-		case errors.As(err, &coder):
-			gerr.Message = coder.(error).Error() // its own words, without gqlgen's position prefix
-			setCode(gerr, coder.ErrorCode())
 		case ent.IsNotFound(err):
 			gerr.Message = "not found"
 			setCode(gerr, CodeNotFound)

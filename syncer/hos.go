@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sallyhq/sally/apierr"
 	"math"
 	"strings"
 	"time"
@@ -19,30 +20,20 @@ import (
 	"github.com/sallyhq/sally/vendors/samsara"
 )
 
-// CodedError carries a contract error code to the API (graph.ErrorCoder).
-type CodedError struct {
-	Code string
-	Msg  string
-}
-
-func (e *CodedError) Error() string     { return e.Msg }
-func (e *CodedError) ErrorCode() string { return e.Code }
-
 func notFound(format string, args ...any) error {
-	return &CodedError{Code: "NOT_FOUND", Msg: fmt.Sprintf(format, args...)}
+	return apierr.New(apierr.CodeNotFound, format, args...)
 }
 
 func badInput(format string, args ...any) error {
-	return &CodedError{Code: "BAD_USER_INPUT", Msg: fmt.Sprintf(format, args...)}
+	return apierr.New(apierr.CodeBadUserInput, format, args...)
 }
 
 // vendorFailed reports a vendor failure to an API caller in a dispatcher's words.
 func vendorFailed(err error) error {
-	var ce *CodedError
-	if errors.As(err, &ce) {
+	if ce, ok := errors.AsType[*apierr.Error](err); ok {
 		return ce
 	}
-	return &CodedError{Code: "INTERNAL", Msg: describe(err)}
+	return &apierr.Error{Code: apierr.CodeInternal, Message: describe(err)}
 }
 
 // Data sources of HOSData.

@@ -3,6 +3,7 @@ package syncer_test
 import (
 	"context"
 	"errors"
+	"github.com/sallyhq/sally/apierr"
 	"testing"
 	"time"
 
@@ -55,12 +56,12 @@ func (h *hosFixture) driverHOS(t *testing.T, driverID string) (syncer.HOS, error
 	return h.engine.DriverHOS(ctx, h.tenantID, driverID)
 }
 
-// requireCode checks that err is a syncer.CodedError with the code.
-func requireCode(t *testing.T, err error, code string) *syncer.CodedError {
+// requireCode checks that err is an apierr.Error with the code.
+func requireCode(t *testing.T, err error, code string) *apierr.Error {
 	t.Helper()
-	var ce *syncer.CodedError
-	require.True(t, errors.As(err, &ce), "want a %s CodedError, got %v", code, err)
-	require.Equal(t, code, ce.Code, "message: %s", ce.Msg)
+	var ce *apierr.Error
+	require.True(t, errors.As(err, &ce), "want a %s apierr.Error, got %v", code, err)
+	require.Equal(t, code, ce.Code, "message: %s", ce.Message)
 	return ce
 }
 
@@ -182,8 +183,8 @@ func TestDriverHOS(t *testing.T) {
 			_, err := h.driverHOS(t, "52001")
 
 			ce := requireCode(t, err, "NOT_FOUND")
-			require.Contains(t, ce.Msg, "52001")
-			require.Contains(t, ce.Msg, "vendor unavailable")
+			require.Contains(t, ce.Message, "52001")
+			require.Contains(t, ce.Message, "vendor unavailable")
 			require.Positive(t, f.requests(sandbox.Samsara), "the vendor was asked")
 		})
 	})

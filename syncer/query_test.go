@@ -52,7 +52,7 @@ func TestFuelStations(t *testing.T) {
 	f.setFault(t, sandbox.FuelFinder, sandbox.Fault{Status: 401})
 	_, err = f.engine.FuelStations(ctx, f.tenantID, 40, -100, 25, 5)
 	ce := requireCode(t, err, "INTERNAL")
-	require.Equal(t, "unauthorized: the vendor rejected the API key", ce.Msg)
+	require.Equal(t, "unauthorized: the vendor rejected the API key", ce.Message)
 
 	require.NoError(t, f.store.Client.Integration.UpdateOneID(in.ID).SetEnabled(false).Exec(sys()))
 	_, err = f.engine.FuelStations(ctx, f.tenantID, 35.2, -101.8, 25, 5)
