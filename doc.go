@@ -26,8 +26,8 @@
 //	web/         the browser UI (static files, embedded) and its end-to-end tests
 //	desktop/     the desktop monitor (Fyne): a GraphQL client like any other
 //	cmd/         small programs: the sandbox alone, a subscription benchmark, screenshots
-//	internal/    test support: databases, the in-process API, clock, SMTP, websocket
-//	             and GraphQL-over-HTTP clients
+//	internal/    test support: databases, the in-process API, shared helpers (testkit),
+//	             clock, SMTP, websocket and GraphQL-over-HTTP clients
 //	docs/        screenshots and notes;  scripts/  the test script
 //
 // # Dependencies
@@ -54,8 +54,9 @@
 //	internal/httpaudit: (none)
 //	internal/testclock: (none)
 //	internal/testdb: ent, store — opens stores for tests
+//	internal/testkit: resilience — the tests' shared fast policy
 //	internal/testpg: (none)
-//	internal/testserver: app, alert, auth, config, ent, event, graph, resilience, sandbox, store, syncer — wraps app.New and seeds rows
+//	internal/testserver: app, alert, auth, config, ent, event, graph, internal/testkit, resilience, sandbox, store, syncer — wraps app.New and seeds rows
 //	internal/testsmtp: (none)
 //	internal/wsclient: (none)
 //	mail: (none)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/sallyhq/sally/ent/user"
 	"github.com/sallyhq/sally/event"
 	"github.com/sallyhq/sally/internal/testdb"
+	"github.com/sallyhq/sally/internal/testkit"
 	"github.com/sallyhq/sally/internal/testsmtp"
 	"github.com/sallyhq/sally/mail"
 	"github.com/sallyhq/sally/store"
@@ -318,33 +318,7 @@ func each(t *testing.T, fn func(t *testing.T, open func() *store.Store)) {
 }
 
 // testLogger sends logs to t.Log until the test ends.
-func testLogger(t *testing.T) *slog.Logger {
-	t.Helper()
-	w := &testWriter{t: t}
-	t.Cleanup(w.close)
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type testWriter struct {
-	mu     sync.Mutex
-	t      *testing.T
-	closed bool
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.closed {
-		w.t.Log(strings.TrimSuffix(string(p), "\n"))
-	}
-	return len(p), nil
-}
-
-func (w *testWriter) close() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.closed = true
-}
+func testLogger(t *testing.T) *slog.Logger { return testkit.Logger(t, slog.LevelDebug) }
 
 // recipientsOf are the RCPT TO addresses of every message, flattened.
 func recipientsOf(msgs []testsmtp.Message) []string {

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 	_ "github.com/sallyhq/sally/ent/runtime" // privacy policies and defaults
 	"github.com/sallyhq/sally/event"
 	"github.com/sallyhq/sally/internal/testclock"
+	"github.com/sallyhq/sally/internal/testkit"
 	"github.com/sallyhq/sally/resilience"
 	"github.com/sallyhq/sally/sandbox"
 	"github.com/sallyhq/sally/store"
@@ -33,18 +32,9 @@ const credentialsKey = "0123456789abcdef0123456789abcdef"
 // fixedNow is the sandbox clock of tests that need vendor data to stand still.
 var fixedNow = time.Date(2025, 3, 12, 15, 30, 0, 0, time.UTC)
 
-// fastPolicy is the resilience config of the tests: the production shape with
-// millisecond waits (failsafe's flakyServer idea), and a breaker that stays open
-// long enough not to close by itself while a test looks at it.
-func fastPolicy() resilience.Config {
-	return resilience.Config{
-		MaxAttempts:      3,
-		BaseDelay:        5 * time.Millisecond,
-		MaxDelay:         20 * time.Millisecond,
-		FailureThreshold: 5,
-		OpenDelay:        time.Minute,
-	}
-}
+// fastPolicy is the resilience config of the tests (testkit's, shared with graph's
+// test server).
+func fastPolicy() resilience.Config { return testkit.FastPolicy() }
 
 // fixture is one test's sync engine over a real database and the real sandbox,
 // reached over real HTTP, with a tenant to put integrations in.
@@ -264,35 +254,8 @@ func (f *fixture) integrationNow(t *testing.T, id uuid.UUID) *ent.Integration {
 	return in
 }
 
-// testLogger sends the engine's logs to t.Log until the test ends (background
-// goroutines may still log a moment later; those lines are dropped).
-func testLogger(t testing.TB) *slog.Logger {
-	t.Helper()
-	w := &testWriter{t: t}
-	t.Cleanup(w.close)
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
-type testWriter struct {
-	mu     sync.Mutex
-	t      testing.TB
-	closed bool
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.closed {
-		w.t.Log(strings.TrimSuffix(string(p), "\n"))
-	}
-	return len(p), nil
-}
-
-func (w *testWriter) close() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.closed = true
-}
+// testLogger sends the engine's logs to t.Log until the test ends.
+func testLogger(t testing.TB) *slog.Logger { return testkit.Logger(t, slog.LevelInfo) }
 
 // str reads an optional string for assertions.
 func str(p *string) string {

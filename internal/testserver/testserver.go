@@ -42,6 +42,7 @@ import (
 	"github.com/sallyhq/sally/ent/user"
 	"github.com/sallyhq/sally/event"
 	"github.com/sallyhq/sally/graph"
+	"github.com/sallyhq/sally/internal/testkit"
 	"github.com/sallyhq/sally/resilience"
 	"github.com/sallyhq/sally/sandbox"
 	"github.com/sallyhq/sally/store"
@@ -115,7 +116,7 @@ func NewSealer(tb testing.TB) *auth.Sealer {
 // wiring (app.New) with the test options the package comment lists.
 func New(tb testing.TB, s *store.Store, opts ...Option) *API {
 	tb.Helper()
-	logger := slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logger := testkit.Logger(tb, slog.LevelWarn)
 
 	sb := sandbox.New(sandbox.Options{Logger: logger.With("component", "sandbox")})
 	sbServer := httptest.NewServer(sb)
@@ -162,26 +163,9 @@ func New(tb testing.TB, s *store.Store, opts ...Option) *API {
 	return api
 }
 
-// FastPolicy is the resilience config of the test server: the production shape with
-// millisecond waits, so retries cost a test nothing.
-func FastPolicy() resilience.Config {
-	return resilience.Config{
-		MaxAttempts:      3,
-		BaseDelay:        5 * time.Millisecond,
-		MaxDelay:         20 * time.Millisecond,
-		FailureThreshold: 5,
-		OpenDelay:        time.Minute,
-	}
-}
-
-// tbWriter sends the resolver's log lines to the test log.
-type tbWriter struct{ tb testing.TB }
-
-func (w tbWriter) Write(p []byte) (int, error) {
-	w.tb.Helper()
-	w.tb.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
-}
+// FastPolicy is the resilience config of the test server: testkit's, the production
+// shape with millisecond waits, so retries cost a test nothing.
+func FastPolicy() resilience.Config { return testkit.FastPolicy() }
 
 // Response is a GraphQL response as a client sees it.
 type Response struct {
