@@ -25,7 +25,8 @@
 //	sandbox/     the stand-in vendor APIs for the embedded default and tests
 //	web/         the browser UI (static files, embedded) and its end-to-end tests
 //	desktop/     the desktop monitor (Fyne): a GraphQL client like any other
-//	cmd/         small programs: the sandbox alone, a subscription benchmark, screenshots
+//	cmd/         small programs: the sandbox alone, the capacity load program, a
+//	             subscription benchmark, screenshots
 //	internal/    test support: databases, the in-process API, shared helpers (testkit),
 //	             clock, SMTP, websocket and GraphQL-over-HTTP clients
 //	docs/        screenshots and notes;  scripts/  the test script
@@ -42,6 +43,7 @@
 //	app: alert, auth, config, event, graph, mail, resilience, sandbox, store, syncer, vendors, web — it wires everything
 //	apierr: (none) — the one coded error (contract code, message safe to show) that any package may return
 //	auth: (none)
+//	cmd/capacity: auth, ent, store — seeds a database for the load program, which runs the real server and sandbox as processes
 //	cmd/sandbox: sandbox — runs it alone
 //	cmd/subbench: internal/wsclient — its client
 //	cmd/webshot: web — serves the page it photographs
@@ -64,7 +66,7 @@
 //	sandbox: (none)
 //	server: account, app, auth, config, ent, store — the command: migrations, first admin, reset-admin
 //	store: auth, ent — the throttle keys on auth's normalized email and takes its defaults
-//	syncer: apierr, auth, ent, event, resilience, store, vendors — it answers lookups with coded errors, opens credentials, writes rows, publishes SYNC events and calls the adapters through resilience
+//	syncer: apierr, auth, ent, ent/schema, event, resilience, store, vendors — it answers lookups with coded errors, records tries as schema.SyncTry (the Go type of their JSON column), opens credentials, writes rows, publishes SYNC events and calls the adapters through resilience
 //	vendors: (none)
 //	web: (none)
 //	docs: (none) — no Go code
