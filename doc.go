@@ -44,6 +44,7 @@
 //	apierr: (none) — the one coded error (contract code, message safe to show) that any package may return
 //	auth: (none)
 //	cmd/capacity: auth, ent, store — seeds a database for the load program, which runs the real server and sandbox as processes
+//	cmd/fleetperf: desktop, web — drives the desktop monitor and the web page to time their Drivers views
 //	cmd/sandbox: sandbox — runs it alone
 //	cmd/subbench: internal/wsclient — its client
 //	cmd/webshot: web — serves the page it photographs
