@@ -143,14 +143,3 @@ func (s *slots) free() int {
 	defer s.mu.Unlock()
 	return max(0, min(s.scheduled-s.sched, s.total-s.sched-s.manual))
 }
-
-// busy returns the scheduled syncs running per vendor and the manual ones.
-func (s *slots) busy() (map[string]int, int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := make(map[string]int, len(s.running))
-	for v, n := range s.running {
-		m[v] = n
-	}
-	return m, s.manual
-}
