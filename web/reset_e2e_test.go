@@ -59,6 +59,8 @@ func TestStreamResetRefetches(t *testing.T) {
 	b.waitFor(`document.getElementById('live').dataset.state === 'live'`, waitShort)
 	b.click(fmt.Sprintf(`a[data-id=%q]`, id))
 	b.waitFor(`document.getElementById('detail-title').textContent === 'Reset ELD'`, waitShort)
+	// The stat cards load after the title: read them once they show numbers.
+	b.waitFor(`!isNaN(Number(document.querySelector('[data-stat=total]').textContent))`, waitShort)
 	require.Empty(t, b.counts().ids)
 
 	// A sync the page hears nothing about (as when its events were lost between
