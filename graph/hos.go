@@ -108,10 +108,7 @@ func (r *Resolver) overrideDriverHOS(ctx context.Context, driverID string, in mo
 	o := syncer.Override{
 		DutyStatus: string(in.DutyStatus), HoursDriven: in.HoursDriven, DriveRemaining: in.DriveRemainingHours,
 		ShiftRemaining: in.ShiftRemainingHours, CycleRemaining: in.CycleRemainingHours,
-		TimeUntilBreak: in.TimeUntilBreakHours, ExpiresAt: in.ExpiresAt,
-	}
-	if in.Reason != nil {
-		o.Reason = *in.Reason
+		TimeUntilBreak: in.TimeUntilBreakHours, ExpiresAt: in.ExpiresAt, Reason: in.Reason,
 	}
 	if id, err := uuid.Parse(v.UserID); err == nil {
 		o.By = &id

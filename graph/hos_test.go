@@ -184,7 +184,8 @@ func TestOverrideInput(t *testing.T) {
 		code  string
 		msg   string
 	}{
-		{"NoReason", map[string]any{"reason": nil}, "BAD_USER_INPUT", "reason is required"},
+		{"NoReason", map[string]any{"reason": nil}, "", ""}, // nullable in the contract: v1 clients send none
+		{"BlankReason", map[string]any{"reason": "  "}, "BAD_USER_INPUT", "must not be blank"},
 		{"LongReason", map[string]any{"reason": strings.Repeat("x", 501)}, "BAD_USER_INPUT", "at most 500"},
 		{"ExpiryPast", map[string]any{"expiresAt": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)}, "BAD_USER_INPUT", "future"},
 		{"ExpiryTooFar", map[string]any{"expiresAt": time.Now().Add(15 * 24 * time.Hour).UTC().Format(time.RFC3339)}, "BAD_USER_INPUT", "14 days"},

@@ -137,7 +137,7 @@ func TestHOSSync(t *testing.T) {
 			drivers := s.Client.FleetDriver.Query().Where(fleetdriver.IntegrationID(in.ID)).AllX(sys())
 			ctx := viewer(f.tenantID)
 			for _, d := range drivers {
-				_, err := f.engine.OverrideHOS(ctx, f.tenantID, d.DriverID, syncer.Override{Reason: "paper log checked", DutyStatus: "SLEEPER_BERTH", CycleRemaining: 33})
+				_, err := f.engine.OverrideHOS(ctx, f.tenantID, d.DriverID, syncer.Override{Reason: new("paper log checked"), DutyStatus: "SLEEPER_BERTH", CycleRemaining: 33})
 				require.NoError(t, err)
 			}
 			c.Add(3 * time.Hour)

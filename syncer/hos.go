@@ -212,13 +212,14 @@ func (e *Engine) storeHOS(ctx context.Context, in *ent.Integration, d *ent.Fleet
 }
 
 // Override is a dispatcher's manual HOS for a driver, with its audit: who sets it, why
-// (1..MaxOverrideReason characters) and when it ends by itself (nil: until cleared; at
-// most MaxOverrideAhead ahead).
+// (1..MaxOverrideReason characters when given; nil for a v1 client that sends none, which
+// the contract still allows) and when it ends by itself (nil: until cleared; at most
+// MaxOverrideAhead ahead).
 type Override struct {
 	DutyStatus                                  string
 	HoursDriven, DriveRemaining, ShiftRemaining float64
 	CycleRemaining, TimeUntilBreak              float64
-	Reason                                      string
+	Reason                                      *string
 	ExpiresAt                                   *time.Time
 	By                                          *uuid.UUID
 }
@@ -236,8 +237,9 @@ func checkHours(name string, v, hi float64) error {
 	return nil
 }
 
-// checkOverride validates an override at now and returns its trimmed reason.
-func checkOverride(o Override, now time.Time) (string, error) {
+// checkOverride validates an override at now and returns its trimmed reason (nil when
+// none was given).
+func checkOverride(o Override, now time.Time) (*string, error) {
 	for _, err := range []error{
 		checkHours("hoursDriven", o.HoursDriven, 24),
 		checkHours("driveRemainingHours", o.DriveRemaining, 11),
@@ -246,24 +248,28 @@ func checkOverride(o Override, now time.Time) (string, error) {
 		checkHours("timeUntilBreakHours", o.TimeUntilBreak, 8),
 	} {
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 	}
-	reason := strings.TrimSpace(o.Reason)
-	switch n := utf8.RuneCountInString(reason); {
-	case n == 0:
-		return "", badInput("reason is required: say why the vendor's data is overridden (1..%d characters)", MaxOverrideReason)
-	case n > MaxOverrideReason:
-		return "", badInput("reason must be at most %d characters (it has %d)", MaxOverrideReason, n)
+	var reason *string
+	if o.Reason != nil {
+		r := strings.TrimSpace(*o.Reason)
+		switch n := utf8.RuneCountInString(r); {
+		case n == 0:
+			return nil, badInput("reason must not be blank: say why the vendor's data is overridden (1..%d characters)", MaxOverrideReason)
+		case n > MaxOverrideReason:
+			return nil, badInput("reason must be at most %d characters (it has %d)", MaxOverrideReason, n)
+		}
+		reason = &r
 	}
 	if o.ExpiresAt != nil {
 		// At the engine's (and the databases') resolution, a microsecond.
 		exp := o.ExpiresAt.UTC().Truncate(time.Microsecond)
 		switch {
 		case !exp.After(now):
-			return "", badInput("expiresAt must be in the future")
+			return nil, badInput("expiresAt must be in the future")
 		case exp.Sub(now) > MaxOverrideAhead:
-			return "", badInput("expiresAt must be at most 14 days ahead")
+			return nil, badInput("expiresAt must be at most 14 days ahead")
 		}
 	}
 	return reason, nil
@@ -288,7 +294,10 @@ func (e *Engine) OverrideHOS(ctx context.Context, tenantID uuid.UUID, driverID s
 		SetOverrideDutyStatus(o.DutyStatus).SetOverrideHoursDriven(o.HoursDriven).
 		SetOverrideDriveRemainingHours(o.DriveRemaining).SetOverrideShiftRemainingHours(o.ShiftRemaining).
 		SetOverrideCycleRemainingHours(o.CycleRemaining).SetOverrideTimeUntilBreakHours(o.TimeUntilBreak).
-		SetOverrideAt(now).SetOverrideReason(reason).SetNillableOverrideBy(o.By)
+		SetOverrideAt(now).SetNillableOverrideReason(reason).SetNillableOverrideBy(o.By)
+	if reason == nil {
+		u.ClearOverrideReason()
+	}
 	if o.ExpiresAt != nil {
 		u.SetOverrideExpiresAt(o.ExpiresAt.UTC().Truncate(time.Microsecond))
 	} else {

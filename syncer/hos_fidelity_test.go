@@ -119,7 +119,7 @@ func TestOverrideAudit(t *testing.T) {
 		until := clk.Now().Add(2 * time.Hour)
 
 		set, err := f.engine.OverrideHOS(ctx, f.tenantID, d.DriverID, syncer.Override{
-			DutyStatus: "OFF_DUTY", CycleRemaining: 50, Reason: "  ELD unit replaced, paper log checked  ",
+			DutyStatus: "OFF_DUTY", CycleRemaining: 50, Reason: new("  ELD unit replaced, paper log checked  "),
 			ExpiresAt: &until, By: &by,
 		})
 		require.NoError(t, err)
@@ -146,7 +146,7 @@ func TestOverrideAudit(t *testing.T) {
 		require.Equal(t, syncer.SourceSamsara, syncer.HOSOf(stored, in, clk.Now()).DataSource)
 
 		// Until cleared: no expiry.
-		set, err = f.engine.OverrideHOS(ctx, f.tenantID, d.DriverID, syncer.Override{DutyStatus: "ON_DUTY", Reason: "r"})
+		set, err = f.engine.OverrideHOS(ctx, f.tenantID, d.DriverID, syncer.Override{DutyStatus: "ON_DUTY", Reason: new("r")})
 		require.NoError(t, err)
 		require.Nil(t, set.OverrideExpiresAt)
 		clk.Add(30 * 24 * time.Hour)
@@ -181,14 +181,14 @@ func TestOverrideValidation(t *testing.T) {
 		o      syncer.Override
 		wantOK bool
 	}{
-		{"NoReason", syncer.Override{DutyStatus: "ON_DUTY"}, false},
-		{"BlankReason", syncer.Override{DutyStatus: "ON_DUTY", Reason: " \t "}, false},
-		{"ReasonOf501", syncer.Override{DutyStatus: "ON_DUTY", Reason: strings.Repeat("é", 501)}, false},
-		{"ReasonOf500", syncer.Override{DutyStatus: "ON_DUTY", Reason: strings.Repeat("é", 500)}, true},
-		{"ExpiryPast", syncer.Override{DutyStatus: "ON_DUTY", Reason: "r", ExpiresAt: &past}, false},
-		{"ExpiryNow", syncer.Override{DutyStatus: "ON_DUTY", Reason: "r", ExpiresAt: &now}, false},
-		{"ExpiryBeyond14Days", syncer.Override{DutyStatus: "ON_DUTY", Reason: "r", ExpiresAt: &tooFar}, false},
-		{"ExpiryAt14Days", syncer.Override{DutyStatus: "ON_DUTY", Reason: "r", ExpiresAt: &limit}, true},
+		{"NoReason", syncer.Override{DutyStatus: "ON_DUTY"}, true}, // nullable in the contract: v1 clients send none
+		{"BlankReason", syncer.Override{DutyStatus: "ON_DUTY", Reason: new(" \t ")}, false},
+		{"ReasonOf501", syncer.Override{DutyStatus: "ON_DUTY", Reason: new(strings.Repeat("é", 501))}, false},
+		{"ReasonOf500", syncer.Override{DutyStatus: "ON_DUTY", Reason: new(strings.Repeat("é", 500))}, true},
+		{"ExpiryPast", syncer.Override{DutyStatus: "ON_DUTY", Reason: new("r"), ExpiresAt: &past}, false},
+		{"ExpiryNow", syncer.Override{DutyStatus: "ON_DUTY", Reason: new("r"), ExpiresAt: &now}, false},
+		{"ExpiryBeyond14Days", syncer.Override{DutyStatus: "ON_DUTY", Reason: new("r"), ExpiresAt: &tooFar}, false},
+		{"ExpiryAt14Days", syncer.Override{DutyStatus: "ON_DUTY", Reason: new("r"), ExpiresAt: &limit}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := f.engine.OverrideHOS(viewer(f.tenantID), f.tenantID, d.DriverID, tt.o)

@@ -72,7 +72,7 @@ func TestDriverHOS(t *testing.T) {
 			h := setupHOS(t, s)
 			d := h.driver(t)
 			ctx := viewer(h.tenantID)
-			o := syncer.Override{Reason: "paper log checked", DutyStatus: "ON_DUTY", HoursDriven: 6.5, DriveRemaining: 4.5, ShiftRemaining: 7, CycleRemaining: 40, TimeUntilBreak: 1.5}
+			o := syncer.Override{Reason: new("paper log checked"), DutyStatus: "ON_DUTY", HoursDriven: 6.5, DriveRemaining: 4.5, ShiftRemaining: 7, CycleRemaining: 40, TimeUntilBreak: 1.5}
 
 			set, err := h.engine.OverrideHOS(ctx, h.tenantID, d.DriverID, o)
 			require.NoError(t, err)
@@ -234,7 +234,7 @@ func TestDriverHOS(t *testing.T) {
 		for _, tid := range []uuid.UUID{other, h.tenantID} {
 			_, err := h.engine.DriverHOS(viewer(other), tid, d.DriverID)
 			requireCode(t, err, "NOT_FOUND")
-			_, err = h.engine.OverrideHOS(viewer(other), tid, d.DriverID, syncer.Override{Reason: "paper log checked", DutyStatus: "OFF_DUTY"})
+			_, err = h.engine.OverrideHOS(viewer(other), tid, d.DriverID, syncer.Override{Reason: new("paper log checked"), DutyStatus: "OFF_DUTY"})
 			requireCode(t, err, "NOT_FOUND")
 		}
 		require.Equal(t, before, h.requests(sandbox.Samsara))
@@ -248,7 +248,7 @@ func TestDriverHOS(t *testing.T) {
 		h := setupHOS(t, testdb.Open(t, testdb.SQLite))
 		d := h.driver(t)
 		ctx := viewer(h.tenantID)
-		_, err := h.engine.OverrideHOS(ctx, h.tenantID, d.DriverID, syncer.Override{Reason: "paper log checked", DutyStatus: "OFF_DUTY", CycleRemaining: 70})
+		_, err := h.engine.OverrideHOS(ctx, h.tenantID, d.DriverID, syncer.Override{Reason: new("paper log checked"), DutyStatus: "OFF_DUTY", CycleRemaining: 70})
 		require.NoError(t, err)
 
 		got, err := h.engine.ClearOverride(ctx, h.tenantID, d.DriverID)
@@ -273,13 +273,13 @@ func TestDriverHOS(t *testing.T) {
 		d := h.driver(t)
 		ctx := viewer(h.tenantID)
 		for name, o := range map[string]syncer.Override{
-			"NegativeHours":        {Reason: "paper log checked", DutyStatus: "ON_DUTY", HoursDriven: -1},
-			"DriveAboveEleven":     {Reason: "paper log checked", DutyStatus: "ON_DUTY", DriveRemaining: 11.5},
-			"ShiftAboveFourteen":   {Reason: "paper log checked", DutyStatus: "ON_DUTY", ShiftRemaining: 15},
-			"CycleAboveSeventy":    {Reason: "paper log checked", DutyStatus: "ON_DUTY", CycleRemaining: 71},
-			"BreakAboveEight":      {Reason: "paper log checked", DutyStatus: "ON_DUTY", TimeUntilBreak: 9},
-			"NegativeCycle":        {Reason: "paper log checked", DutyStatus: "ON_DUTY", CycleRemaining: -0.5},
-			"HoursDrivenAboveADay": {Reason: "paper log checked", DutyStatus: "ON_DUTY", HoursDriven: 25},
+			"NegativeHours":        {Reason: new("paper log checked"), DutyStatus: "ON_DUTY", HoursDriven: -1},
+			"DriveAboveEleven":     {Reason: new("paper log checked"), DutyStatus: "ON_DUTY", DriveRemaining: 11.5},
+			"ShiftAboveFourteen":   {Reason: new("paper log checked"), DutyStatus: "ON_DUTY", ShiftRemaining: 15},
+			"CycleAboveSeventy":    {Reason: new("paper log checked"), DutyStatus: "ON_DUTY", CycleRemaining: 71},
+			"BreakAboveEight":      {Reason: new("paper log checked"), DutyStatus: "ON_DUTY", TimeUntilBreak: 9},
+			"NegativeCycle":        {Reason: new("paper log checked"), DutyStatus: "ON_DUTY", CycleRemaining: -0.5},
+			"HoursDrivenAboveADay": {Reason: new("paper log checked"), DutyStatus: "ON_DUTY", HoursDriven: 25},
 		} {
 			t.Run(name, func(t *testing.T) {
 				_, err := h.engine.OverrideHOS(ctx, h.tenantID, d.DriverID, o)
