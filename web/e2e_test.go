@@ -156,6 +156,13 @@ func TestE2E(t *testing.T) {
 	})()`, jsonString(t, before.ids), before.total, before.successful), waitShort)
 	b.waitFor(`document.getElementById('action-result').textContent.startsWith('Sync finished')`, waitShort)
 	require.Equal(t, true, b.eval(`window.__notReloaded === true`))
+	// The result links to that sync in full, and the link names a row the table shows.
+	require.Equal(t, true, b.eval(`(() => {
+		const a = document.querySelector('#action-result a.result-link');
+		if (!a) return false;
+		const id = decodeURIComponent(a.getAttribute('href').replace('#/sync-log/', ''));
+		return document.querySelector('#history-rows tr[data-id="' + id + '"]') !== null;
+	})()`))
 
 	t.Log("a sync started elsewhere arrives live through the subscription")
 	before = b.counts()

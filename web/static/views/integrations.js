@@ -522,10 +522,13 @@ export function mount(root, app) {
     renderHistory();
   }
 
-  function showResult(tone, text) {
+  // showResult says how an action ended; with a sync id it links to that sync in full
+  // (its tries and the whole error).
+  function showResult(tone, text, syncId) {
     const r = $('action-result');
     r.dataset.tone = tone;
-    r.textContent = text;
+    r.replaceChildren(text);
+    if (syncId) r.append(' ', el('a', { href: `#/sync-log/${encodeURIComponent(syncId)}`, class: 'result-link', text: 'Details' }));
     r.hidden = false;
   }
 
@@ -542,9 +545,9 @@ export function mount(root, app) {
       upsertRow(log);
       refreshStatsSoon();
       if (log.status === 'SUCCESS') {
-        showResult('good', `Sync finished: ${fmt.count(log.recordsProcessed)} records processed in ${fmt.duration(log.durationMs)}.`);
+        showResult('good', `Sync finished: ${fmt.count(log.recordsProcessed)} records processed in ${fmt.duration(log.durationMs)}.`, log.id);
       } else {
-        showResult('bad', `Sync failed: ${sentence(log.error) || 'no reason given.'}`);
+        showResult('bad', `Sync failed: ${sentence(log.error) || 'no reason given.'}`, log.id);
       }
     } catch (e) {
       if (id === state.selectedId && state.alive) showResult('bad', `Sync could not run. ${sentence(e.message)}`);
