@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -21,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sallyhq/sally/internal/testdb"
+	"github.com/sallyhq/sally/internal/testkit"
 	"github.com/sallyhq/sally/internal/testpg"
 	"github.com/sallyhq/sally/internal/wsclient"
 )
@@ -290,19 +290,7 @@ func (r *replica) subscribers(t *testing.T) int {
 // post sends one GraphQL operation; ok is false when the answer carries errors.
 func (r *replica) post(t *testing.T, token, query string, vars map[string]any, out any) (raw []byte, ok bool) {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, r.url+"/graphql", bytes.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	raw, err = io.ReadAll(res.Body)
-	require.NoError(t, err)
+	_, raw = testkit.PostGraphQL(t, r.url, token, query, vars)
 	var resp struct {
 		Data   json.RawMessage
 		Errors []json.RawMessage

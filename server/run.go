@@ -229,4 +229,3 @@ func resetAdmin(ctx context.Context, email string, getenv func(string) string, s
 	fmt.Fprintf(stdout, "%s\n\n", line)
 	return nil
 }
-

@@ -23,6 +23,7 @@ import (
 	"github.com/sallyhq/sally/config"
 	"github.com/sallyhq/sally/ent/user"
 	"github.com/sallyhq/sally/internal/testdb"
+	"github.com/sallyhq/sally/internal/testkit"
 	"github.com/sallyhq/sally/store"
 )
 
@@ -151,20 +152,8 @@ func (e *statusError) Error() string { return http.StatusText(e.status) + ": " +
 // gql posts one GraphQL operation and decodes its data into out, failing on any error.
 func (p *process) gql(t *testing.T, token, query string, vars map[string]any, out any) {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, p.base+"/graphql", bytes.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, res.StatusCode, "%s", raw)
+	status, raw := testkit.PostGraphQL(t, p.base, token, query, vars)
+	require.Equal(t, http.StatusOK, status, "%s", raw)
 	var r struct {
 		Data   json.RawMessage
 		Errors []json.RawMessage

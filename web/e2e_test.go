@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sallyhq/sally/internal/testkit"
 	"github.com/sallyhq/sally/web/browser"
 )
 
@@ -439,19 +439,7 @@ func startServer(t *testing.T) *server {
 // the test on any error.
 func (s *server) do(t *testing.T, token, query string, vars map[string]any, out any) {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, s.url+"/graphql", bytes.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
+	_, raw := testkit.PostGraphQL(t, s.url, token, query, vars)
 	var r struct {
 		Data   json.RawMessage
 		Errors []any

@@ -1,12 +1,8 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sallyhq/sally/internal/testkit"
 	"github.com/sallyhq/sally/web/browser"
 )
 
@@ -212,18 +209,6 @@ func (b *tab) screenshot(path string) {
 // raw sends a GraphQL operation and returns the response body, errors included.
 func (s *server) raw(t *testing.T, token, query string, vars map[string]any) string {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, s.url+"/graphql", bytes.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
+	_, raw := testkit.PostGraphQL(t, s.url, token, query, vars)
 	return string(raw)
 }

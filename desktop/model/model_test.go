@@ -1,10 +1,8 @@
 package model_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +14,7 @@ import (
 	"github.com/sallyhq/sally/desktop/gqlclient"
 	"github.com/sallyhq/sally/desktop/internal/desktoptest"
 	"github.com/sallyhq/sally/desktop/model"
+	"github.com/sallyhq/sally/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -159,22 +158,12 @@ func TestIntegrationChangedReloads(t *testing.T) {
 
 	gql := func(token, query string, vars map[string]any) map[string]any {
 		t.Helper()
-		body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-		require.NoError(t, err)
-		req, err := http.NewRequest(http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
-		require.NoError(t, err)
-		req.Header.Set("Content-Type", "application/json")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		res, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer res.Body.Close()
+		_, raw := testkit.PostGraphQL(t, srv.URL, token, query, vars)
 		var out struct {
 			Data   map[string]any
 			Errors []any
 		}
-		require.NoError(t, json.NewDecoder(res.Body).Decode(&out))
+		require.NoError(t, json.Unmarshal(raw, &out), "%s", raw)
 		require.Empty(t, out.Errors)
 		return out.Data
 	}

@@ -1,9 +1,13 @@
 // Package testkit holds the helpers that tests of several packages share, written
-// once: a logger into the test's log and the fast resilience policy.
+// once: a logger into the test's log, the fast resilience policy and a GraphQL POST.
 package testkit
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -54,4 +58,33 @@ func FastPolicy() resilience.Config {
 		FailureThreshold: 5,
 		OpenDelay:        time.Minute,
 	}
+}
+
+// PostGraphQL sends one GraphQL operation to baseURL's /graphql as application/json,
+// with token as a bearer token unless it is empty, and returns the HTTP status and the
+// body as it came (callers decode what they expect, errors included).
+func PostGraphQL(tb testing.TB, baseURL, token, query string, vars map[string]any) (int, []byte) {
+	tb.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		tb.Fatalf("PostGraphQL: %v", err)
+	}
+	req, err := http.NewRequest(http.MethodPost, baseURL+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		tb.Fatalf("PostGraphQL: %v", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatalf("PostGraphQL: %v", err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		tb.Fatalf("PostGraphQL: reading the answer: %v", err)
+	}
+	return res.StatusCode, raw
 }
