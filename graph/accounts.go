@@ -283,18 +283,7 @@ func (r *Resolver) setPassword(ctx context.Context, token, newPassword string) (
 }
 
 func (r *Resolver) changePassword(ctx context.Context, current, newPassword string) (*model.AuthPayload, error) {
-	v, err := viewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, err := uuid.Parse(v.UserID)
-	if err != nil {
-		return nil, errUnauthenticated("invalid token: log in again")
-	}
-	u, err := r.Store.Client.User.Get(ctx, id)
-	if ent.IsNotFound(err) {
-		return nil, errUnauthenticated("your account is disabled or no longer exists: log in again")
-	}
+	u, err := r.viewerUser(ctx, "your account is disabled or no longer exists: log in again")
 	if err != nil {
 		return nil, err
 	}

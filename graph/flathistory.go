@@ -217,6 +217,12 @@ func (r *Resolver) flatHistory(ctx context.Context, next graphql.RootResolver) g
 	}
 	out = append(out, ']')
 	r.flatServed.Add(1)
+	return pooledPage(out, bp)
+}
+
+// pooledPage writes a page built in a buffer from flatBuffers (bp), then gives the
+// buffer back: the one marshaler of both flat paths (history and syncLogs).
+func pooledPage(out []byte, bp *[]byte) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
 		page := out
 		if page == nil {

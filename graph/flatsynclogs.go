@@ -3,7 +3,6 @@ package graph
 import (
 	"bytes"
 	"context"
-	"io"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -191,22 +190,7 @@ func (r *Resolver) flatSyncLogs(ctx context.Context, oc *graphql.OperationContex
 	}
 	out = append(out, '}')
 	r.flatServed.Add(1)
-	return graphql.WriterFunc(func(w io.Writer) {
-		page := out
-		if page == nil {
-			graphql.Null.MarshalGQL(w)
-			return
-		}
-		out = nil
-		if buf, ok := w.(*bytes.Buffer); ok {
-			buf.Grow(len(page) + 256)
-		}
-		_, _ = w.Write(page)
-		if cap(page) <= 1<<20 {
-			*bp = page
-			flatBuffers.Put(bp)
-		}
-	})
+	return pooledPage(out, bp)
 }
 
 // syncLogsArgs converts syncLogs' arguments as the generated code does; false when

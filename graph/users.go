@@ -80,7 +80,9 @@ func (r *Resolver) login(ctx context.Context, email, password string) (*model.Au
 	return &model.AuthPayload{Token: token, ExpiresAt: exp.UTC(), User: toUser(u)}, nil
 }
 
-func (r *Resolver) me(ctx context.Context) (*model.User, error) {
+// viewerUser reads the signed-in user's own row; a user that is gone answers
+// UNAUTHENTICATED with the message gone.
+func (r *Resolver) viewerUser(ctx context.Context, gone string) (*ent.User, error) {
 	v, err := viewer(ctx)
 	if err != nil {
 		return nil, err
@@ -91,8 +93,13 @@ func (r *Resolver) me(ctx context.Context) (*model.User, error) {
 	}
 	u, err := r.Store.Client.User.Get(ctx, id)
 	if ent.IsNotFound(err) {
-		return nil, errUnauthenticated("your account no longer exists: log in again")
+		return nil, errUnauthenticated(gone)
 	}
+	return u, err
+}
+
+func (r *Resolver) me(ctx context.Context) (*model.User, error) {
+	u, err := r.viewerUser(ctx, "your account no longer exists: log in again")
 	if err != nil {
 		return nil, err
 	}
