@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sallyhq/sally/alert"
@@ -87,7 +88,7 @@ func TestFailureIncident(t *testing.T) {
 
 		require.NotContains(t, recipientsOf(f.smtp.Messages()), f.adminsB[0])
 		require.Empty(t, f.alerts(t, other))
-		waitFor(t, "the alert events", func() bool { return len(evA.types()) == 2 })
+		require.EventuallyWithT(t, func(c *assert.CollectT) { assert.Len(c, evA.types(), 2) }, wait, tick, "the alert events")
 		require.Equal(t, []event.Type{event.AlertRaised, event.AlertResolved}, evA.types())
 		require.Empty(t, evB.types())
 	})
@@ -210,11 +211,11 @@ func TestWorkersClaimEachAlertOnce(t *testing.T) {
 		f.startWorker(t, open().Client, senderOf(f.sender), nil)
 		f.startWorker(t, open().Client, senderOf(f.sender), nil)
 		f.smtp.Wait(t, n, wait)
-		waitFor(t, "every alert SENT", func() bool {
-			c, err := f.db.Alert.Query().Where(entalert.StatusEQ(entalert.StatusSENT)).Count(sys())
-			require.NoError(t, err)
-			return c == n
-		})
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			sent, err := f.db.Alert.Query().Where(entalert.StatusEQ(entalert.StatusSENT)).Count(sys())
+			require.NoError(c, err)
+			assert.Equal(c, n, sent)
+		}, wait, tick, "every alert SENT")
 		msgs := f.smtp.Messages()
 		require.Len(t, msgs, n)
 		ids := map[string]bool{}
@@ -243,11 +244,12 @@ func TestSMTPDownThenBack(t *testing.T) {
 		f.fail(t, in)
 		f.fail(t, in)
 		id := f.alerts(t, in)[0].ID
-		waitFor(t, "failed delivery attempts", func() bool {
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
 			a, err := f.db.Alert.Get(sys(), id)
-			require.NoError(t, err)
-			return a.DeliveryAttempts >= 2 && a.LastError != nil
-		})
+			require.NoError(c, err)
+			assert.GreaterOrEqual(c, a.DeliveryAttempts, 2)
+			assert.NotNil(c, a.LastError)
+		}, wait, tick, "failed delivery attempts")
 		a, err := f.db.Alert.Get(sys(), id)
 		require.NoError(t, err)
 		require.Equal(t, entalert.StatusPENDING, a.Status)
@@ -372,11 +374,11 @@ func TestRecoveryWaitsForItsAlert(t *testing.T) {
 		f.fail(t, in)
 		f.fail(t, in)
 		id := f.alerts(t, in)[0].ID
-		waitFor(t, "a few failed attempts", func() bool {
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
 			a, err := f.db.Alert.Get(sys(), id)
-			require.NoError(t, err)
-			return a.DeliveryAttempts >= 3
-		})
+			require.NoError(c, err)
+			assert.GreaterOrEqual(c, a.DeliveryAttempts, 3)
+		}, wait, tick, "a few failed attempts")
 		f.succeed(t, in)
 		f.smtp.Start(t)
 		msgs := f.smtp.Wait(t, 2, wait)
@@ -460,7 +462,7 @@ func TestStale(t *testing.T) {
 			require.True(t, strings.HasPrefix(testsmtp.Parse(t, msgs[1]).Subject, "[INFO] "))
 			require.NoError(t, f.mgr.CheckStale(context.Background()))
 			require.Len(t, f.alerts(t, in), 2)
-			waitFor(t, "events", func() bool { return len(ev.types()) == 2 })
+			require.EventuallyWithT(t, func(c *assert.CollectT) { assert.Len(c, ev.types(), 2) }, wait, tick, "events")
 			require.Equal(t, []event.Type{event.AlertRaised, event.AlertResolved}, ev.types())
 		})
 	})

@@ -2,7 +2,6 @@ package alert_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -11,6 +10,7 @@ import (
 
 	"entgo.io/ent/privacy"
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sallyhq/sally/alert"
@@ -32,8 +32,12 @@ import (
 func sys() context.Context { return privacy.DecisionContext(context.Background(), privacy.Allow) }
 
 // wait is the generous bound of every poll: tests never assert an upper bound on
-// timing, they only stop waiting for something that is not coming.
-const wait = 20 * time.Second
+// timing, they only stop waiting for something that is not coming. tick is how
+// often a poll (require.EventuallyWithT) looks.
+const (
+	wait = 20 * time.Second
+	tick = 10 * time.Millisecond
+)
 
 // fixture is one test's alerting over a real database and a real SMTP server: two
 // tenants with their users, a Manager, a Worker with millisecond backoffs, and the
@@ -224,25 +228,13 @@ func (f *fixture) alerts(t *testing.T, in *ent.Integration) []*ent.Alert {
 func (f *fixture) waitStatus(t *testing.T, id uuid.UUID, status entalert.Status) *ent.Alert {
 	t.Helper()
 	var a *ent.Alert
-	waitFor(t, fmt.Sprintf("alert %s to be %s", id, status), func() bool {
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		var err error
 		a, err = f.db.Alert.Get(sys(), id)
-		require.NoError(t, err)
-		return a.Status == status
-	})
+		require.NoError(c, err)
+		assert.Equal(c, status, a.Status)
+	}, wait, tick, "alert %s to be %s", id, status)
 	return a
-}
-
-// waitFor polls cond until it holds, failing the test after wait.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", wait, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // events collects a tenant's events from the bus.

@@ -567,9 +567,8 @@ func TestBulkhead(t *testing.T) {
 			defer close(holding)
 			_, _ = policy.Do(ctx, server.call(), resilience.Hooks{})
 		}()
-		for server.requests() == 0 {
-			time.Sleep(time.Millisecond)
-		}
+		require.Eventually(t, func() bool { return server.requests() > 0 }, 10*time.Second, time.Millisecond,
+			"the first call to reach the server")
 
 		attempts, err := policy.Do(context.Background(), server.call(), resilience.Hooks{})
 		requireClass(t, err, resilience.ClassBusy)

@@ -251,23 +251,26 @@ func (r *replica) logLen() int {
 // waitLog waits for a log line containing s among those from the from-th on.
 func (r *replica) waitLog(t *testing.T, from int, s string) string {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
+	var line string
+	exited := false // the server ended before logging s: stop waiting
+	require.Eventually(t, func() bool {
 		for _, l := range r.lines(from) {
 			if strings.Contains(l, s) {
-				return l
+				line = l
+				return true
 			}
 		}
 		select {
 		case <-r.done:
-			t.Fatalf("the server exited before logging %q", s)
+			exited = true
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the server did not log %q within 2 minutes", s)
-		}
-		time.Sleep(10 * time.Millisecond)
+		return exited
+	}, 2*time.Minute, 10*time.Millisecond, "the server did not log %q within 2 minutes", s)
+	if exited {
+		t.Fatalf("the server exited before logging %q", s)
 	}
+	return line
 }
 
 // subscribers reads the server's sally_event_subscribers gauge.

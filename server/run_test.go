@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"entgo.io/ent/privacy"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sallyhq/sally/auth"
@@ -93,24 +94,26 @@ func start(t *testing.T, env map[string]string) *process {
 		}
 	})
 
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(2 * time.Minute) // a hang, not a slow start
-	for {
+	var m []string
+	returned := false // run returned before listening: stop waiting
+	require.Eventually(t, func() bool {
 		select {
 		case <-p.done:
-			t.Fatalf("run returned before listening: %v\nstderr:\n%s", p.err, p.stderr)
-		case <-deadline:
-			t.Fatalf("run never logged \"listening\"; stderr:\n%s", p.stderr)
-		case <-tick.C:
+			returned = true
+			return true
+		default:
 		}
-		if m := listening.FindStringSubmatch(p.stderr.String()); m != nil {
-			_, port, err := net.SplitHostPort(m[1])
-			require.NoError(t, err)
-			p.base = "http://127.0.0.1:" + port
-			return p
-		}
+		m = listening.FindStringSubmatch(p.stderr.String())
+		return m != nil
+	}, 2*time.Minute, 5*time.Millisecond, // a hang, not a slow start
+		"run never logged \"listening\"; stderr:\n%s", p.stderr)
+	if returned {
+		t.Fatalf("run returned before listening: %v\nstderr:\n%s", p.err, p.stderr)
 	}
+	_, port, err := net.SplitHostPort(m[1])
+	require.NoError(t, err)
+	p.base = "http://127.0.0.1:" + port
+	return p
 }
 
 // stop cancels the run's context and requires a clean exit.
@@ -125,29 +128,18 @@ func (p *process) stop(t *testing.T) {
 // get polls path until it answers 200 and returns the body.
 func (p *process) get(t *testing.T, path string) string {
 	t.Helper()
-	for i := 0; ; i++ {
+	var body string
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		res, err := http.Get(p.base + path)
-		if err == nil {
-			b, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return string(b)
-			}
-			err = &statusError{res.StatusCode, string(b)}
-		}
-		if i == 200 {
-			t.Fatalf("GET %s: %v", path, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		require.NoError(c, err)
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		require.NoError(c, err)
+		require.Equal(c, http.StatusOK, res.StatusCode, "body: %s", b)
+		body = string(b)
+	}, 5*time.Second, 10*time.Millisecond, "GET %s", path)
+	return body
 }
-
-type statusError struct {
-	status int
-	body   string
-}
-
-func (e *statusError) Error() string { return http.StatusText(e.status) + ": " + e.body }
 
 // gql posts one GraphQL operation and decodes its data into out, failing on any error.
 func (p *process) gql(t *testing.T, token, query string, vars map[string]any, out any) {

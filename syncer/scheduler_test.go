@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sallyhq/sally/ent"
@@ -38,7 +39,8 @@ func runEngines(t *testing.T, d time.Duration, o syncer.SchedulerOptions, engine
 }
 
 // runEnginesUntil runs the engines' schedulers until done reports true (polled, for
-// at most a minute), then stops them and waits until they have returned.
+// at most a minute: the test fails if it never does), then stops them and waits until
+// they have returned. done runs on a goroutine of its own: it must not fail the test.
 func runEnginesUntil(t *testing.T, done func() bool, o syncer.SchedulerOptions, engines ...*syncer.Engine) (start, end time.Time) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -47,9 +49,8 @@ func runEnginesUntil(t *testing.T, done func() bool, o syncer.SchedulerOptions, 
 	for _, e := range engines {
 		wg.Go(func() { e.Run(ctx, o) })
 	}
-	for !done() && time.Since(start) < time.Minute {
-		time.Sleep(10 * time.Millisecond)
-	}
+	// assert, not require: the engines are stopped either way.
+	assert.Eventually(t, done, time.Minute, 10*time.Millisecond, "the engines' stop condition within a minute")
 	cancel()
 	end = time.Now()
 	stopped := make(chan struct{})

@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sallyhq/sally/internal/testkit"
@@ -291,18 +292,15 @@ func (b *tab) text(selector string) string {
 // its predicate with new Function, which the page's CSP rightly refuses).
 func (b *tab) waitFor(expr string, timeout time.Duration) {
 	b.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	if assert.EventuallyWithT(b.t, func(c *assert.CollectT) {
 		v, err := chromedp.Run(b.ctx, chromedp.Evaluate[any](expr))
-		if err == nil && v == true {
-			return
-		}
-		if time.Now().After(deadline) {
-			state, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector('main').innerText`))
-			b.t.Fatalf("waited %s for %s (last error: %v); the page shows:\n%s", timeout, expr, err, state)
-		}
-		time.Sleep(150 * time.Millisecond)
+		require.NoError(c, err)
+		assert.Equal(c, true, v)
+	}, timeout, 150*time.Millisecond, "waited %s for %s", timeout, expr) {
+		return
 	}
+	state, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector('main').innerText`))
+	b.t.Fatalf("the page shows:\n%s", state)
 }
 
 // selectStatus picks a value of the history's status filter, as a user does.
@@ -418,20 +416,12 @@ func startServer(t *testing.T) *server {
 	case <-time.After(waitLong):
 		t.Fatalf("the server did not log its url within %s:\n%s", waitLong, logs.String())
 	}
-	deadline := time.Now().Add(waitLong)
-	for {
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		res, err := http.Get(url + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s/readyz not ready within %s", url, waitLong)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		require.NoError(c, err)
+		res.Body.Close()
+		assert.Equal(c, http.StatusOK, res.StatusCode)
+	}, waitLong, 100*time.Millisecond, "%s/readyz not ready within %s", url, waitLong)
 	return &server{url: url}
 }
 

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/data/binding"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sallyhq/sally/desktop/gqlclient"
@@ -157,27 +158,26 @@ func (h *harness) choose(name string) string {
 // outlive the model's Close.
 func noLeaks(t *testing.T) {
 	t.Helper()
-	var leaked string
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	assert.EventuallyWithT(t, func(c *assert.CollectT) {
 		buf := make([]byte, 1<<20)
-		leaked = ""
 		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
 			if strings.Contains(g, "sally/desktop/model.") || strings.Contains(g, "sally/desktop/gqlclient.") || strings.Contains(g, "coder/websocket.") {
-				leaked = g
+				c.Errorf("a goroutine outlived the model:\n%s", g)
 			}
 		}
-		if leaked == "" {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Errorf("a goroutine outlived the model:\n%s", leaked)
+	}, 10*time.Second, 50*time.Millisecond, "the model's goroutines to end")
 }
 
 func (h *harness) event(pred func(model.Event) bool) bool {
 	feed, _ := h.m.Events.Get()
 	return slices.ContainsFunc(feed, pred)
+}
+
+// rowIs reports whether the list has a row named name for which pred holds; unlike
+// row it does not fail the test, so a condition of eventually may use it.
+func (h *harness) rowIs(name string, pred func(model.Integration) bool) bool {
+	rows, _ := h.m.Integrations.Get()
+	return slices.ContainsFunc(rows, func(in model.Integration) bool { return in.Name == name && pred(in) })
 }
 
 func (h *harness) historyHas(pred func(model.SyncRow) bool) bool {
@@ -293,8 +293,9 @@ func TestSyncNowAndTest(t *testing.T) {
 		require.Equal(t, len(feed), listed)
 
 		h.eventually("the row updated by the sync", func() bool {
-			in := h.row("OpenWeather")
-			return in.LastSyncStatus == "SUCCESS" && !in.LastSyncAt.Before(before) && in.Syncs24h >= 1 && in.Health == model.Healthy
+			return h.rowIs("OpenWeather", func(in model.Integration) bool {
+				return in.LastSyncStatus == "SUCCESS" && !in.LastSyncAt.Before(before) && in.Syncs24h >= 1 && in.Health == model.Healthy
+			})
 		})
 		h.eventually("the manual sync in the history and the stat cards", func() bool {
 			total, _ := h.m.StatTotal.Get()
@@ -342,8 +343,9 @@ func TestFailureNotifies(t *testing.T) {
 		})
 		h.eventually("a notification of the failure", func() bool { return h.notes.has("Sync failed: Samsara ELD") })
 		h.eventually("the row failing or its circuit open", func() bool {
-			hl := h.row("Samsara ELD").Health
-			return hl == model.Failing || hl == model.CircuitOpen
+			return h.rowIs("Samsara ELD", func(in model.Integration) bool {
+				return in.Health == model.Failing || in.Health == model.CircuitOpen
+			})
 		})
 		h.eventually("the failure in the history", func() bool {
 			failed, _ := h.m.StatFailed.Get()
@@ -358,7 +360,9 @@ func TestFailureNotifies(t *testing.T) {
 			return h.event(func(e model.Event) bool { return e.Type == "CIRCUIT_OPENED" && e.IntegrationID == id })
 		})
 		h.eventually("a notification that the circuit opened", func() bool { return h.notes.has("Circuit open: Samsara ELD") })
-		h.eventually("the row's indicator", func() bool { return h.row("Samsara ELD").Health == model.CircuitOpen })
+		h.eventually("the row's indicator", func() bool {
+			return h.rowIs("Samsara ELD", func(in model.Integration) bool { return in.Health == model.CircuitOpen })
+		})
 	})
 }
 
@@ -393,7 +397,8 @@ func TestOfflineAndBack(t *testing.T) {
 		return h.historyHas(func(r model.SyncRow) bool { return r.ID == run.SyncIntegration.Id })
 	})
 	h.eventually("its row refreshed", func() bool {
-		in := h.row("Fuel Finder prices")
-		return in.LastSyncStatus == "SUCCESS" && !in.LastSyncAt.Before(run.SyncIntegration.StartedAt.Add(-time.Second))
+		return h.rowIs("Fuel Finder prices", func(in model.Integration) bool {
+			return in.LastSyncStatus == "SUCCESS" && !in.LastSyncAt.Before(run.SyncIntegration.StartedAt.Add(-time.Second))
+		})
 	})
 }

@@ -33,6 +33,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Security is how clients reach the server.
@@ -145,16 +147,11 @@ func (s *Server) Start(tb testing.TB) {
 		return
 	}
 	var l net.Listener
-	var err error
-	for range 100 {
-		if l, err = net.Listen("tcp", s.addr); err == nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
-		tb.Fatalf("testsmtp: listen again on %s: %v", s.addr, err)
-	}
+	require.EventuallyWithT(tb, func(c *assert.CollectT) {
+		var err error
+		l, err = net.Listen("tcp", s.addr)
+		require.NoError(c, err)
+	}, 5*time.Second, 50*time.Millisecond, "testsmtp: listen again on %s", s.addr)
 	s.serve(l)
 }
 
