@@ -8,7 +8,10 @@
 //	app/         composition root: builds every dependency from config (server/ runs
 //	             it, internal/testserver wraps it) and serves the routes
 //	graph/       gqlgen schema (a superset of graph/contract) and the resolvers;
-//	             graph/generated and graph/model are gqlgen's output
+//	             graph/generated and graph/model are gqlgen's output; graph/transport
+//	             is gqlgen's HTTP, websocket and SSE transports restated for the
+//	             contract, and the encoders of the paths that write answers themselves
+//	             (what to re-check at each gqlgen upgrade)
 //	syncer/      the sync engine: the vendor table, syncs by kind, scheduler, live lookups
 //	alert/       alert rules (failure, recovery, stale, credentials) and the mail outbox
 //	account/     invitation and password-reset links
@@ -54,6 +57,7 @@
 //	ent/schema: auth — privacy rules read the viewer
 //	event: (none)
 //	graph: account, alert, apierr, auth, ent, ent/schema, event, store, syncer, vendors — resolvers use ent as their data layer (style.md has a repository layer; ent's privacy rules already confine every query to the tenant, so one would only restate it), store for aggregates and the throttle, syncer behind graph's own Syncer interface and for its value types (HOS, Override) and errors, vendors for the lookups' value types, alert and account for the account emails and links, ent/schema for AlertDetails
+//	graph/transport: apierr — request errors carry the contract's codes
 //	internal/httpaudit: (none)
 //	internal/testclock: (none)
 //	internal/testdb: ent, store — opens stores for tests

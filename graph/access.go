@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"entgo.io/ent/privacy"
+	"github.com/google/uuid"
 
 	"github.com/sallyhq/sally/auth"
 	"github.com/sallyhq/sally/graph/model"
@@ -107,4 +108,16 @@ func validatePage(limit, offset *int) (int, int, error) {
 		return 0, 0, badInput("offset must be 0 or more, got %d", o)
 	}
 	return l, o, nil
+}
+
+func tenantOfViewer(ctx context.Context) (uuid.UUID, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	id, err := uuid.Parse(v.TenantID)
+	if err != nil {
+		return uuid.Nil, errUnauthenticated("invalid token: log in again")
+	}
+	return id, nil
 }

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/google/uuid"
@@ -37,68 +36,29 @@ func passwordMessage(arg string, err error) string {
 	return arg + " " + strings.TrimPrefix(err.Error(), auth.ErrInvalidPassword.Error()+": ")
 }
 
-// targetUser is a user of the admin's tenant (NOT_FOUND for any other), and whether
-// the admin may manage it at all (an ADMIN does not manage a SUPER_ADMIN).
-func (r *Resolver) targetUser(ctx context.Context, v *auth.Viewer, id string) (*ent.User, error) {
+// targetUser checks that the caller is an admin and returns it with a user of its
+// tenant (NOT_FOUND for any other) that it may manage (an ADMIN does not manage a
+// SUPER_ADMIN).
+func (r *Resolver) targetUser(ctx context.Context, id string) (*auth.Viewer, *ent.User, error) {
+	v, err := requireAdmin(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	uid, err := parseID(id, "user")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	u, err := r.Store.Client.User.Get(ctx, uid) // the privacy rule confines it to the tenant
 	if ent.IsNotFound(err) {
-		return nil, errNotFound("user")
+		return nil, nil, errNotFound("user")
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if u.Role == user.RoleSUPER_ADMIN && !v.IsSuperAdmin() {
-		return nil, errForbidden()
+		return nil, nil, errForbidden()
 	}
-	return u, nil
-}
-
-func (r *Resolver) updateUser(ctx context.Context, id string, in model.UpdateUserInput) (*model.User, error) {
-	v, err := requireAdmin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	u, err := r.targetUser(ctx, v, id)
-	if err != nil {
-		return nil, err
-	}
-	self := u.ID.String() == v.UserID
-	upd := r.Store.Client.User.UpdateOne(u)
-	if in.Role != nil {
-		if !in.Role.IsValid() {
-			return nil, badInput("role must be SUPER_ADMIN, ADMIN or DISPATCHER")
-		}
-		if *in.Role == model.RoleSuperAdmin && !v.IsSuperAdmin() {
-			return nil, errForbidden()
-		}
-		if self && rank(auth.Role(*in.Role)) < rank(auth.Role(u.Role)) {
-			return nil, badInput("you cannot demote yourself: another admin can")
-		}
-		upd.SetRole(user.Role(*in.Role))
-	}
-	ended := false
-	if in.IsActive != nil {
-		if self && !*in.IsActive {
-			return nil, badInput("you cannot deactivate yourself: another admin can")
-		}
-		if u.IsActive && !*in.IsActive {
-			// Its tokens end now, and stay ended if the user is reactivated; so does
-			// an unused set-password link.
-			upd.AddTokenGeneration(1).ClearLinkLookup().ClearLinkHash().ClearLinkExpiresAt()
-			ended = true
-		}
-		upd.SetIsActive(*in.IsActive)
-	}
-	u, err = upd.Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r.revoke(u.ID.String(), ended || in.Role != nil)
-	return toUser(u), nil
+	return v, u, nil
 }
 
 // rank orders roles by power, for "demotes".
@@ -110,95 +70,6 @@ func rank(role auth.Role) int {
 		return 1
 	}
 	return 0
-}
-
-func (r *Resolver) deleteUser(ctx context.Context, id string) (bool, error) {
-	v, err := requireAdmin(ctx)
-	if err != nil {
-		return false, err
-	}
-	u, err := r.targetUser(ctx, v, id)
-	if err != nil {
-		return false, err
-	}
-	if u.ID.String() == v.UserID {
-		return false, badInput("you cannot delete yourself: another admin can")
-	}
-	if err := r.Store.Client.User.DeleteOne(u).Exec(ctx); err != nil {
-		if ent.IsNotFound(err) {
-			return false, errNotFound("user")
-		}
-		return false, err
-	}
-	r.revoke(u.ID.String(), true)
-	return true, nil
-}
-
-func (r *Resolver) inviteUser(ctx context.Context, email string, role model.Role) (*model.Invitation, error) {
-	v, err := requireAdmin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if !role.IsValid() {
-		return nil, badInput("role must be SUPER_ADMIN, ADMIN or DISPATCHER")
-	}
-	if role == model.RoleSuperAdmin && !v.IsSuperAdmin() {
-		return nil, errForbidden()
-	}
-	norm, err := auth.ValidateEmail(email)
-	if err != nil {
-		return nil, badInput("email: %s", err.Error())
-	}
-	taken, err := r.Store.Client.User.Query().Where(user.Email(norm)).Exist(system(ctx))
-	if err != nil {
-		return nil, err
-	}
-	if taken {
-		return nil, Errorf(CodeConflict, "email %s is already taken", norm)
-	}
-	var (
-		u    *ent.User
-		link account.Link
-	)
-	emailed, err := r.withLink(ctx, v, alert.KindInvitation, func(tx *ent.Tx) (uuid.UUID, error) {
-		var err error
-		u, err = tx.User.Create().SetEmail(norm).SetRole(user.Role(role)).Save(ctx)
-		if ent.IsConstraintError(err) {
-			return uuid.Nil, Errorf(CodeConflict, "email %s is already taken", norm)
-		}
-		if err != nil {
-			return uuid.Nil, err
-		}
-		return u.ID, nil
-	}, &link, &u)
-	if err != nil {
-		return nil, err
-	}
-	return &model.Invitation{User: toUser(u), URL: link.URL(r.PublicURL), ExpiresAt: link.ExpiresAt.UTC(), Emailed: emailed}, nil
-}
-
-func (r *Resolver) resetUserPassword(ctx context.Context, id string) (*model.Invitation, error) {
-	v, err := requireAdmin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	u, err := r.targetUser(ctx, v, id)
-	if err != nil {
-		return nil, err
-	}
-	if !u.IsActive {
-		return nil, badInput("%s is deactivated: reactivate the user first", u.Email)
-	}
-	kind := alert.KindPasswordReset
-	if u.PasswordHash == "" {
-		kind = alert.KindInvitation // still pending: the new link is a new invitation
-	}
-	var link account.Link
-	emailed, err := r.withLink(ctx, v, kind, func(*ent.Tx) (uuid.UUID, error) { return u.ID, nil }, &link, &u)
-	if err != nil {
-		return nil, err
-	}
-	return &model.Invitation{User: toUser(u), URL: link.URL(r.PublicURL), ExpiresAt: link.ExpiresAt.UTC(), Emailed: emailed}, nil
 }
 
 // withLink runs, in one transaction, prepare (which returns the user), a new link
@@ -252,66 +123,6 @@ func (r *Resolver) withLink(ctx context.Context, v *auth.Viewer, kind string, pr
 	return false, nil
 }
 
-// setPassword uses a link: the one message for every bad link, the password rule,
-// then the conditional update that lets exactly one of concurrent uses through.
-func (r *Resolver) setPassword(ctx context.Context, token, newPassword string) (*model.AuthPayload, error) {
-	sys := system(ctx)
-	now := r.now()
-	u, err := account.Find(sys, r.Store.Client, token, now)
-	if errors.Is(err, account.ErrBadLink) {
-		return nil, badLink()
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := checkPassword(newPassword, u.Email); err != nil {
-		return nil, err // the link stays usable: the person tries another password
-	}
-	hash, err := r.Hasher.Hash(newPassword)
-	if err != nil {
-		return nil, err
-	}
-	gen, err := account.Use(sys, r.Store.Client, u, token, hash, now)
-	if errors.Is(err, account.ErrBadLink) {
-		return nil, badLink()
-	}
-	if err != nil {
-		return nil, err
-	}
-	r.revoke(u.ID.String(), true)
-	return r.signIn(ctx, u.ID, gen)
-}
-
-func (r *Resolver) changePassword(ctx context.Context, current, newPassword string) (*model.AuthPayload, error) {
-	u, err := r.viewerUser(ctx, "your account is disabled or no longer exists: log in again")
-	if err != nil {
-		return nil, err
-	}
-	if len(current) > auth.MaxPasswordBytes || u.PasswordHash == "" || !r.Hasher.Check(u.PasswordHash, current) {
-		return nil, badInput("currentPassword is wrong")
-	}
-	if err := checkPassword(newPassword, u.Email); err != nil {
-		return nil, err
-	}
-	hash, err := r.Hasher.Hash(newPassword)
-	if err != nil {
-		return nil, err
-	}
-	// Conditional on the generation read above: a concurrent change of the same
-	// password (or a deactivation) wins, and this one is refused.
-	n, err := r.Store.Client.User.Update().
-		Where(user.ID(u.ID), user.TokenGeneration(u.TokenGeneration), user.IsActive(true)).
-		SetPasswordHash(hash).AddTokenGeneration(1).Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if n != 1 {
-		return nil, Errorf(CodeConflict, "your account changed meanwhile: log in again and retry")
-	}
-	r.revoke(u.ID.String(), true)
-	return r.signIn(ctx, u.ID, u.TokenGeneration+1)
-}
-
 // signIn issues a token of generation gen for the user.
 func (r *Resolver) signIn(ctx context.Context, id uuid.UUID, gen int64) (*model.AuthPayload, error) {
 	u, err := r.Store.Client.User.Get(system(ctx), id)
@@ -324,4 +135,50 @@ func (r *Resolver) signIn(ctx context.Context, id uuid.UUID, gen int64) (*model.
 		return nil, err
 	}
 	return &model.AuthPayload{Token: token, ExpiresAt: exp.UTC(), User: toUser(u)}, nil
+}
+
+// loginFailed is the one answer to a wrong email, a wrong password, an inactive user
+// and a throttled email alike, so that none of them reveals whether the email exists.
+func loginFailed() *Error { return errUnauthenticated("invalid email or password") }
+
+// viewerUser reads the signed-in user's own row; a user that is gone answers
+// UNAUTHENTICATED with the message gone.
+func (r *Resolver) viewerUser(ctx context.Context, gone string) (*ent.User, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := uuid.Parse(v.UserID)
+	if err != nil {
+		return nil, errUnauthenticated("invalid token: log in again")
+	}
+	u, err := r.Store.Client.User.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, errUnauthenticated(gone)
+	}
+	return u, err
+}
+
+// checkNewUser validates an email and password for a new account and makes sure the
+// email is free in every tenant.
+func (r *Resolver) checkNewUser(ctx context.Context, email, password, field, passwordField string) (string, string, error) {
+	norm, err := auth.ValidateEmail(email)
+	if err != nil {
+		return "", "", badInput("%s: %s", field, err.Error())
+	}
+	if err := auth.ValidatePassword(password, norm); err != nil {
+		return "", "", badInput("%s", passwordMessage(passwordField, err))
+	}
+	taken, err := r.Store.Client.User.Query().Where(user.Email(norm)).Exist(system(ctx))
+	if err != nil {
+		return "", "", err
+	}
+	if taken {
+		return "", "", Errorf(CodeConflict, "%s %s is already taken", field, norm)
+	}
+	hash, err := r.Hasher.Hash(password)
+	if err != nil {
+		return "", "", err
+	}
+	return norm, hash, nil
 }

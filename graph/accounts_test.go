@@ -17,6 +17,7 @@ import (
 	"github.com/sallyhq/sally/ent"
 	entalert "github.com/sallyhq/sally/ent/alert"
 	"github.com/sallyhq/sally/graph"
+	"github.com/sallyhq/sally/graph/transport"
 	"github.com/sallyhq/sally/internal/testclock"
 	"github.com/sallyhq/sally/internal/testdb"
 	"github.com/sallyhq/sally/internal/testserver"
@@ -380,7 +381,7 @@ func TestSessionsEnd(t *testing.T) {
 			defer cancel()
 			_, err := wsclient.Dial(ctx, f.api.URL, wsclient.Options{Token: u.Token})
 			require.Error(t, err)
-			require.Equal(t, graph.CloseForbidden, wsclient.CloseStatus(err), "err: %v", err)
+			require.Equal(t, transport.CloseForbidden, wsclient.CloseStatus(err), "err: %v", err)
 		})
 	})
 }
@@ -393,7 +394,7 @@ func requireClosed(t *testing.T, sub *wsclient.Subscription) {
 	for {
 		m, err := sub.Next(ctx)
 		if err != nil {
-			require.Equal(t, graph.CloseForbidden, wsclient.CloseStatus(err), "err: %v", err)
+			require.Equal(t, transport.CloseForbidden, wsclient.CloseStatus(err), "err: %v", err)
 			return
 		}
 		require.NotEqual(t, "next", m.Type, "no event after the session ended: %s", m.Payload)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sallyhq/sally/graph"
+	"github.com/sallyhq/sally/graph/transport"
 	"github.com/sallyhq/sally/internal/testdb"
 	"github.com/sallyhq/sally/internal/wsclient"
 )
@@ -28,23 +29,23 @@ func TestWebsocketProtocolCloseCodes(t *testing.T) {
 		messages []string
 		code     int
 	}{
-		{"SubscribeBeforeInit", []string{subscribe}, graph.CloseUnauthorized},
-		{"SecondInit", []string{init, init}, graph.CloseTooManyInits},
-		{"SecondInitAfterSubscribe", []string{init, subscribe, init}, graph.CloseTooManyInits},
-		{"NoInit", nil, graph.CloseInitTimeout},
+		{"SubscribeBeforeInit", []string{subscribe}, transport.CloseUnauthorized},
+		{"SecondInit", []string{init, init}, transport.CloseTooManyInits},
+		{"SecondInitAfterSubscribe", []string{init, subscribe, init}, transport.CloseTooManyInits},
+		{"NoInit", nil, transport.CloseInitTimeout},
 		// graphql-transport-ws: a message that is not valid, or of an unknown type,
 		// closes with 4400 (gqlgen said 1002 before connection_init, 1000 after).
-		{"NotJSONBeforeInit", []string{`not json`}, graph.CloseBadRequest},
-		{"NotJSONAfterInit", []string{init, `not json`}, graph.CloseBadRequest},
-		{"UnknownType", []string{init, `{"type":"bogus"}`}, graph.CloseBadRequest},
-		{"ServerTypeFromClient", []string{init, `{"id":"1","type":"next","payload":{}}`}, graph.CloseBadRequest},
-		{"SubscribeWithIDInUse", []string{init, subscribe, subscribe}, graph.CloseSubscriberExists},
-		{"SubscribeWithoutID", []string{init, `{"type":"subscribe","payload":{"query":"subscription { syncEvents { type } }"}}`}, graph.CloseBadRequest},
+		{"NotJSONBeforeInit", []string{`not json`}, transport.CloseBadRequest},
+		{"NotJSONAfterInit", []string{init, `not json`}, transport.CloseBadRequest},
+		{"UnknownType", []string{init, `{"type":"bogus"}`}, transport.CloseBadRequest},
+		{"ServerTypeFromClient", []string{init, `{"id":"1","type":"next","payload":{}}`}, transport.CloseBadRequest},
+		{"SubscribeWithIDInUse", []string{init, subscribe, subscribe}, transport.CloseSubscriberExists},
+		{"SubscribeWithoutID", []string{init, `{"type":"subscribe","payload":{"query":"subscription { syncEvents { type } }"}}`}, transport.CloseBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), graph.InitTimeout+30*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), transport.InitTimeout+30*time.Second)
 			defer cancel()
 			conn, _, err := websocket.Dial(ctx, f.api.URL, &websocket.DialOptions{Subprotocols: []string{wsclient.Protocol}})
 			require.NoError(t, err)

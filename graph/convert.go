@@ -9,6 +9,7 @@ import (
 	entalert "github.com/sallyhq/sally/ent/alert"
 	"github.com/sallyhq/sally/ent/schema"
 	"github.com/sallyhq/sally/graph/model"
+	"github.com/sallyhq/sally/vendors"
 )
 
 // parseID turns a client's ID into a UUID; a malformed one is reported exactly like
@@ -143,4 +144,33 @@ func toAlert(a *ent.Alert) *model.Alert {
 		m.IntegrationID = &s
 	}
 	return m
+}
+
+func optStr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func toStation(s vendors.FuelStation) *model.FuelStation {
+	am := s.Amenities
+	if am == nil {
+		am = []string{}
+	}
+	return &model.FuelStation{
+		StationID: s.ID, Name: s.Name, Brand: optStr(s.Brand), Address: optStr(s.Address), City: optStr(s.City),
+		State: optStr(s.State), Zip: optStr(s.Zip), Latitude: s.Latitude, Longitude: s.Longitude,
+		PricePerGallon: s.RegularPrice, DieselPrice: s.DieselPrice, DistanceMiles: s.DistanceMiles,
+		Amenities: am, LastUpdated: utcPtr(s.UpdatedAt), DataSource: "fuelfinder",
+	}
+}
+
+// mapSlice converts every element of xs with f.
+func mapSlice[T, U any](xs []T, f func(T) U) []U {
+	out := make([]U, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
 }

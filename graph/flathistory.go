@@ -3,18 +3,14 @@ package graph
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
-	"io"
-	"strconv"
 	"sync"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/sallyhq/sally/ent"
 	"github.com/sallyhq/sally/graph/model"
+	"github.com/sallyhq/sally/graph/transport"
 )
 
 // Flat history pages: Query.syncHistory without gqlgen's per-field executor.
@@ -36,71 +32,29 @@ type syncLogField func(b []byte, l *ent.SyncLog) []byte
 // syncLogFields are the SyncLog fields a flat selection may hold. Fields resolved by
 // a resolver (integration) are not here: a selection naming them is not flat.
 var syncLogFields = map[string]syncLogField{
-	"__typename":       func(b []byte, _ *ent.SyncLog) []byte { return append(b, `"SyncLog"`...) },
-	"id":               func(b []byte, l *ent.SyncLog) []byte { return appendUUID(b, l.ID) },
-	"integrationId":    func(b []byte, l *ent.SyncLog) []byte { return appendUUID(b, l.IntegrationID) },
-	"syncType":         func(b []byte, l *ent.SyncLog) []byte { return appendGQLString(b, string(l.SyncType)) },
-	"status":           func(b []byte, l *ent.SyncLog) []byte { return appendGQLString(b, string(l.Status)) },
-	"trigger":          func(b []byte, l *ent.SyncLog) []byte { return appendGQLString(b, string(l.Trigger)) },
-	"startedAt":        func(b []byte, l *ent.SyncLog) []byte { return appendTime(b, l.StartedAt) },
-	"completedAt":      func(b []byte, l *ent.SyncLog) []byte { return appendOptional(b, l.CompletedAt, appendTime) },
-	"durationMs":       func(b []byte, l *ent.SyncLog) []byte { return appendOptional(b, l.DurationMs, appendInt64) },
-	"attempts":         func(b []byte, l *ent.SyncLog) []byte { return appendInt(b, l.Attempts) },
-	"recordsProcessed": func(b []byte, l *ent.SyncLog) []byte { return appendInt(b, l.RecordsProcessed) },
-	"recordsCreated":   func(b []byte, l *ent.SyncLog) []byte { return appendInt(b, l.RecordsCreated) },
-	"recordsUpdated":   func(b []byte, l *ent.SyncLog) []byte { return appendInt(b, l.RecordsUpdated) },
-	"error":            func(b []byte, l *ent.SyncLog) []byte { return appendOptional(b, l.Error, appendGQLString) },
-	"errorClass":       func(b []byte, l *ent.SyncLog) []byte { return appendOptional(b, l.ErrorClass, appendGQLString) },
-}
-
-// The appenders write what gqlgen's marshalers write (graphql.MarshalString and
-// MarshalID, the enums' MarshalGQL, model.MarshalTime, graphql.MarshalInt), without
-// a closure and a writer per value.
-
-// appendGQLString appends s as a JSON string, as gqlgen writes strings: as is when it
-// has nothing to escape, else through graphql.MarshalString itself. (The websocket
-// messages written by hand use it too.)
-func appendGQLString(b []byte, s string) []byte {
-	for i := range len(s) {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
-			w := bytes.NewBuffer(b)
-			graphql.MarshalString(s).MarshalGQL(w)
-			return w.Bytes()
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
-// appendTime is model.MarshalTime: RFC 3339 in UTC, which needs no escaping.
-func appendTime(b []byte, t time.Time) []byte {
-	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"')
-}
-
-func appendInt(b []byte, n int) []byte     { return strconv.AppendInt(b, int64(n), 10) }
-func appendInt64(b []byte, n int64) []byte { return strconv.AppendInt(b, n, 10) }
-
-// appendUUID appends u quoted, in uuid.UUID.String's form.
-func appendUUID(b []byte, u uuid.UUID) []byte {
-	var s [38]byte
-	s[0], s[9], s[14], s[19], s[24], s[37] = '"', '-', '-', '-', '-', '"'
-	hex.Encode(s[1:9], u[0:4])
-	hex.Encode(s[10:14], u[4:6])
-	hex.Encode(s[15:19], u[6:8])
-	hex.Encode(s[20:24], u[8:10])
-	hex.Encode(s[25:37], u[10:16])
-	return append(b, s[:]...)
-}
-
-// appendOptional appends a nullable field: null, or the value.
-func appendOptional[T any](b []byte, v *T, app func([]byte, T) []byte) []byte {
-	if v == nil {
-		return append(b, "null"...)
-	}
-	return app(b, *v)
+	"__typename":    func(b []byte, _ *ent.SyncLog) []byte { return append(b, `"SyncLog"`...) },
+	"id":            func(b []byte, l *ent.SyncLog) []byte { return transport.AppendUUID(b, l.ID) },
+	"integrationId": func(b []byte, l *ent.SyncLog) []byte { return transport.AppendUUID(b, l.IntegrationID) },
+	"syncType":      func(b []byte, l *ent.SyncLog) []byte { return transport.AppendString(b, string(l.SyncType)) },
+	"status":        func(b []byte, l *ent.SyncLog) []byte { return transport.AppendString(b, string(l.Status)) },
+	"trigger":       func(b []byte, l *ent.SyncLog) []byte { return transport.AppendString(b, string(l.Trigger)) },
+	"startedAt":     func(b []byte, l *ent.SyncLog) []byte { return transport.AppendTime(b, l.StartedAt) },
+	"completedAt": func(b []byte, l *ent.SyncLog) []byte {
+		return transport.AppendOptional(b, l.CompletedAt, transport.AppendTime)
+	},
+	"durationMs": func(b []byte, l *ent.SyncLog) []byte {
+		return transport.AppendOptional(b, l.DurationMs, transport.AppendInt64)
+	},
+	"attempts":         func(b []byte, l *ent.SyncLog) []byte { return transport.AppendInt(b, l.Attempts) },
+	"recordsProcessed": func(b []byte, l *ent.SyncLog) []byte { return transport.AppendInt(b, l.RecordsProcessed) },
+	"recordsCreated":   func(b []byte, l *ent.SyncLog) []byte { return transport.AppendInt(b, l.RecordsCreated) },
+	"recordsUpdated":   func(b []byte, l *ent.SyncLog) []byte { return transport.AppendInt(b, l.RecordsUpdated) },
+	"error": func(b []byte, l *ent.SyncLog) []byte {
+		return transport.AppendOptional(b, l.Error, transport.AppendString)
+	},
+	"errorClass": func(b []byte, l *ent.SyncLog) []byte {
+		return transport.AppendOptional(b, l.ErrorClass, transport.AppendString)
+	},
 }
 
 // flatColumn is one response key of a flat selection and how to write it.
@@ -189,7 +143,7 @@ func (r *Resolver) flatHistory(ctx context.Context, next graphql.RootResolver) g
 	if err != nil {
 		return next(ctx) // gqlgen reports it, with its path and code
 	}
-	bp := flatBuffers.Get().(*[]byte)
+	bp := transport.PageBuffer()
 	out := append((*bp)[:0], '[')
 	rows := 0
 	err = q.Each(ctx, func(l *ent.SyncLog) bool {
@@ -212,42 +166,13 @@ func (r *Resolver) flatHistory(ctx context.Context, next graphql.RootResolver) g
 		err = r.noHistory(ctx, args.integrationID)
 	}
 	if err != nil {
-		flatBuffers.Put(bp)
+		transport.ReleasePage(bp)
 		return next(ctx) // gqlgen reports it, with its path and code (reads fail alike)
 	}
 	out = append(out, ']')
 	r.flatServed.Add(1)
-	return pooledPage(out, bp)
+	return transport.PooledPage(out, bp)
 }
-
-// pooledPage writes a page built in a buffer from flatBuffers (bp), then gives the
-// buffer back: the one marshaler of both flat paths (history and syncLogs).
-func pooledPage(out []byte, bp *[]byte) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) {
-		page := out
-		if page == nil {
-			// gqlgen writes a root field once; were it to write it again, the buffer
-			// would already be another request's.
-			graphql.Null.MarshalGQL(w)
-			return
-		}
-		out = nil
-		if buf, ok := w.(*bytes.Buffer); ok {
-			// gqlgen's response buffer: make room for the rest of the response too, or
-			// its next write (a closing brace) copies the page into a buffer twice as big.
-			buf.Grow(len(page) + 256)
-		}
-		_, _ = w.Write(page)
-		if cap(page) <= 1<<20 { // a 500-row page of every field is about 250 KiB
-			*bp = page
-			flatBuffers.Put(bp)
-		}
-	})
-}
-
-// flatBuffers hold pages while they are written: gqlgen copies the page into the
-// response, so the buffer is free again once the marshaler has run.
-var flatBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 type historyArguments struct {
 	integrationID string

@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/sallyhq/sally/graph/model"
+	"github.com/sallyhq/sally/graph/transport"
 )
 
 // Flat syncLogs pages: Query.syncLogs written without gqlgen's per-field executor,
@@ -80,7 +81,7 @@ func flatConnPlan(oc *graphql.OperationContext, sel ast.SelectionSet) ([]connCol
 						if end == "" {
 							return append(b, "null"...)
 						}
-						return appendGQLString(b, end)
+						return transport.AppendString(b, end)
 					}})
 				}
 			}
@@ -132,7 +133,7 @@ func flatConnPlan(oc *graphql.OperationContext, sel ast.SelectionSet) ([]connCol
 						case "__typename":
 							b = append(b, `"SyncLogEdge"`...)
 						case "cursor":
-							b = appendGQLString(b, p.signer.encode(l.StartedAt, l.ID))
+							b = transport.AppendString(b, p.signer.encode(l.StartedAt, l.ID))
 						case "node":
 							b = append(b, '{')
 							for k, col := range c.node {
@@ -179,7 +180,7 @@ func (r *Resolver) flatSyncLogs(ctx context.Context, oc *graphql.OperationContex
 		last := p.logs[len(p.logs)-1]
 		end = p.signer.encode(last.StartedAt, last.ID)
 	}
-	bp := flatBuffers.Get().(*[]byte)
+	bp := transport.PageBuffer()
 	out := append((*bp)[:0], '{')
 	for i, c := range plan {
 		if i > 0 {
@@ -190,7 +191,7 @@ func (r *Resolver) flatSyncLogs(ctx context.Context, oc *graphql.OperationContex
 	}
 	out = append(out, '}')
 	r.flatServed.Add(1)
-	return pooledPage(out, bp)
+	return transport.PooledPage(out, bp)
 }
 
 // syncLogsArgs converts syncLogs' arguments as the generated code does; false when

@@ -1,11 +1,8 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -16,18 +13,18 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/sallyhq/sally/auth"
 	"github.com/sallyhq/sally/graph/generated"
+	"github.com/sallyhq/sally/graph/transport"
 )
 
 // Limits that protect the server from expensive or abusive requests.
 const (
-	MaxBodyBytes = 1 << 20 // a GraphQL request body
-	MaxDepth     = 10      // nesting of selections, fragments expanded
+	MaxBodyBytes = transport.MaxBodyBytes // a GraphQL request body
+	MaxDepth     = 10                     // nesting of selections, fragments expanded
 )
 
 // HandlerOptions tune the transport.
@@ -50,23 +47,14 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	cfg := generated.Config{Resolvers: r}
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 
-	ping := opts.PingInterval
-	if ping == 0 {
-		ping = 10 * time.Second
-	}
-	srv.AddTransport(newWebsocketTransport(r, opts.AllowedOrigins, ping))
-	srv.AddTransport(sseTransport{transport.SSE{KeepAlivePingInterval: ping}})
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(jsonGET{})
-	srv.AddTransport(jsonPOST{})
-	srv.AddTransport(unsupported{})
+	transport.Add(srv, transport.Options{AllowedOrigins: opts.AllowedOrigins, PingInterval: opts.PingInterval, Init: r.websocketInit})
 	// The schema is the public contract: clients and code generators may introspect it.
 	srv.Use(extension.Introspection{})
 	// Parsed and validated documents are kept, keyed by query text: clients send the
 	// same few operations over and over, and parsing was a third of a history page's CPU.
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(costLimit{count: r.countList})
-	srv.Use(operationIDs{}) // after the mutators that may refuse an operation
+	srv.Use(transport.OperationIDs{}) // after the mutators that may refuse an operation
 	srv.SetErrorPresenter(presentError(logger))
 	srv.SetRecoverFunc(recoverPanic(logger))
 	srv.AroundOperations(limitDepth)
@@ -82,31 +70,12 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 		ctx = context.WithValue(ctx, clientAddrKey{}, ClientAddr(req, opts.TrustedProxies))
 		w.Header().Set(RequestIDHeader, id)
 		req = req.WithContext(ctx)
-		if req.Body != nil {
-			req.Body = http.MaxBytesReader(w, req.Body, MaxBodyBytes)
-		}
-		if req.Method == http.MethodPost && req.Body != nil {
-			// Read the body here, so that one too large is refused as the client's mistake
-			// (gqlgen would report it as an internal error).
-			body, err := io.ReadAll(req.Body)
-			if err != nil {
-				refuseBody(w, err)
-				return
-			}
-			req.Body = io.NopCloser(bytes.NewReader(body))
+		req, ok := transport.ReadBody(w, req)
+		if !ok {
+			return
 		}
 		srv.ServeHTTP(w, req)
 	})
-}
-
-// refuseBody answers a POST whose body could not be read: 413 when it is larger than
-// MaxBodyBytes, else 400; BAD_USER_INPUT either way.
-func refuseBody(w http.ResponseWriter, err error) {
-	status, msg := http.StatusBadRequest, "could not read the request body"
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes)
-	}
-	writeError(w, status, msg)
 }
 
 // publicRootFields need no token: logging in, using a set-password link, and the

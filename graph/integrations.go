@@ -7,15 +7,11 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/sallyhq/sally/alert"
 	"github.com/sallyhq/sally/auth"
 	"github.com/sallyhq/sally/ent"
-	entalert "github.com/sallyhq/sally/ent/alert"
-	"github.com/sallyhq/sally/ent/integration"
 	"github.com/sallyhq/sally/ent/synclog"
+	"github.com/sallyhq/sally/event"
 	"github.com/sallyhq/sally/graph/model"
-	"github.com/sallyhq/sally/store"
-	"github.com/sallyhq/sally/syncer"
 )
 
 func (r *Resolver) getIntegration(ctx context.Context, id string) (*ent.Integration, error) {
@@ -28,19 +24,6 @@ func (r *Resolver) getIntegration(ctx context.Context, id string) (*ent.Integrat
 		return nil, errNotFound("integration")
 	}
 	return in, err
-}
-
-func (r *Resolver) integrations(ctx context.Context) ([]*model.Integration, error) {
-	ins, err := r.Store.Client.Integration.Query().
-		Order(ent.Asc(integration.FieldCreatedAt), ent.Asc(integration.FieldID)).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.Integration, len(ins))
-	for i, in := range ins {
-		out[i] = toIntegration(in)
-	}
-	return out, nil
 }
 
 func (r *Resolver) integration(ctx context.Context, id string) (*model.Integration, error) {
@@ -60,193 +43,8 @@ func (r *Resolver) sealCredentials(c *model.CredentialsInput) (sealed, hint stri
 	return sealed, auth.Hint(c.APIKey), err
 }
 
-func (r *Resolver) createIntegration(ctx context.Context, in model.CreateIntegrationInput) (*model.Integration, error) {
-	v, err := requireAdmin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if !in.IntegrationType.IsValid() || !in.Vendor.IsValid() {
-		return nil, badInput("unknown integrationType or vendor")
-	}
-	if served, _ := syncer.ServedType(string(in.Vendor)); served != string(in.IntegrationType) {
-		return nil, badInput("vendor %s does not serve integrationType %s (it serves %s)",
-			in.Vendor, in.IntegrationType, served)
-	}
-	name := strings.TrimSpace(in.DisplayName)
-	if err := validateDisplayName(name); err != nil {
-		return nil, err
-	}
-	if in.Credentials == nil {
-		return nil, badInput("credentials are required")
-	}
-	interval, threshold, window, enabled := 300, 3, 60, true
-	if in.SyncIntervalSeconds != nil {
-		interval = *in.SyncIntervalSeconds
-	}
-	if in.AlertFailureThreshold != nil {
-		threshold = *in.AlertFailureThreshold
-	}
-	if in.AlertWindowMinutes != nil {
-		window = *in.AlertWindowMinutes
-	}
-	if in.Enabled != nil {
-		enabled = *in.Enabled
-	}
-	for _, err := range []error{
-		validateRange("syncIntervalSeconds", &interval, MinInterval, MaxInterval),
-		validateRange("alertFailureThreshold", &threshold, MinThreshold, MaxThreshold),
-		validateRange("alertWindowMinutes", &window, MinWindow, MaxWindow),
-		validateCredentials(in.Credentials),
-	} {
-		if err != nil {
-			return nil, err
-		}
-	}
-	sealed, hint, err := r.sealCredentials(in.Credentials)
-	if err != nil {
-		return nil, err
-	}
-	now := r.now()
-	c := r.Store.Client.Integration.Create().
-		SetIntegrationType(integration.IntegrationType(in.IntegrationType)).
-		SetVendor(integration.Vendor(in.Vendor)).
-		SetDisplayName(name).SetDisplayNameKey(nameKey(name)).
-		SetCredentials(sealed).SetCredentialsHint(hint).
-		SetSyncIntervalSeconds(interval).SetEnabled(enabled).
-		SetAlertFailureThreshold(threshold).SetAlertWindowMinutes(window).
-		SetCreatedAt(now).SetUpdatedAt(now)
-	if uid, err := uuid.Parse(v.UserID); err == nil {
-		c.SetCreatedBy(uid)
-	}
-	if enabled {
-		c.SetNextSyncAt(now) // due at once: its first sync starts within a scheduler tick
-	}
-	saved, err := c.Save(ctx)
-	if ent.IsConstraintError(err) {
-		return nil, nameTaken(name)
-	}
-	if err != nil {
-		return nil, err
-	}
-	r.publishChanged(ctx, saved, "created")
-	return toIntegration(saved), nil
-}
-
 func nameTaken(name string) error {
 	return Errorf(CodeConflict, "an integration named %q already exists in this tenant (names are compared ignoring case and surrounding spaces)", name)
-}
-
-func (r *Resolver) updateIntegration(ctx context.Context, id string, in model.UpdateIntegrationInput) (*model.Integration, error) {
-	if _, err := requireAdmin(ctx); err != nil {
-		return nil, err
-	}
-	for _, err := range []error{
-		validateRange("syncIntervalSeconds", in.SyncIntervalSeconds, MinInterval, MaxInterval),
-		validateRange("alertFailureThreshold", in.AlertFailureThreshold, MinThreshold, MaxThreshold),
-		validateRange("alertWindowMinutes", in.AlertWindowMinutes, MinWindow, MaxWindow),
-		validateCredentials(in.Credentials),
-	} {
-		if err != nil {
-			return nil, err
-		}
-	}
-	var name string
-	if in.DisplayName != nil {
-		name = strings.TrimSpace(*in.DisplayName)
-		if err := validateDisplayName(name); err != nil {
-			return nil, err
-		}
-	}
-	cur, err := r.getIntegration(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	now := r.now()
-	u := r.Store.Client.Integration.UpdateOne(cur).SetUpdatedAt(now)
-	var changes []string
-	if in.DisplayName != nil && name != cur.DisplayName {
-		u.SetDisplayName(name).SetDisplayNameKey(nameKey(name))
-		changes = append(changes, "renamed")
-	}
-	if in.Credentials != nil {
-		sealed, hint, err := r.sealCredentials(in.Credentials)
-		if err != nil {
-			return nil, err
-		}
-		// New credentials deserve a fresh start: an open breaker, the rejections
-		// counted and NEEDS_CREDENTIALS were all about the old ones.
-		u.SetCredentials(sealed).SetCredentialsHint(hint).
-			SetCircuitState(integration.CircuitStateCLOSED).ClearCircuitOpenedAt().
-			SetCredentialFailures(0).SetNeedsCredentials(false).ClearCredentialsRejection()
-		changes = append(changes, "credentials changed")
-	}
-	if in.AlertFailureThreshold != nil {
-		u.SetAlertFailureThreshold(*in.AlertFailureThreshold)
-	}
-	if in.AlertWindowMinutes != nil {
-		u.SetAlertWindowMinutes(*in.AlertWindowMinutes)
-	}
-	interval := cur.SyncIntervalSeconds
-	if in.SyncIntervalSeconds != nil {
-		interval = *in.SyncIntervalSeconds
-		u.SetSyncIntervalSeconds(interval)
-	}
-	enabled := cur.Enabled
-	if in.Enabled != nil {
-		enabled = *in.Enabled
-		u.SetEnabled(enabled)
-		if enabled != cur.Enabled {
-			changes = append(changes, map[bool]string{true: "resumed", false: "paused"}[enabled])
-		}
-	}
-	switch {
-	case !enabled:
-		u.ClearNextSyncAt()
-	case !cur.Enabled || in.Credentials != nil:
-		// Re-enabled, or new credentials: due at once.
-		u.SetNextSyncAt(now)
-	case in.SyncIntervalSeconds != nil && interval != cur.SyncIntervalSeconds:
-		// A new interval: the schedule starts over from now.
-		u.SetNextSyncAt(store.NextSyncAfter(now, interval))
-	}
-	saved, err := u.Save(ctx)
-	if ent.IsNotFound(err) {
-		return nil, errNotFound("integration")
-	}
-	if ent.IsConstraintError(err) {
-		return nil, nameTaken(name)
-	}
-	if err != nil {
-		return nil, err
-	}
-	r.changed(saved.ID.String())
-	if len(changes) == 0 {
-		changes = append(changes, "settings changed")
-	}
-	r.publishChanged(ctx, saved, strings.Join(changes, ", "))
-	return toIntegration(saved), nil
-}
-
-func (r *Resolver) deleteIntegration(ctx context.Context, id string) (bool, error) {
-	if _, err := requireAdmin(ctx); err != nil {
-		return false, err
-	}
-	cur, err := r.getIntegration(ctx, id)
-	if err != nil {
-		return false, err
-	}
-	// Drivers, loads, stations, weather and sync logs go with it (ON DELETE CASCADE);
-	// alerts stay as history with no integration.
-	n, err := r.Store.Client.Integration.Delete().Where(integration.ID(cur.ID)).Exec(ctx)
-	if err != nil {
-		return false, err
-	}
-	if n == 0 {
-		return false, errNotFound("integration")
-	}
-	r.changed(id)
-	r.publishChanged(ctx, cur, "deleted")
-	return true, nil
 }
 
 func (r *Resolver) history(ctx context.Context, integrationID string, limit, offset *int, status *model.SyncStatus) ([]*model.SyncLog, error) {
@@ -263,11 +61,7 @@ func (r *Resolver) history(ctx context.Context, integrationID string, limit, off
 			return nil, err
 		}
 	}
-	out := make([]*model.SyncLog, len(logs))
-	for i, lg := range logs {
-		out[i] = ToSyncLog(lg)
-	}
-	return out, nil
+	return mapSlice(logs, ToSyncLog), nil
 }
 
 // historyQuery validates a history page's arguments and returns its query: newest
@@ -329,26 +123,6 @@ func (r *Resolver) stats(ctx context.Context, integrationID string, since *time.
 	}, nil
 }
 
-func (r *Resolver) alerts(ctx context.Context, limit, offset *int) ([]*model.Alert, error) {
-	if _, err := requireAdmin(ctx); err != nil {
-		return nil, err
-	}
-	l, o, err := validatePage(limit, offset)
-	if err != nil {
-		return nil, err
-	}
-	as, err := r.Store.Client.Alert.Query().Where(entalert.KindNotIn(alert.AccountKinds()...)).
-		Order(ent.Desc("created_at"), ent.Desc("id")).Limit(l).Offset(o).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.Alert, len(as))
-	for i, a := range as {
-		out[i] = toAlert(a)
-	}
-	return out, nil
-}
-
 func (r *Resolver) integrationByUUID(ctx context.Context, id *uuid.UUID) (*model.Integration, error) {
 	if id == nil {
 		return nil, nil
@@ -363,13 +137,63 @@ func (r *Resolver) integrationByUUID(ctx context.Context, id *uuid.UUID) (*model
 	return toIntegration(in), nil
 }
 
-func (r *Resolver) integrationByUUIDString(ctx context.Context, id *string) (*model.Integration, error) {
-	if id == nil {
-		return nil, nil
+// The integration lifecycle (contract v2): state and stateReason, testing
+// credentials before they are stored, muting alerts, open alerts, and the
+// INTEGRATION_CHANGED events that keep every open page up to date.
+
+// MaxMuteAhead is how far ahead muteIntegrationAlerts may mute.
+const MaxMuteAhead = 30 * 24 * time.Hour
+
+// pausedReason is the stateReason of a PAUSED integration.
+const pausedReason = "Paused: an admin turned its syncs off. Resume it to sync again."
+
+// nameKey is what makes two display names the same one: trimmed, lower-cased.
+func nameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+
+// stateOf derives the contract's state and stateReason from what is stored.
+func stateOf(in *ent.Integration) (model.IntegrationState, *string) {
+	switch {
+	case !in.Enabled:
+		reason := pausedReason
+		if in.NeedsCredentials {
+			reason += " The vendor had also rejected its credentials: enter a new key before resuming."
+		}
+		return model.IntegrationStatePaused, &reason
+	case in.NeedsCredentials:
+		reason := "The vendor rejected the credentials; enter a new key to sync again."
+		if in.CredentialsRejection != nil && *in.CredentialsRejection != "" {
+			reason = "The vendor rejected the credentials: " + *in.CredentialsRejection
+		}
+		return model.IntegrationStateNeedsCredentials, &reason
+	default:
+		return model.IntegrationStateActive, nil
 	}
-	u, err := uuid.Parse(*id)
-	if err != nil {
-		return nil, nil
+}
+
+// publishChanged tells subscribers that an integration was created, changed or
+// deleted (message says which), after the change is stored.
+func (r *Resolver) publishChanged(ctx context.Context, in *ent.Integration, message string) {
+	p := r.Publisher
+	if p == nil {
+		if r.Events == nil {
+			return
+		}
+		p = r.Events
 	}
-	return r.integrationByUUID(ctx, &u)
+	p.Publish(context.WithoutCancel(ctx), event.Event{
+		Type: event.IntegrationChanged, At: r.now(), TenantID: in.TenantID.String(),
+		IntegrationID: in.ID.String(), IntegrationName: in.DisplayName, Vendor: string(in.Vendor),
+		CircuitState: string(in.CircuitState), Message: &message,
+	})
+}
+
+// syncRefusal is why an integration cannot sync now, nil when it can.
+func syncRefusal(in *ent.Integration) error {
+	switch {
+	case !in.Enabled:
+		return badInput("the integration is paused: resume it to sync (testIntegration still works)")
+	case in.NeedsCredentials:
+		return badInput("the integration needs new credentials: the vendor rejected its key; update its credentials to sync (testIntegration still works)")
+	}
+	return nil
 }

@@ -10,12 +10,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/sallyhq/sally/graph"
+	"github.com/sallyhq/sally/graph/transport"
 	"github.com/sallyhq/sally/internal/testdb"
 	"github.com/sallyhq/sally/internal/testserver"
 )
 
-// TestPostFollowsGraphQLOverHTTP checks the POST transport (jsonPOST) for both media
+// TestPostFollowsGraphQLOverHTTP checks the POST transport (graph/transport's jsonPOST) for both media
 // types of the GraphQL-over-HTTP specification: the same JSON for answers, field
 // errors and request errors; request errors (parse, validation, a body that is not a
 // GraphQL request) without a data entry, 200 for application/json and 400 for
@@ -70,11 +70,11 @@ func TestPostFollowsGraphQLOverHTTP(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, want, _ := post(MediaJSON, c.token, c.body)
-			for _, accept := range []string{"", MediaJSON, "*/*", "text/html, application/json", graph.MediaGraphQLResponse} {
+			for _, accept := range []string{"", MediaJSON, "*/*", "text/html, application/json", transport.MediaGraphQLResponse} {
 				status, ctype, got, raw := post(accept, c.token, c.body)
 				wantStatus, wantType := c.jsonStatus, MediaJSON
-				if accept == graph.MediaGraphQLResponse {
-					wantStatus, wantType = c.gqlStatus, graph.MediaGraphQLResponse
+				if accept == transport.MediaGraphQLResponse {
+					wantStatus, wantType = c.gqlStatus, transport.MediaGraphQLResponse
 				}
 				require.Equal(t, wantStatus, status, "Accept %q: %s", accept, raw)
 				require.Equal(t, wantType, ctype)
@@ -166,11 +166,11 @@ func TestGetFollowsGraphQLOverHTTP(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			for _, accept := range []string{"", MediaJSON, graph.MediaGraphQLResponse} {
+			for _, accept := range []string{"", MediaJSON, transport.MediaGraphQLResponse} {
 				status, header, got, raw := get(accept, c.params)
 				wantStatus, wantType := c.jsonStatus, MediaJSON
-				if accept == graph.MediaGraphQLResponse {
-					wantStatus, wantType = c.gqlStatus, graph.MediaGraphQLResponse
+				if accept == transport.MediaGraphQLResponse {
+					wantStatus, wantType = c.gqlStatus, transport.MediaGraphQLResponse
 				}
 				require.Equal(t, wantStatus, status, "Accept %q: %s", accept, raw)
 				require.Equal(t, wantType, header.Get("Content-Type"))

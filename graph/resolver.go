@@ -1,10 +1,19 @@
-// Package graph is the GraphQL API: the schema (schema.graphqls, a superset of the
-// contract in graph/contract), gqlgen's generated executor (graph/generated,
-// graph/model), the resolvers and the HTTP handler with its transports. Resolvers
+// Package graph is the GraphQL API, laid out as gqlgen's own examples are: the schema
+// by domain (schema.graphqls holds the contract's header and root types; accounts,
+// integrations, synclogs, alerts, fleet and events .graphqls the rest; extensions
+// what this server adds; together a superset of graph/contract), gqlgen's generated
+// executor (graph/generated, graph/model), and each domain's resolvers in its
+// .resolvers.go with their bodies, shared helpers in the domain's .go file. Resolvers
 // check the viewer and its role, validate every argument, read and write through ent
 // (whose privacy rules confine every query to the viewer's tenant), and hand sync
 // work to the engine through the Syncer interface declared here. Errors reach
 // clients as *Error with a contract code; anything else answers INTERNAL.
+//
+// handler.go assembles the server: request policy (auth, limits, rate limits, error
+// codes) here, gqlgen's transports restated for the contract in graph/transport, and
+// two fast paths that write answers themselves (flathistory.go, flatsynclogs.go, and
+// the shared renderings of live events in subscription.go), each kept byte for byte
+// equal to gqlgen's answer by a parity test.
 package graph
 
 import (

@@ -9,7 +9,7 @@ import (
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
+	gqltransport "github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -18,6 +18,7 @@ import (
 	"github.com/sallyhq/sally/event"
 	"github.com/sallyhq/sally/graph/generated"
 	"github.com/sallyhq/sally/graph/model"
+	"github.com/sallyhq/sally/graph/transport"
 )
 
 // Subscriptions: how syncEvents reaches thousands of clients cheaply.
@@ -31,7 +32,7 @@ import (
 // selection (query text, operation name and variables; plus the viewer when the
 // selection reaches fields that query the database, which differ by viewer), not once
 // per subscriber. On graphql-transport-ws sockets renderLive also writes the next
-// messages itself (it learns each operation's id through operationIDs): the shared
+// messages itself (it learns each operation's id through transport.OperationIDs): the shared
 // payload goes out as it is, where gqlgen would encode it again for every socket.
 // Errors, completion and every other message still go through gqlgen.
 //
@@ -52,7 +53,7 @@ type live struct {
 	ws     bool
 	// direct, when set, is the graphql-transport-ws socket that renderLive writes
 	// the subscription's next messages to itself, as operation id.
-	direct *wsClient
+	direct *transport.Socket
 	id     string
 	done   bool
 }
@@ -77,99 +78,44 @@ func newRendering(data []byte) *rendering {
 	return &rendering{data: payload[len(`{"data":`) : len(payload)-1], payload: payload}
 }
 
-// messageBuffers hold next messages while they are written: one per subscriber and
-// event would be most of the fan-out's garbage.
-var messageBuffers = sync.Pool{New: func() any { return new([]byte) }}
-
-// write sends r to operation id of socket c as a next message.
-func (r *rendering) write(c *wsClient, id string) error {
-	bp := messageBuffers.Get().(*[]byte)
-	b := append((*bp)[:0], `{"payload":`...)
-	b = append(b, r.payload...)
-	b = append(b, `,"id":`...)
-	b = appendGQLString(b, id)
-	b = append(b, `,"type":"next"}`...)
-	err := c.write(b) // copies b before it returns
-	if cap(b) <= 64<<10 {
-		*bp = b
-		messageBuffers.Put(bp)
-	}
-	return err
-}
-
 // modelKey memoizes an event's GraphQL model in its Delivery.
 type modelKey struct{}
 
-// syncEvents opens the caller's tenant's stream of events (one integration's when
-// integrationID is given) until the subscription ends or the token expires.
-func (r *Resolver) syncEvents(ctx context.Context, integrationID *string) (<-chan *model.SyncEvent, error) {
-	v, err := viewer(ctx)
-	if err != nil {
-		return nil, err
+// websocketInit authenticates a subscription socket from connection_init's
+// {"Authorization": "Bearer <token>"}; anything else closes it with 4403 before any
+// message is sent to it.
+func (r *Resolver) websocketInit(ctx context.Context, p gqltransport.InitPayload) (context.Context, *gqltransport.InitPayload, error) {
+	v, err := r.Tokens.ParseAuthorization(p.Authorization())
+	if err == nil && !v.ExpiresAt.IsZero() && !r.now().Before(v.ExpiresAt) {
+		err = auth.ErrExpiredToken // the tokens' clock may be another than ours
 	}
-	if !v.ExpiresAt.IsZero() && !r.now().Before(v.ExpiresAt) {
-		return nil, unauthenticated(auth.ErrExpiredToken)
-	}
-	if r.Events == nil {
-		return nil, Errorf(CodeInternal, "live events are not available on this server")
-	}
-	f := event.Filter{TenantID: v.TenantID}
-	if integrationID != nil && *integrationID != "" {
-		in, err := r.getIntegration(ctx, *integrationID)
-		if err != nil {
-			return nil, err
-		}
-		f.IntegrationID, f.Vendor = in.ID.String(), string(in.Vendor)
-	}
-	lv, intercepted := ctx.Value(liveKey{}).(*live)
-	if !intercepted {
-		lv = &live{}
-	}
-	sctx, cancel := ctx, context.CancelFunc(func() {})
-	if !v.ExpiresAt.IsZero() {
-		sctx, cancel = context.WithDeadline(ctx, v.ExpiresAt)
-	}
-	var onDrop func(error)
-	if c := clientFrom(ctx); c != nil {
-		lv.ws = c.websocket()
-		onDrop = func(error) { c.drop() }
-	}
-	lv.stream, lv.cancel = r.Events.Stream(sctx, f, onDrop), cancel
-	end := cancel // served without a socket: the stream just ends
-	if c := clientFrom(ctx); c != nil {
-		end = c.revoke
-	}
-	r.watch(sctx, v, end)
-	lv.events = make(chan *model.SyncEvent, 1)
-	if !intercepted {
-		// Not served by NewHandler: feed gqlgen from a goroutine of our own.
-		go func() {
-			defer cancel()
-			defer close(lv.events)
-			for {
-				d, err := lv.stream.Next(ctx)
-				if err != nil {
-					return
-				}
-				select {
-				case lv.events <- modelOf(d):
-				case <-ctx.Done():
-					return
-				}
+	if err == nil {
+		// A token whose session ended (user deactivated or deleted, password changed)
+		// is refused here too, not only on each subscribe. A database error lets the
+		// socket open: its subscribe asks again.
+		if _, cerr := r.current(ctx, v); cerr != nil {
+			if e, ok := cerr.(*Error); ok && e.Code == CodeUnauthenticated {
+				err = cerr
 			}
-		}()
+		}
 	}
-	return lv.events, nil
+	if err != nil {
+		r.logger().Debug("websocket refused", "err", err)
+		ctx = gqltransport.AppendCloseReason(ctx, transport.ReasonForbidden)
+		ctx = gqltransport.WithWebsocketCloseCode(ctx, transport.CloseForbidden)
+		return ctx, nil, errors.New(transport.ReasonForbidden)
+	}
+	return auth.NewContext(ctx, v), nil, nil
 }
 
 // renderLive serves subscriptions through their live stream, rendering each event
 // once per distinct selection (see the comment at the top of this file).
 func (r *Resolver) renderLive(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	oc := graphql.GetOperationContext(ctx)
-	ws, _ := ctx.Value(clientKey{}).(*wsClient)
+	ws := transport.SocketFrom(ctx)
 	var id string
 	if ws != nil && oc != nil {
-		id = ws.takeID(oc)
+		id = ws.TakeID(oc)
 	}
 	if oc == nil || oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
 		return next(ctx)
@@ -180,7 +126,7 @@ func (r *Resolver) renderLive(ctx context.Context, next graphql.OperationHandler
 		return rh // refused: rh answers why
 	}
 	lv.key = keyOf(ctx, oc)
-	if ws != nil && id != "" && ws.transportWS() {
+	if ws != nil && id != "" && ws.TransportWS() {
 		lv.direct, lv.id = ws, id
 	}
 	return func(ctx context.Context) *graphql.Response { return lv.next(ctx, rh) }
@@ -212,7 +158,7 @@ func (lv *live) next(ctx context.Context, rh graphql.ResponseHandler) *graphql.R
 		case lv.direct == nil:
 			return &graphql.Response{Data: shared.data} // only read from here on
 		}
-		if err := shared.write(lv.direct, lv.id); err != nil {
+		if err := lv.direct.WriteNext(lv.id, shared.payload); err != nil {
 			lv.stop() // the socket is closing
 			return nil
 		}
@@ -244,13 +190,13 @@ func (lv *live) end(ctx context.Context, err error) *graphql.Response {
 		gerr = &gqlerror.Error{Message: "your session has expired: log in again",
 			Extensions: map[string]any{"code": CodeUnauthenticated}}
 	case errors.Is(err, event.ErrSlowSubscriber) && !lv.ws:
-		gerr = &gqlerror.Error{Message: ReasonTooSlow + ": subscribe again",
+		gerr = &gqlerror.Error{Message: transport.ReasonTooSlow + ": subscribe again",
 			Extensions: map[string]any{"code": CodeInternal}}
 	default:
 		return nil // the client left, or its socket is being closed with a reason
 	}
 	if lv.ws {
-		transport.AddSubscriptionError(ctx, gerr) // sent as the operation's "error"
+		gqltransport.AddSubscriptionError(ctx, gerr) // sent as the operation's "error"
 		return nil
 	}
 	return &graphql.Response{Errors: gqlerror.List{gerr}}

@@ -22,6 +22,7 @@ import (
 	_ "github.com/sallyhq/sally/ent/runtime" // privacy policies and defaults
 	"github.com/sallyhq/sally/event"
 	"github.com/sallyhq/sally/graph"
+	"github.com/sallyhq/sally/graph/transport"
 	"github.com/sallyhq/sally/internal/testdb"
 	"github.com/sallyhq/sally/internal/testserver"
 	"github.com/sallyhq/sally/internal/wsclient"
@@ -272,8 +273,8 @@ func TestWebsocketRefusesBadTokens(t *testing.T) {
 			// Dial fails on the first message that is not connection_ack: the close.
 			_, err := wsclient.Dial(ctx, f.api.URL, wsclient.Options{InitPayload: payload})
 			require.Error(t, err)
-			require.Equal(t, graph.CloseForbidden, wsclient.CloseStatus(err), "err: %v", err)
-			require.Equal(t, graph.ReasonForbidden, wsclient.CloseReason(err))
+			require.Equal(t, transport.CloseForbidden, wsclient.CloseStatus(err), "err: %v", err)
+			require.Equal(t, transport.ReasonForbidden, wsclient.CloseReason(err))
 		})
 	}
 
@@ -292,7 +293,7 @@ func TestWebsocketRefusesBadTokens(t *testing.T) {
 		defer conn.CloseNow()
 		require.NoError(t, conn.Write(ctx, websocket.MessageText, []byte(`{"type":"connection_init","payload":"Bearer x"}`)))
 		_, _, err = conn.Read(ctx)
-		require.Equal(t, graph.CloseBadRequest, wsclient.CloseStatus(err), "err: %v", err)
+		require.Equal(t, transport.CloseBadRequest, wsclient.CloseStatus(err), "err: %v", err)
 	})
 }
 
@@ -412,8 +413,8 @@ func TestSyncEventsStalledSubscriberIsDropped(t *testing.T) {
 	}
 	<-stalled.Done()
 	t.Logf("it read its backlog and the close in %s", time.Since(resumed))
-	require.Equal(t, graph.CloseTooSlow, wsclient.CloseStatus(stalled.Err()), "err: %v", stalled.Err())
-	require.Equal(t, graph.ReasonTooSlow, wsclient.CloseReason(stalled.Err()))
+	require.Equal(t, transport.CloseTooSlow, wsclient.CloseStatus(stalled.Err()), "err: %v", stalled.Err())
+	require.Equal(t, transport.ReasonTooSlow, wsclient.CloseReason(stalled.Err()))
 
 	// The healthy one goes on.
 	syncNow(t, f.api, f.token, f.integrationID)
@@ -541,8 +542,8 @@ func TestSyncEventsWithGraphQLWSClient(t *testing.T) {
 			require.NotEqual(t, "next", l.Kind, "no event may reach a refused client")
 		}
 		require.NotNil(t, closed, "lines: %+v", lines)
-		require.Equal(t, graph.CloseForbidden, closed.Code)
-		require.Equal(t, graph.ReasonForbidden, closed.Reason)
+		require.Equal(t, transport.CloseForbidden, closed.Code)
+		require.Equal(t, transport.ReasonForbidden, closed.Reason)
 	})
 }
 

@@ -295,69 +295,11 @@ func (r *Resolver) readLogsPage(ctx context.Context, filter *model.SyncLogFilter
 	return p, nil
 }
 
-func (r *Resolver) syncLogs(ctx context.Context, filter *model.SyncLogFilter, first *int, after *string) (*model.SyncLogConnection, error) {
-	nodeTypes := []string{"SyncLogConnection", "SyncLogEdge", "SyncLog"}
-	cols := columnsWithoutTries
-	if selects(ctx, nodeTypes, "edges", "node", "tries") {
-		cols = columnsWithTries
-	}
-	p, err := r.readLogsPage(ctx, filter, first, after, cols)
-	if err != nil {
-		return nil, err
-	}
-	count := p.count
-	conn := &model.SyncLogConnection{
-		Edges:    make([]*model.SyncLogEdge, 0, len(p.logs)),
-		PageInfo: &model.PageInfo{HasNextPage: p.hasNext},
-		Count:    func(ctx context.Context) (int, error) { return count.Count(ctx) },
-	}
-	for _, l := range p.logs {
-		conn.Edges = append(conn.Edges, &model.SyncLogEdge{Node: ToSyncLog(l), Cursor: p.signer.encode(l.StartedAt, l.ID)})
-	}
-	if len(conn.Edges) > 0 {
-		c := conn.Edges[len(conn.Edges)-1].Cursor
-		conn.PageInfo.EndCursor = &c
-	}
-	if selects(ctx, nodeTypes, "edges", "node", "triggeredBy") {
-		nodes := make([]*model.SyncLog, len(conn.Edges))
-		for i, e := range conn.Edges {
-			nodes[i] = e.Node
-		}
-		if err := r.preloadTriggeredBy(ctx, nodes); err != nil {
-			return nil, err
-		}
-	}
-	return conn, nil
-}
-
 // pageOf orders q newest first and reads n+1 rows of cols (the one more says
 // whether there is a next page).
 func pageOf(q *ent.SyncLogQuery, n int, cols []string) *ent.SyncLogQuery {
 	q.Order(ent.Desc(synclog.FieldStartedAt), ent.Desc(synclog.FieldID)).Limit(n + 1).Select(cols...)
 	return q
-}
-
-// totalCount counts the syncs of a connection's filter (only when selected).
-func (r *Resolver) totalCount(ctx context.Context, c *model.SyncLogConnection) (int, error) {
-	if c.Count == nil {
-		return 0, Errorf(CodeInternal, "internal error")
-	}
-	return c.Count(ctx)
-}
-
-func (r *Resolver) syncLog(ctx context.Context, id string) (*model.SyncLog, error) {
-	uid, err := uuid.Parse(id)
-	if err != nil {
-		return nil, nil // no such sync: the contract's null
-	}
-	l, err := r.Store.Client.SyncLog.Get(ctx, uid)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return ToSyncLog(l), nil
 }
 
 // preloadTriggeredBy loads the users who triggered the syncs in one query, so that
@@ -388,23 +330,4 @@ func (r *Resolver) preloadTriggeredBy(ctx context.Context, logs []*model.SyncLog
 		}
 	}
 	return nil
-}
-
-// triggeredBy is the user who asked for a MANUAL sync: null for scheduled ones and
-// once that user is deleted (the database sets the reference null).
-func (r *Resolver) triggeredBy(ctx context.Context, l *model.SyncLog) (*model.User, error) {
-	if l.TriggeredByUser != nil {
-		return l.TriggeredByUser, nil
-	}
-	if l.TriggeredByID == nil {
-		return nil, nil
-	}
-	u, err := r.Store.Client.User.Get(ctx, *l.TriggeredByID)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return toUser(u), nil
 }

@@ -344,39 +344,39 @@ type MutationResolver interface {
 	Login(ctx context.Context, email string, password string) (*model.AuthPayload, error)
 	CreateTenant(ctx context.Context, input model.CreateTenantInput) (*model.Tenant, error)
 	CreateUser(ctx context.Context, input model.CreateUserInput) (*model.User, error)
-	CreateIntegration(ctx context.Context, input model.CreateIntegrationInput) (*model.Integration, error)
-	UpdateIntegration(ctx context.Context, id string, input model.UpdateIntegrationInput) (*model.Integration, error)
-	DeleteIntegration(ctx context.Context, id string) (bool, error)
-	TestIntegration(ctx context.Context, id string) (*model.ConnectionTestResult, error)
-	SyncIntegration(ctx context.Context, id string) (*model.SyncLog, error)
-	OverrideDriverHos(ctx context.Context, driverID string, input model.HOSOverrideInput) (*model.HOSData, error)
-	ClearDriverHOSOverride(ctx context.Context, driverID string) (*model.HOSData, error)
-	TestCredentials(ctx context.Context, vendor model.Vendor, credentials model.CredentialsInput) (*model.ConnectionTestResult, error)
-	MuteIntegrationAlerts(ctx context.Context, id string, until *time.Time) (*model.Integration, error)
 	UpdateUser(ctx context.Context, id string, input model.UpdateUserInput) (*model.User, error)
 	DeleteUser(ctx context.Context, id string) (bool, error)
 	InviteUser(ctx context.Context, email string, role model.Role) (*model.Invitation, error)
 	ResetUserPassword(ctx context.Context, id string) (*model.Invitation, error)
 	SetPassword(ctx context.Context, token string, newPassword string) (*model.AuthPayload, error)
 	ChangePassword(ctx context.Context, currentPassword string, newPassword string) (*model.AuthPayload, error)
+	OverrideDriverHos(ctx context.Context, driverID string, input model.HOSOverrideInput) (*model.HOSData, error)
+	ClearDriverHOSOverride(ctx context.Context, driverID string) (*model.HOSData, error)
+	CreateIntegration(ctx context.Context, input model.CreateIntegrationInput) (*model.Integration, error)
+	UpdateIntegration(ctx context.Context, id string, input model.UpdateIntegrationInput) (*model.Integration, error)
+	DeleteIntegration(ctx context.Context, id string) (bool, error)
+	TestIntegration(ctx context.Context, id string) (*model.ConnectionTestResult, error)
+	SyncIntegration(ctx context.Context, id string) (*model.SyncLog, error)
+	TestCredentials(ctx context.Context, vendor model.Vendor, credentials model.CredentialsInput) (*model.ConnectionTestResult, error)
+	MuteIntegrationAlerts(ctx context.Context, id string, until *time.Time) (*model.Integration, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.User, error)
 	Tenants(ctx context.Context) ([]*model.Tenant, error)
 	Users(ctx context.Context) ([]*model.User, error)
-	Integrations(ctx context.Context) ([]*model.Integration, error)
-	Integration(ctx context.Context, id string) (*model.Integration, error)
-	SyncHistory(ctx context.Context, integrationID string, limit *int, offset *int, status *model.SyncStatus) ([]*model.SyncLog, error)
-	SyncStats(ctx context.Context, integrationID string, since *time.Time) (*model.SyncStats, error)
 	Alerts(ctx context.Context, limit *int, offset *int) ([]*model.Alert, error)
 	OpenAlerts(ctx context.Context, integrationID *string) ([]*model.Alert, error)
-	SyncLogs(ctx context.Context, filter *model.SyncLogFilter, first *int, after *string) (*model.SyncLogConnection, error)
-	SyncLog(ctx context.Context, id string) (*model.SyncLog, error)
 	Drivers(ctx context.Context) ([]*model.Driver, error)
 	DriverHos(ctx context.Context, driverID string) (*model.HOSData, error)
 	Loads(ctx context.Context, status *model.LoadStatus) ([]*model.Load, error)
 	FuelStations(ctx context.Context, latitude float64, longitude float64, radiusMiles *float64, maxResults *int) ([]*model.FuelStation, error)
 	Weather(ctx context.Context, latitude float64, longitude float64) (*model.Weather, error)
+	Integrations(ctx context.Context) ([]*model.Integration, error)
+	Integration(ctx context.Context, id string) (*model.Integration, error)
+	SyncHistory(ctx context.Context, integrationID string, limit *int, offset *int, status *model.SyncStatus) ([]*model.SyncLog, error)
+	SyncStats(ctx context.Context, integrationID string, since *time.Time) (*model.SyncStats, error)
+	SyncLogs(ctx context.Context, filter *model.SyncLogFilter, first *int, after *string) (*model.SyncLogConnection, error)
+	SyncLog(ctx context.Context, id string) (*model.SyncLog, error)
 }
 type SubscriptionResolver interface {
 	SyncEvents(ctx context.Context, integrationID *string) (<-chan *model.SyncEvent, error)
@@ -1989,155 +1989,40 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../extensions.graphqls", Input: `# Additions to the public contract (graph/contract/schema.graphql). The contract test
-# guarantees nothing here renames or removes what the contract defines.
-# (Everything v1 added here is part of the contract since version 2.)
-
-# Vendor-wide events: a vendor is down for every tenant, or back. integrationId is
-# empty and integrationName names the vendor; vendor and message say which and why
-# (circuitState is OPEN while down, CLOSED once back). Subscribers without an
-# integration filter get them, and those of an integration of that vendor.
-extend enum SyncEventType {
-  """The vendor is down for everyone: most recent calls to it, from every tenant,
-  failed (network, timeout, 429, 5xx). Its due syncs fail at once, without calling
-  it, until one probe finds it back."""
-  VENDOR_DOWN
-  """The vendor answered a probe again: syncs call it as usual."""
-  VENDOR_UP
+	{Name: "../accounts.graphqls", Input: `extend type Query {
+  me: User!
+  tenants: [Tenant!]!
+  users: [User!]!
 }
-`, BuiltIn: false},
-	{Name: "../schema.graphqls", Input: `# The public GraphQL contract of the integrations service.
-#
-# Version 2 (2026-12-06). New in v2: the integration lifecycle (state, test before save,
-# credentials the vendor keeps rejecting pause the integration), alert muting, team
-# accounts (invite, set and change password, roles, deactivation), the sync log
-# explorer (syncLogs, syncLog, per-request tries, who triggered), HOS fidelity and
-# override audit, INTEGRATION_CHANGED events, and the fields the server already added in
-# v1 (tenantId, integrationId, errorClass, Alert.kind/lastError/resolvedAt, Load.active).
-# Two deliberate changes of meaning, both so that nothing looks known when it is not:
-#   1. HOSData's clock fields are nullable: null means the vendor did not report that
-#      clock (it is never shown as 0). DutyStatus gains UNKNOWN: the vendor reported no
-#      status (Samsara sends "" while the driver's app is disconnected); HOSData.note
-#      says why.
-#   2. An integration is due at once (nextSyncAt = now) after createIntegration, after
-#      re-enabling and after its credentials change, instead of one interval later.
-#
-# Web frontends, the desktop monitor and third-party clients are written against
-# this file. The server may ADD types, fields and arguments; it must not rename,
-# remove or change the meaning of anything here. gqlgen schema files under graph/
-# implement it (they may split it across several .graphqls files).
-#
-# Transport:
-#   POST /graphql                 queries and mutations (application/json)
-#   GET  /graphql (websocket)     subscriptions, protocol graphql-transport-ws
-#                                 (subprotocol "graphql-transport-ws"); the token
-#                                 travels in connection_init:
-#                                 {"type":"connection_init","payload":{"Authorization":"Bearer <token>"}}
-#   Authorization: Bearer <token> on every HTTP request except the login mutation.
-#
-# Errors carry extensions.code, one of:
-#   UNAUTHENTICATED  no, bad or expired token; wrong email or password
-#   FORBIDDEN        authenticated, but the role does not allow it
-#   NOT_FOUND        no such object in the caller's tenant (objects of other
-#                    tenants are reported exactly as missing ones)
-#   BAD_USER_INPUT   invalid arguments (message says which and why)
-#   CONFLICT         e.g. an email that is already taken
-#   RATE_LIMITED     v2: too much at once; extensions.retryAfterSeconds says when to retry
-#   INTERNAL         anything else, including every database or network failure of the
-#                    server itself; the message never leaks internals (no driver text,
-#                    no addresses) and carries extensions.requestId, which the server's
-#                    log line for that error also carries
-#
-#   A missing, bad or expired token in connection_init closes the socket with code
-#   4403 (Forbidden), as graphql-transport-ws prescribes; no event is ever sent to it.
-#   v2, the protocol's other close codes: subscribe before connection_ack 4401, a second
-#   connection_init 4429, no connection_init within 10 s 4408.
-#
-# v2, GraphQL over HTTP: the server follows the GraphQL-over-HTTP specification,
-# including its SHOULDs (a document that does not parse or validate answers 200 with
-# errors for application/json, and 400 without a data entry for
-# application/graphql-response+json; invalid request parameters answer 400).
-#
-# v2, limits on one request (checked before any work, answered BAD_USER_INPUT):
-#   - at most 5 calls in all of testIntegration, testCredentials and syncIntegration;
-#   - a cost limit in which a list field counts its items: nested selections under
-#     integrations, history, syncHistory, syncLogs, drivers, loads, alerts and users are
-#     multiplied by the list's limit argument or, for unbounded lists, by the tenant's
-#     actual count; the message gives the cost and the limit.
-#   And on a user over time (RATE_LIMITED): at most 30 testIntegration/testCredentials
-#   and 30 syncIntegration calls a minute; login and setPassword at most 20 a minute
-#   from one client address, refused before any password is hashed.
-#
-# Roles: SUPER_ADMIN (lists and creates tenants; otherwise acts in its own tenant as an
-# ADMIN does), ADMIN (own tenant: manages users and integrations), DISPATCHER (own
-# tenant: reads everything except alerts and users, may test and sync integrations,
-# may override a driver's HOS). Every signed-in user may change their own password.
-# A deactivated or deleted user's tokens stop working within 15 seconds, and so do a
-# user's other tokens once they change their password or use a reset link (issuing a
-# reset link alone ends nothing).
-#
-# Validation (BAD_USER_INPUT unless said otherwise): displayName 1..100 characters;
-# syncIntervalSeconds 60..86400; alertFailureThreshold 1..100; alertWindowMinutes
-# 5..1440; apiKey non-empty, at most 4096 bytes; email a valid address, unique across
-# all tenants (CONFLICT); password at least 12 characters; an ADMIN cannot create a
-# SUPER_ADMIN (FORBIDDEN); vendor must serve the integrationType. createTenant is
-# atomic: on any error no tenant or user is left behind. Login: wrong email and wrong
-# password answer the same UNAUTHENTICATED message; more than 10 failed logins for one
-# email within 15 minutes are refused the same way until the window passes.
-# v2: muteIntegrationAlerts until at most 30 days ahead; syncLogs first 1..500; an
-# invitation or reset link is valid 72 hours and once; nobody can deactivate, demote or
-# delete themselves (BAD_USER_INPUT), so a tenant always keeps an active ADMIN or
-# SUPER_ADMIN; a user or integration of another tenant is NOT_FOUND; displayName is unique per tenant
-# (CONFLICT), compared case-insensitively after trimming.
 
-"""RFC 3339 timestamp in UTC with fractional seconds as precise as known, e.g.
-2026-11-26T12:00:00.123456Z (event latencies are measured from SyncEvent.at)."""
-scalar Time
+extend type Mutation {
+  login(email: String!, password: String!): AuthPayload!
+  createTenant(input: CreateTenantInput!): Tenant!
+  createUser(input: CreateUserInput!): User!
+  """v2, ADMIN of the user's tenant: role and activation."""
+  updateUser(id: ID!, input: UpdateUserInput!): User!
+  """v2, ADMIN of the user's tenant: true. The syncs the user triggered stay, with
+  triggeredBy null. A user of another tenant, or an unknown id: NOT_FOUND."""
+  deleteUser(id: ID!): Boolean!
+  """v2, ADMIN: creates an active user with no password yet and a one-time link to
+  set one; the email must be unused (CONFLICT)."""
+  inviteUser(email: String!, role: Role!): Invitation!
+  """v2, ADMIN: a one-time link for a user of the tenant to set a new password. The old
+  password keeps working until the link is used; an older unused link stops working."""
+  resetUserPassword(id: ID!): Invitation!
+  """v2, no token needed: sets the password of the link's user, uses up the link and
+  signs the user in. A used, expired or unknown token answers BAD_USER_INPUT with one
+  message for all three; it counts toward the login throttle of nobody."""
+  setPassword(token: String!, newPassword: String!): AuthPayload!
+  """v2, any signed-in user: a wrong current password answers BAD_USER_INPUT. Returns a
+  fresh token; the user's other tokens stop working within 15 seconds."""
+  changePassword(currentPassword: String!, newPassword: String!): AuthPayload!
+}
 
 enum Role {
   SUPER_ADMIN
   ADMIN
   DISPATCHER
-}
-
-enum IntegrationType {
-  HOS_ELD
-  TMS
-  FUEL
-  WEATHER
-}
-
-"""Which vendor an integration talks to; each vendor serves one IntegrationType."""
-enum Vendor {
-  SAMSARA_ELD   # HOS_ELD
-  TRUCKBASE_TMS # TMS
-  FUELFINDER    # FUEL
-  OPENWEATHER   # WEATHER
-}
-
-enum SyncStatus {
-  RUNNING
-  SUCCESS
-  FAILED
-}
-
-enum SyncTrigger {
-  SCHEDULED
-  MANUAL
-}
-
-"""HOS_SYNC, LOAD_SYNC, FUEL_SYNC or WEATHER_SYNC, after the integration's type."""
-enum SyncType {
-  HOS_SYNC
-  LOAD_SYNC
-  FUEL_SYNC
-  WEATHER_SYNC
-}
-
-enum CircuitState {
-  CLOSED
-  OPEN
-  HALF_OPEN
 }
 
 type Tenant {
@@ -2171,203 +2056,36 @@ type Invitation {
   emailed: Boolean!
 }
 
-"""v2. Derived from enabled and from what the vendor said of the credentials."""
-enum IntegrationState {
-  """Enabled, and syncing on schedule."""
-  ACTIVE
-  """Disabled by a person (enabled: false)."""
-  PAUSED
-  """Enabled, but paused by the server: the vendor rejected the credentials (HTTP 401
-  or 403) on CREDENTIALS_FAILURES_BEFORE_PAUSE consecutive syncs (default 3). No
-  scheduled sync runs and no vendor call is made for it until its credentials change
-  (updateIntegration with credentials), which makes it ACTIVE and due at once.
-  Its due runs are skipped without a SyncLog; syncIntegration answers BAD_USER_INPUT;
-  testIntegration still calls the vendor. Disabling and re-enabling it does not clear
-  it (PAUSED while disabled, NEEDS_CREDENTIALS again when re-enabled)."""
-  NEEDS_CREDENTIALS
-}
-
 type AuthPayload {
   token: String!
   expiresAt: Time!
   user: User!
 }
 
-type Integration {
-  id: ID!
-  integrationType: IntegrationType!
-  vendor: Vendor!
-  displayName: String!
-  enabled: Boolean!
-  syncIntervalSeconds: Int!
-  """A masked hint of the stored credentials, e.g. "••••3f9a". Never the secret."""
-  credentialsHint: String!
-  """Failures within alertWindowMinutes that raise an alert email (default 3)."""
-  alertFailureThreshold: Int!
-  alertWindowMinutes: Int!
-  circuitState: CircuitState!
-  lastSyncAt: Time
-  lastSyncStatus: SyncStatus
-  """When the scheduler runs it next: syncIntervalSeconds (plus a little jitter) after the
-  last scheduled run; v2: now (due at once) after creation, re-enabling and a change of
-  credentials; null while PAUSED or NEEDS_CREDENTIALS."""
-  nextSyncAt: Time
-  createdAt: Time!
-  updatedAt: Time!
-  """Newest first; same arguments and limits as Query.syncHistory."""
-  history(limit: Int = 50, offset: Int = 0, status: SyncStatus): [SyncLog!]!
-  stats(since: Time): SyncStats!
-  tenantId: ID!
-  """v2"""
-  state: IntegrationState!
-  """v2: why it is PAUSED or NEEDS_CREDENTIALS, in words an admin understands (for
-  NEEDS_CREDENTIALS, the vendor's last refusal); null when ACTIVE."""
-  stateReason: String
-  """v2: no alert email about this integration is sent before this time (alerts are
-  still recorded, listed and published as events); null when not muted."""
-  alertsMutedUntil: Time
-  """v2: who created it; null for the demo tenant's and when that user was deleted."""
-  createdBy: User
+"""v2"""
+input UpdateUserInput {
+  role: Role
+  isActive: Boolean
 }
 
-"""One run of a sync. Connection tests write no SyncLog."""
-type SyncLog {
-  id: ID!
-  integration: Integration!
-  syncType: SyncType!
-  status: SyncStatus!
-  trigger: SyncTrigger!
-  startedAt: Time!
-  completedAt: Time
-  """completedAt - startedAt in milliseconds; null while RUNNING."""
-  durationMs: Int
-  """The most tries that any one vendor call of this sync needed, retries included:
-  1 when every call succeeded at its first try; 3 when one call failed twice, then
-  succeeded (or failed a third time)."""
-  attempts: Int!
-  recordsProcessed: Int!
-  recordsCreated: Int!
-  recordsUpdated: Int!
-  """Why it failed, in words a dispatcher understands; null on success."""
-  error: String
-  integrationId: ID!
-  """The resilience class of the failure: auth, rate_limited, unavailable, network,
-  timeout, bad_response, circuit_open, interrupted; null on success."""
-  errorClass: String
-  """v2: the user who asked for a MANUAL sync; null for SCHEDULED ones and when that
-  user was deleted."""
-  triggeredBy: User
-  """v2: every vendor request this sync made, in the order they started (the first 50
-  are kept). Empty for a sync that made none (e.g. circuit_open)."""
-  tries: [SyncTry!]!
+input CreateUserInput {
+  email: String!
+  password: String!
+  role: Role!
 }
 
-"""v2: one vendor request of a sync."""
-type SyncTry {
-  """Which call of the sync it belongs to, in words, e.g. "drivers page 2",
-  "clocks batch 3 of 10", "loads", "fuel near stop 4"."""
-  call: String!
-  """1 for the call's first try, 2 for its first retry, ..."""
-  attempt: Int!
-  startedAt: Time!
-  durationMs: Int!
-  """The vendor's HTTP status; null when no response came (network error, timeout)."""
-  httpStatus: Int
-  """null when this request succeeded."""
-  errorClass: String
-  error: String
-  """The wait before the next try of the same call, when one followed."""
-  retryInMs: Int
+input CreateTenantInput {
+  name: String!
+  adminEmail: String!
+  adminPassword: String!
 }
-
-"""v2: which syncs Query.syncLogs returns; every given field must match (AND), a list
-matches any of its values (OR)."""
-input SyncLogFilter {
-  integrationIds: [ID!]
-  vendors: [Vendor!]
-  statuses: [SyncStatus!]
-  triggers: [SyncTrigger!]
-  errorClasses: [String!]
-  """startedAt >= from"""
-  from: Time
-  """startedAt < to"""
-  to: Time
-}
-
-type SyncLogEdge {
-  node: SyncLog!
-  """Opaque; pass it as ` + "`" + `after` + "`" + ` to continue after this sync."""
-  cursor: String!
-}
-
-type PageInfo {
-  hasNextPage: Boolean!
-  endCursor: String
-}
-
-"""v2: a Relay-style page of syncs, newest first (startedAt, then id)."""
-type SyncLogConnection {
-  edges: [SyncLogEdge!]!
-  pageInfo: PageInfo!
-  """How many syncs match the filter in all."""
-  totalCount: Int!
-}
-
-"""Over finished syncs (SUCCESS and FAILED) of the integration, since ` + "`" + `since` + "`" + ` when given.
-Durations cover every finished sync; lastSuccessAt/lastFailureAt are completedAt times."""
-type SyncStats {
-  totalSyncs: Int!
-  successfulSyncs: Int!
-  failedSyncs: Int!
-  """successfulSyncs / totalSyncs * 100 over finished syncs; 0 when there are none."""
-  successRate: Float!
-  averageDurationMs: Float
-  p95DurationMs: Float
-  lastSuccessAt: Time
-  lastFailureAt: Time
-}
-
-type ConnectionTestResult {
-  success: Boolean!
-  latencyMs: Int!
-  """On failure, why (e.g. "unauthorized: the vendor rejected the API key")."""
-  message: String
-}
-
-enum SyncEventType {
-  SYNC_STARTED
-  SYNC_RETRYING
-  SYNC_SUCCEEDED
-  SYNC_FAILED
-  CIRCUIT_OPENED
-  CIRCUIT_HALF_OPENED
-  CIRCUIT_CLOSED
-  ALERT_RAISED
-  ALERT_RESOLVED
-  """v2: the integration was created, changed (settings, credentials, state, muting) or
-  deleted; message says which. Clients refresh it; after a delete, lookups find nothing."""
-  INTEGRATION_CHANGED
-  """v2: this subscriber may have missed events (e.g. the server lost its database
-  connection for a while); refetch what is shown. integrationId is the subscription's
-  filter, or empty when it has none; integrationName and message say why."""
-  STREAM_RESET
-}
-
-"""Self-contained: every field is filled when the event is published."""
-type SyncEvent {
-  type: SyncEventType!
-  at: Time!
-  integrationId: ID!
-  integrationName: String!
-  vendor: Vendor!
-  """The sync this event belongs to, as it stood when the event was published; set on
-  every SYNC_* event, null on circuit and alert events."""
-  syncLog: SyncLog
-  """Set on SYNC_RETRYING: the try that failed (1-based) and the wait before the next."""
-  attempt: Int
-  retryInMs: Int
-  circuitState: CircuitState!
-  message: String
+`, BuiltIn: false},
+	{Name: "../alerts.graphqls", Input: `extend type Query {
+  """Newest first; ADMIN and SUPER_ADMIN only."""
+  alerts(limit: Int = 50, offset: Int = 0): [Alert!]!
+  """v2: ADMIN and SUPER_ADMIN only. Firing alerts whose incident is still open
+  (resolvedAt null), newest first, optionally of one integration."""
+  openAlerts(integrationId: ID): [Alert!]!
 }
 
 enum AlertSeverity {
@@ -2409,6 +2127,79 @@ type Alert {
   """v2: true when the integration's alerts were muted (status MUTED): recorded, listed
   and published, not emailed."""
   muted: Boolean!
+}
+`, BuiltIn: false},
+	{Name: "../events.graphqls", Input: `extend type Subscription {
+  """Live events of the caller's tenant; only one integration's when integrationId is given."""
+  syncEvents(integrationId: ID): SyncEvent!
+}
+
+enum SyncEventType {
+  SYNC_STARTED
+  SYNC_RETRYING
+  SYNC_SUCCEEDED
+  SYNC_FAILED
+  CIRCUIT_OPENED
+  CIRCUIT_HALF_OPENED
+  CIRCUIT_CLOSED
+  ALERT_RAISED
+  ALERT_RESOLVED
+  """v2: the integration was created, changed (settings, credentials, state, muting) or
+  deleted; message says which. Clients refresh it; after a delete, lookups find nothing."""
+  INTEGRATION_CHANGED
+  """v2: this subscriber may have missed events (e.g. the server lost its database
+  connection for a while); refetch what is shown. integrationId is the subscription's
+  filter, or empty when it has none; integrationName and message say why."""
+  STREAM_RESET
+}
+
+"""Self-contained: every field is filled when the event is published."""
+type SyncEvent {
+  type: SyncEventType!
+  at: Time!
+  integrationId: ID!
+  integrationName: String!
+  vendor: Vendor!
+  """The sync this event belongs to, as it stood when the event was published; set on
+  every SYNC_* event, null on circuit and alert events."""
+  syncLog: SyncLog
+  """Set on SYNC_RETRYING: the try that failed (1-based) and the wait before the next."""
+  attempt: Int
+  retryInMs: Int
+  circuitState: CircuitState!
+  message: String
+}
+`, BuiltIn: false},
+	{Name: "../extensions.graphqls", Input: `# Additions to the public contract (graph/contract/schema.graphql). The contract test
+# guarantees nothing here renames or removes what the contract defines.
+# (Everything v1 added here is part of the contract since version 2.)
+
+# Vendor-wide events: a vendor is down for every tenant, or back. integrationId is
+# empty and integrationName names the vendor; vendor and message say which and why
+# (circuitState is OPEN while down, CLOSED once back). Subscribers without an
+# integration filter get them, and those of an integration of that vendor.
+extend enum SyncEventType {
+  """The vendor is down for everyone: most recent calls to it, from every tenant,
+  failed (network, timeout, 429, 5xx). Its due syncs fail at once, without calling
+  it, until one probe finds it back."""
+  VENDOR_DOWN
+  """The vendor answered a probe again: syncs call it as usual."""
+  VENDOR_UP
+}
+`, BuiltIn: false},
+	{Name: "../fleet.graphqls", Input: `extend type Query {
+  drivers: [Driver!]!
+  """Manual override, else a cache younger than 5 minutes, else the vendor (through the
+  resilience policies), else the stale cache flagged stale; NOT_FOUND when none exists."""
+  driverHOS(driverId: String!): HOSData!
+  loads(status: LoadStatus): [Load!]!
+  fuelStations(latitude: Float!, longitude: Float!, radiusMiles: Float = 25, maxResults: Int = 10): [FuelStation!]!
+  weather(latitude: Float!, longitude: Float!): Weather!
+}
+
+extend type Mutation {
+  overrideDriverHOS(driverId: String!, input: HOSOverrideInput!): HOSData!
+  clearDriverHOSOverride(driverId: String!): HOSData!
 }
 
 enum DutyStatus {
@@ -2528,6 +2319,123 @@ type Weather {
   dataSource: String!
 }
 
+input HOSOverrideInput {
+  dutyStatus: DutyStatus!
+  hoursDriven: Float!
+  driveRemainingHours: Float!
+  shiftRemainingHours: Float!
+  cycleRemainingHours: Float!
+  timeUntilBreakHours: Float!
+  """v2: why the vendor's data is overridden (shown to every dispatcher); 1..500 characters."""
+  reason: String
+  """v2: when the override ends by itself; null = until cleared. At most 14 days ahead."""
+  expiresAt: Time
+}
+`, BuiltIn: false},
+	{Name: "../integrations.graphqls", Input: `extend type Query {
+  integrations: [Integration!]!
+  integration(id: ID!): Integration
+}
+
+extend type Mutation {
+  createIntegration(input: CreateIntegrationInput!): Integration!
+  updateIntegration(id: ID!, input: UpdateIntegrationInput!): Integration!
+  deleteIntegration(id: ID!): Boolean!
+  """Calls the vendor once with the stored credentials; writes no SyncLog."""
+  testIntegration(id: ID!): ConnectionTestResult!
+  """Runs a sync now and returns it finished (SUCCESS or FAILED). While a sync of the
+  same integration is already running, waits for that one and returns it instead.
+  A disabled integration answers BAD_USER_INPUT (testIntegration still works on it)."""
+  syncIntegration(id: ID!): SyncLog!
+  """v2, ADMIN: calls the vendor once with these credentials and stores nothing: the
+  add-integration and rotate-key forms test before they save. Same result shape and
+  messages as testIntegration; the secret never appears in the answer or in logs."""
+  testCredentials(vendor: Vendor!, credentials: CredentialsInput!): ConnectionTestResult!
+  """v2, ADMIN: no alert email about this integration before ` + "`" + `until` + "`" + `; null unmutes."""
+  muteIntegrationAlerts(id: ID!, until: Time): Integration!
+}
+
+enum IntegrationType {
+  HOS_ELD
+  TMS
+  FUEL
+  WEATHER
+}
+
+"""Which vendor an integration talks to; each vendor serves one IntegrationType."""
+enum Vendor {
+  SAMSARA_ELD   # HOS_ELD
+  TRUCKBASE_TMS # TMS
+  FUELFINDER    # FUEL
+  OPENWEATHER   # WEATHER
+}
+
+enum CircuitState {
+  CLOSED
+  OPEN
+  HALF_OPEN
+}
+
+"""v2. Derived from enabled and from what the vendor said of the credentials."""
+enum IntegrationState {
+  """Enabled, and syncing on schedule."""
+  ACTIVE
+  """Disabled by a person (enabled: false)."""
+  PAUSED
+  """Enabled, but paused by the server: the vendor rejected the credentials (HTTP 401
+  or 403) on CREDENTIALS_FAILURES_BEFORE_PAUSE consecutive syncs (default 3). No
+  scheduled sync runs and no vendor call is made for it until its credentials change
+  (updateIntegration with credentials), which makes it ACTIVE and due at once.
+  Its due runs are skipped without a SyncLog; syncIntegration answers BAD_USER_INPUT;
+  testIntegration still calls the vendor. Disabling and re-enabling it does not clear
+  it (PAUSED while disabled, NEEDS_CREDENTIALS again when re-enabled)."""
+  NEEDS_CREDENTIALS
+}
+
+type Integration {
+  id: ID!
+  integrationType: IntegrationType!
+  vendor: Vendor!
+  displayName: String!
+  enabled: Boolean!
+  syncIntervalSeconds: Int!
+  """A masked hint of the stored credentials, e.g. "••••3f9a". Never the secret."""
+  credentialsHint: String!
+  """Failures within alertWindowMinutes that raise an alert email (default 3)."""
+  alertFailureThreshold: Int!
+  alertWindowMinutes: Int!
+  circuitState: CircuitState!
+  lastSyncAt: Time
+  lastSyncStatus: SyncStatus
+  """When the scheduler runs it next: syncIntervalSeconds (plus a little jitter) after the
+  last scheduled run; v2: now (due at once) after creation, re-enabling and a change of
+  credentials; null while PAUSED or NEEDS_CREDENTIALS."""
+  nextSyncAt: Time
+  createdAt: Time!
+  updatedAt: Time!
+  """Newest first; same arguments and limits as Query.syncHistory."""
+  history(limit: Int = 50, offset: Int = 0, status: SyncStatus): [SyncLog!]!
+  stats(since: Time): SyncStats!
+  tenantId: ID!
+  """v2"""
+  state: IntegrationState!
+  """v2: why it is PAUSED or NEEDS_CREDENTIALS, in words an admin understands (for
+  NEEDS_CREDENTIALS, the vendor's last refusal); null when ACTIVE."""
+  stateReason: String
+  """v2: no alert email about this integration is sent before this time (alerts are
+  still recorded, listed and published as events); null when not muted."""
+  alertsMutedUntil: Time
+  """v2: who created it; null for the demo tenant's and when that user was deleted."""
+  createdBy: User
+}
+
+type ConnectionTestResult {
+  success: Boolean!
+  latencyMs: Int!
+  """On failure, why (e.g. "unauthorized: the vendor rejected the API key")."""
+  message: String
+}
+
 input CreateIntegrationInput {
   integrationType: IntegrationType!
   vendor: Vendor!
@@ -2552,112 +2460,230 @@ input CredentialsInput {
   apiKey: String!
   apiSecret: String
 }
+`, BuiltIn: false},
+	{Name: "../schema.graphqls", Input: `# The public GraphQL contract of the integrations service.
+#
+# Version 2 (2026-12-06). New in v2: the integration lifecycle (state, test before save,
+# credentials the vendor keeps rejecting pause the integration), alert muting, team
+# accounts (invite, set and change password, roles, deactivation), the sync log
+# explorer (syncLogs, syncLog, per-request tries, who triggered), HOS fidelity and
+# override audit, INTEGRATION_CHANGED events, and the fields the server already added in
+# v1 (tenantId, integrationId, errorClass, Alert.kind/lastError/resolvedAt, Load.active).
+# Two deliberate changes of meaning, both so that nothing looks known when it is not:
+#   1. HOSData's clock fields are nullable: null means the vendor did not report that
+#      clock (it is never shown as 0). DutyStatus gains UNKNOWN: the vendor reported no
+#      status (Samsara sends "" while the driver's app is disconnected); HOSData.note
+#      says why.
+#   2. An integration is due at once (nextSyncAt = now) after createIntegration, after
+#      re-enabling and after its credentials change, instead of one interval later.
+#
+# Web frontends, the desktop monitor and third-party clients are written against
+# this file. The server may ADD types, fields and arguments; it must not rename,
+# remove or change the meaning of anything here. gqlgen schema files under graph/
+# implement it (they may split it across several .graphqls files).
+#
+# Transport:
+#   POST /graphql                 queries and mutations (application/json)
+#   GET  /graphql (websocket)     subscriptions, protocol graphql-transport-ws
+#                                 (subprotocol "graphql-transport-ws"); the token
+#                                 travels in connection_init:
+#                                 {"type":"connection_init","payload":{"Authorization":"Bearer <token>"}}
+#   Authorization: Bearer <token> on every HTTP request except the login mutation.
+#
+# Errors carry extensions.code, one of:
+#   UNAUTHENTICATED  no, bad or expired token; wrong email or password
+#   FORBIDDEN        authenticated, but the role does not allow it
+#   NOT_FOUND        no such object in the caller's tenant (objects of other
+#                    tenants are reported exactly as missing ones)
+#   BAD_USER_INPUT   invalid arguments (message says which and why)
+#   CONFLICT         e.g. an email that is already taken
+#   RATE_LIMITED     v2: too much at once; extensions.retryAfterSeconds says when to retry
+#   INTERNAL         anything else, including every database or network failure of the
+#                    server itself; the message never leaks internals (no driver text,
+#                    no addresses) and carries extensions.requestId, which the server's
+#                    log line for that error also carries
+#
+#   A missing, bad or expired token in connection_init closes the socket with code
+#   4403 (Forbidden), as graphql-transport-ws prescribes; no event is ever sent to it.
+#   v2, the protocol's other close codes: subscribe before connection_ack 4401, a second
+#   connection_init 4429, no connection_init within 10 s 4408.
+#
+# v2, GraphQL over HTTP: the server follows the GraphQL-over-HTTP specification,
+# including its SHOULDs (a document that does not parse or validate answers 200 with
+# errors for application/json, and 400 without a data entry for
+# application/graphql-response+json; invalid request parameters answer 400).
+#
+# v2, limits on one request (checked before any work, answered BAD_USER_INPUT):
+#   - at most 5 calls in all of testIntegration, testCredentials and syncIntegration;
+#   - a cost limit in which a list field counts its items: nested selections under
+#     integrations, history, syncHistory, syncLogs, drivers, loads, alerts and users are
+#     multiplied by the list's limit argument or, for unbounded lists, by the tenant's
+#     actual count; the message gives the cost and the limit.
+#   And on a user over time (RATE_LIMITED): at most 30 testIntegration/testCredentials
+#   and 30 syncIntegration calls a minute; login and setPassword at most 20 a minute
+#   from one client address, refused before any password is hashed.
+#
+# Roles: SUPER_ADMIN (lists and creates tenants; otherwise acts in its own tenant as an
+# ADMIN does), ADMIN (own tenant: manages users and integrations), DISPATCHER (own
+# tenant: reads everything except alerts and users, may test and sync integrations,
+# may override a driver's HOS). Every signed-in user may change their own password.
+# A deactivated or deleted user's tokens stop working within 15 seconds, and so do a
+# user's other tokens once they change their password or use a reset link (issuing a
+# reset link alone ends nothing).
+#
+# Validation (BAD_USER_INPUT unless said otherwise): displayName 1..100 characters;
+# syncIntervalSeconds 60..86400; alertFailureThreshold 1..100; alertWindowMinutes
+# 5..1440; apiKey non-empty, at most 4096 bytes; email a valid address, unique across
+# all tenants (CONFLICT); password at least 12 characters; an ADMIN cannot create a
+# SUPER_ADMIN (FORBIDDEN); vendor must serve the integrationType. createTenant is
+# atomic: on any error no tenant or user is left behind. Login: wrong email and wrong
+# password answer the same UNAUTHENTICATED message; more than 10 failed logins for one
+# email within 15 minutes are refused the same way until the window passes.
+# v2: muteIntegrationAlerts until at most 30 days ahead; syncLogs first 1..500; an
+# invitation or reset link is valid 72 hours and once; nobody can deactivate, demote or
+# delete themselves (BAD_USER_INPUT), so a tenant always keeps an active ADMIN or
+# SUPER_ADMIN; a user or integration of another tenant is NOT_FOUND; displayName is unique per tenant
+# (CONFLICT), compared case-insensitively after trimming.
 
-"""v2"""
-input UpdateUserInput {
-  role: Role
-  isActive: Boolean
-}
+"""RFC 3339 timestamp in UTC with fractional seconds as precise as known, e.g.
+2026-11-26T12:00:00.123456Z (event latencies are measured from SyncEvent.at)."""
+scalar Time
 
-input CreateUserInput {
-  email: String!
-  password: String!
-  role: Role!
-}
-
-input CreateTenantInput {
-  name: String!
-  adminEmail: String!
-  adminPassword: String!
-}
-
-input HOSOverrideInput {
-  dutyStatus: DutyStatus!
-  hoursDriven: Float!
-  driveRemainingHours: Float!
-  shiftRemainingHours: Float!
-  cycleRemainingHours: Float!
-  timeUntilBreakHours: Float!
-  """v2: why the vendor's data is overridden (shown to every dispatcher); 1..500 characters."""
-  reason: String
-  """v2: when the override ends by itself; null = until cleared. At most 14 days ahead."""
-  expiresAt: Time
-}
-
-type Query {
-  me: User!
-  tenants: [Tenant!]!
-  users: [User!]!
-  integrations: [Integration!]!
-  integration(id: ID!): Integration
+# The root types. Their fields are defined by domain, each file with its types and
+# gqlgen resolvers in the matching .resolvers.go: accounts (tenants, users, sign-in),
+# integrations, synclogs (history, stats, the sync log explorer), alerts, fleet
+# (drivers' HOS, loads, fuel, weather), events (the live subscription), and
+# extensions (what this server adds to the contract).
+type Query
+type Mutation
+type Subscription
+`, BuiltIn: false},
+	{Name: "../synclogs.graphqls", Input: `extend type Query {
   """Newest first. limit 1..500 (default 50), offset >= 0; anything else is BAD_USER_INPUT."""
   syncHistory(integrationId: ID!, limit: Int = 50, offset: Int = 0, status: SyncStatus): [SyncLog!]!
   syncStats(integrationId: ID!, since: Time): SyncStats!
-  """Newest first; ADMIN and SUPER_ADMIN only."""
-  alerts(limit: Int = 50, offset: Int = 0): [Alert!]!
-  """v2: ADMIN and SUPER_ADMIN only. Firing alerts whose incident is still open
-  (resolvedAt null), newest first, optionally of one integration."""
-  openAlerts(integrationId: ID): [Alert!]!
   """v2: the sync log explorer. Syncs of the caller's tenant, newest first; first
   1..500 (default 50); after = an endCursor from an earlier page. Keyset pagination:
   a page never repeats or skips a sync because newer ones were written meanwhile."""
   syncLogs(filter: SyncLogFilter, first: Int = 50, after: String): SyncLogConnection!
   """v2: null (or NOT_FOUND) when there is no such sync in the caller's tenant."""
   syncLog(id: ID!): SyncLog
-  drivers: [Driver!]!
-  """Manual override, else a cache younger than 5 minutes, else the vendor (through the
-  resilience policies), else the stale cache flagged stale; NOT_FOUND when none exists."""
-  driverHOS(driverId: String!): HOSData!
-  loads(status: LoadStatus): [Load!]!
-  fuelStations(latitude: Float!, longitude: Float!, radiusMiles: Float = 25, maxResults: Int = 10): [FuelStation!]!
-  weather(latitude: Float!, longitude: Float!): Weather!
 }
 
-type Mutation {
-  login(email: String!, password: String!): AuthPayload!
-  createTenant(input: CreateTenantInput!): Tenant!
-  createUser(input: CreateUserInput!): User!
-  createIntegration(input: CreateIntegrationInput!): Integration!
-  updateIntegration(id: ID!, input: UpdateIntegrationInput!): Integration!
-  deleteIntegration(id: ID!): Boolean!
-  """Calls the vendor once with the stored credentials; writes no SyncLog."""
-  testIntegration(id: ID!): ConnectionTestResult!
-  """Runs a sync now and returns it finished (SUCCESS or FAILED). While a sync of the
-  same integration is already running, waits for that one and returns it instead.
-  A disabled integration answers BAD_USER_INPUT (testIntegration still works on it)."""
-  syncIntegration(id: ID!): SyncLog!
-  overrideDriverHOS(driverId: String!, input: HOSOverrideInput!): HOSData!
-  clearDriverHOSOverride(driverId: String!): HOSData!
-
-  """v2, ADMIN: calls the vendor once with these credentials and stores nothing: the
-  add-integration and rotate-key forms test before they save. Same result shape and
-  messages as testIntegration; the secret never appears in the answer or in logs."""
-  testCredentials(vendor: Vendor!, credentials: CredentialsInput!): ConnectionTestResult!
-  """v2, ADMIN: no alert email about this integration before ` + "`" + `until` + "`" + `; null unmutes."""
-  muteIntegrationAlerts(id: ID!, until: Time): Integration!
-  """v2, ADMIN of the user's tenant: role and activation."""
-  updateUser(id: ID!, input: UpdateUserInput!): User!
-  """v2, ADMIN of the user's tenant: true. The syncs the user triggered stay, with
-  triggeredBy null. A user of another tenant, or an unknown id: NOT_FOUND."""
-  deleteUser(id: ID!): Boolean!
-  """v2, ADMIN: creates an active user with no password yet and a one-time link to
-  set one; the email must be unused (CONFLICT)."""
-  inviteUser(email: String!, role: Role!): Invitation!
-  """v2, ADMIN: a one-time link for a user of the tenant to set a new password. The old
-  password keeps working until the link is used; an older unused link stops working."""
-  resetUserPassword(id: ID!): Invitation!
-  """v2, no token needed: sets the password of the link's user, uses up the link and
-  signs the user in. A used, expired or unknown token answers BAD_USER_INPUT with one
-  message for all three; it counts toward the login throttle of nobody."""
-  setPassword(token: String!, newPassword: String!): AuthPayload!
-  """v2, any signed-in user: a wrong current password answers BAD_USER_INPUT. Returns a
-  fresh token; the user's other tokens stop working within 15 seconds."""
-  changePassword(currentPassword: String!, newPassword: String!): AuthPayload!
+enum SyncStatus {
+  RUNNING
+  SUCCESS
+  FAILED
 }
 
-type Subscription {
-  """Live events of the caller's tenant; only one integration's when integrationId is given."""
-  syncEvents(integrationId: ID): SyncEvent!
+enum SyncTrigger {
+  SCHEDULED
+  MANUAL
+}
+
+"""HOS_SYNC, LOAD_SYNC, FUEL_SYNC or WEATHER_SYNC, after the integration's type."""
+enum SyncType {
+  HOS_SYNC
+  LOAD_SYNC
+  FUEL_SYNC
+  WEATHER_SYNC
+}
+
+"""One run of a sync. Connection tests write no SyncLog."""
+type SyncLog {
+  id: ID!
+  integration: Integration!
+  syncType: SyncType!
+  status: SyncStatus!
+  trigger: SyncTrigger!
+  startedAt: Time!
+  completedAt: Time
+  """completedAt - startedAt in milliseconds; null while RUNNING."""
+  durationMs: Int
+  """The most tries that any one vendor call of this sync needed, retries included:
+  1 when every call succeeded at its first try; 3 when one call failed twice, then
+  succeeded (or failed a third time)."""
+  attempts: Int!
+  recordsProcessed: Int!
+  recordsCreated: Int!
+  recordsUpdated: Int!
+  """Why it failed, in words a dispatcher understands; null on success."""
+  error: String
+  integrationId: ID!
+  """The resilience class of the failure: auth, rate_limited, unavailable, network,
+  timeout, bad_response, circuit_open, interrupted; null on success."""
+  errorClass: String
+  """v2: the user who asked for a MANUAL sync; null for SCHEDULED ones and when that
+  user was deleted."""
+  triggeredBy: User
+  """v2: every vendor request this sync made, in the order they started (the first 50
+  are kept). Empty for a sync that made none (e.g. circuit_open)."""
+  tries: [SyncTry!]!
+}
+
+"""v2: one vendor request of a sync."""
+type SyncTry {
+  """Which call of the sync it belongs to, in words, e.g. "drivers page 2",
+  "clocks batch 3 of 10", "loads", "fuel near stop 4"."""
+  call: String!
+  """1 for the call's first try, 2 for its first retry, ..."""
+  attempt: Int!
+  startedAt: Time!
+  durationMs: Int!
+  """The vendor's HTTP status; null when no response came (network error, timeout)."""
+  httpStatus: Int
+  """null when this request succeeded."""
+  errorClass: String
+  error: String
+  """The wait before the next try of the same call, when one followed."""
+  retryInMs: Int
+}
+
+"""v2: which syncs Query.syncLogs returns; every given field must match (AND), a list
+matches any of its values (OR)."""
+input SyncLogFilter {
+  integrationIds: [ID!]
+  vendors: [Vendor!]
+  statuses: [SyncStatus!]
+  triggers: [SyncTrigger!]
+  errorClasses: [String!]
+  """startedAt >= from"""
+  from: Time
+  """startedAt < to"""
+  to: Time
+}
+
+type SyncLogEdge {
+  node: SyncLog!
+  """Opaque; pass it as ` + "`" + `after` + "`" + ` to continue after this sync."""
+  cursor: String!
+}
+
+type PageInfo {
+  hasNextPage: Boolean!
+  endCursor: String
+}
+
+"""v2: a Relay-style page of syncs, newest first (startedAt, then id)."""
+type SyncLogConnection {
+  edges: [SyncLogEdge!]!
+  pageInfo: PageInfo!
+  """How many syncs match the filter in all."""
+  totalCount: Int!
+}
+
+"""Over finished syncs (SUCCESS and FAILED) of the integration, since ` + "`" + `since` + "`" + ` when given.
+Durations cover every finished sync; lastSuccessAt/lastFailureAt are completedAt times."""
+type SyncStats {
+  totalSyncs: Int!
+  successfulSyncs: Int!
+  failedSyncs: Int!
+  """successfulSyncs / totalSyncs * 100 over finished syncs; 0 when there are none."""
+  successRate: Float!
+  averageDurationMs: Float
+  p95DurationMs: Float
+  lastSuccessAt: Time
+  lastFailureAt: Time
 }
 `, BuiltIn: false},
 }
@@ -6680,402 +6706,6 @@ func (ec *executionContext) fieldContext_Mutation_createUser(ctx context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_createIntegration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_createIntegration(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateIntegration(ctx, fc.Args["input"].(model.CreateIntegrationInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Integration) graphql.Marshaler {
-			return ec.marshalNIntegration2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐIntegration(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_createIntegration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Integration(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_createIntegration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_updateIntegration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_updateIntegration(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateIntegration(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateIntegrationInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Integration) graphql.Marshaler {
-			return ec.marshalNIntegration2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐIntegration(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_updateIntegration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Integration(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_updateIntegration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_deleteIntegration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_deleteIntegration(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteIntegration(ctx, fc.Args["id"].(string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_deleteIntegration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return nil, errors.New("field of type Boolean does not have child fields")
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_deleteIntegration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_testIntegration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_testIntegration(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().TestIntegration(ctx, fc.Args["id"].(string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ConnectionTestResult) graphql.Marshaler {
-			return ec.marshalNConnectionTestResult2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐConnectionTestResult(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_testIntegration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ConnectionTestResult(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_testIntegration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_syncIntegration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_syncIntegration(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SyncIntegration(ctx, fc.Args["id"].(string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncLog) graphql.Marshaler {
-			return ec.marshalNSyncLog2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncLog(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_syncIntegration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_SyncLog(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_syncIntegration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_overrideDriverHOS(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_overrideDriverHOS(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().OverrideDriverHos(ctx, fc.Args["driverId"].(string), fc.Args["input"].(model.HOSOverrideInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.HOSData) graphql.Marshaler {
-			return ec.marshalNHOSData2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐHOSData(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_overrideDriverHOS(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_HOSData(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_overrideDriverHOS_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_clearDriverHOSOverride(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_clearDriverHOSOverride(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ClearDriverHOSOverride(ctx, fc.Args["driverId"].(string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.HOSData) graphql.Marshaler {
-			return ec.marshalNHOSData2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐHOSData(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_clearDriverHOSOverride(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_HOSData(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_clearDriverHOSOverride_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_testCredentials(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_testCredentials(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().TestCredentials(ctx, fc.Args["vendor"].(model.Vendor), fc.Args["credentials"].(model.CredentialsInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ConnectionTestResult) graphql.Marshaler {
-			return ec.marshalNConnectionTestResult2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐConnectionTestResult(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_testCredentials(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ConnectionTestResult(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_testCredentials_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_muteIntegrationAlerts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_muteIntegrationAlerts(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().MuteIntegrationAlerts(ctx, fc.Args["id"].(string), fc.Args["until"].(*time.Time))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Integration) graphql.Marshaler {
-			return ec.marshalNIntegration2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐIntegration(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_muteIntegrationAlerts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Integration(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_muteIntegrationAlerts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Mutation_updateUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7340,6 +6970,402 @@ func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_overrideDriverHOS(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_overrideDriverHOS(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().OverrideDriverHos(ctx, fc.Args["driverId"].(string), fc.Args["input"].(model.HOSOverrideInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HOSData) graphql.Marshaler {
+			return ec.marshalNHOSData2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐHOSData(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_overrideDriverHOS(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HOSData(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_overrideDriverHOS_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_clearDriverHOSOverride(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_clearDriverHOSOverride(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ClearDriverHOSOverride(ctx, fc.Args["driverId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HOSData) graphql.Marshaler {
+			return ec.marshalNHOSData2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐHOSData(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_clearDriverHOSOverride(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HOSData(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_clearDriverHOSOverride_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createIntegration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createIntegration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateIntegration(ctx, fc.Args["input"].(model.CreateIntegrationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Integration) graphql.Marshaler {
+			return ec.marshalNIntegration2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐIntegration(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createIntegration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Integration(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createIntegration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateIntegration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateIntegration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateIntegration(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateIntegrationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Integration) graphql.Marshaler {
+			return ec.marshalNIntegration2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐIntegration(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateIntegration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Integration(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateIntegration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteIntegration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteIntegration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteIntegration(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteIntegration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteIntegration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_testIntegration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_testIntegration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TestIntegration(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConnectionTestResult) graphql.Marshaler {
+			return ec.marshalNConnectionTestResult2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐConnectionTestResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_testIntegration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectionTestResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_testIntegration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_syncIntegration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_syncIntegration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SyncIntegration(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncLog) graphql.Marshaler {
+			return ec.marshalNSyncLog2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncLog(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_syncIntegration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncLog(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_syncIntegration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_testCredentials(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_testCredentials(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TestCredentials(ctx, fc.Args["vendor"].(model.Vendor), fc.Args["credentials"].(model.CredentialsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConnectionTestResult) graphql.Marshaler {
+			return ec.marshalNConnectionTestResult2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐConnectionTestResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_testCredentials(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectionTestResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_testCredentials_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_muteIntegrationAlerts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_muteIntegrationAlerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MuteIntegrationAlerts(ctx, fc.Args["id"].(string), fc.Args["until"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Integration) graphql.Marshaler {
+			return ec.marshalNIntegration2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐIntegration(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_muteIntegrationAlerts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Integration(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_muteIntegrationAlerts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7482,170 +7508,6 @@ func (ec *executionContext) fieldContext_Query_users(_ context.Context, field gr
 	return fc, nil
 }
 
-func (ec *executionContext) _Query_integrations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_integrations(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().Integrations(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Integration) graphql.Marshaler {
-			return ec.marshalNIntegration2ᚕᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐIntegrationᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_integrations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Integration(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_integration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_integration(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Integration(ctx, fc.Args["id"].(string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Integration) graphql.Marshaler {
-			return ec.marshalOIntegration2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐIntegration(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Query_integration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Integration(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_integration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_syncHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_syncHistory(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().SyncHistory(ctx, fc.Args["integrationId"].(string), fc.Args["limit"].(*int), fc.Args["offset"].(*int), fc.Args["status"].(*model.SyncStatus))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.SyncLog) graphql.Marshaler {
-			return ec.marshalNSyncLog2ᚕᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncLogᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_syncHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_SyncLog(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_syncHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_syncStats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_syncStats(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().SyncStats(ctx, fc.Args["integrationId"].(string), fc.Args["since"].(*time.Time))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncStats) graphql.Marshaler {
-			return ec.marshalNSyncStats2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncStats(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_syncStats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_SyncStats(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_syncStats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Query_alerts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7728,94 +7590,6 @@ func (ec *executionContext) fieldContext_Query_openAlerts(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_openAlerts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_syncLogs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_syncLogs(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().SyncLogs(ctx, fc.Args["filter"].(*model.SyncLogFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncLogConnection) graphql.Marshaler {
-			return ec.marshalNSyncLogConnection2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncLogConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_syncLogs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_SyncLogConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_syncLogs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_syncLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_syncLog(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().SyncLog(ctx, fc.Args["id"].(string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncLog) graphql.Marshaler {
-			return ec.marshalOSyncLog2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncLog(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Query_syncLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_SyncLog(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_syncLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8024,6 +7798,258 @@ func (ec *executionContext) fieldContext_Query_weather(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_weather_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_integrations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_integrations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Integrations(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Integration) graphql.Marshaler {
+			return ec.marshalNIntegration2ᚕᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐIntegrationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_integrations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Integration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_integration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_integration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Integration(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Integration) graphql.Marshaler {
+			return ec.marshalOIntegration2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐIntegration(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_integration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Integration(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_integration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_syncHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_syncHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SyncHistory(ctx, fc.Args["integrationId"].(string), fc.Args["limit"].(*int), fc.Args["offset"].(*int), fc.Args["status"].(*model.SyncStatus))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SyncLog) graphql.Marshaler {
+			return ec.marshalNSyncLog2ᚕᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncLogᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_syncHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncLog(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_syncHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_syncStats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_syncStats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SyncStats(ctx, fc.Args["integrationId"].(string), fc.Args["since"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncStats) graphql.Marshaler {
+			return ec.marshalNSyncStats2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_syncStats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncStats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_syncStats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_syncLogs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_syncLogs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SyncLogs(ctx, fc.Args["filter"].(*model.SyncLogFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncLogConnection) graphql.Marshaler {
+			return ec.marshalNSyncLogConnection2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncLogConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_syncLogs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncLogConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_syncLogs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_syncLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_syncLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SyncLog(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncLog) graphql.Marshaler {
+			return ec.marshalOSyncLog2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncLog(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_syncLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncLog(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_syncLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12338,69 +12364,6 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "createIntegration":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_createIntegration(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "updateIntegration":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_updateIntegration(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "deleteIntegration":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_deleteIntegration(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "testIntegration":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_testIntegration(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "syncIntegration":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_syncIntegration(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "overrideDriverHOS":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_overrideDriverHOS(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "clearDriverHOSOverride":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_clearDriverHOSOverride(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "testCredentials":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_testCredentials(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "muteIntegrationAlerts":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_muteIntegrationAlerts(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
 		case "updateUser":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateUser(ctx, field)
@@ -12439,6 +12402,69 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "changePassword":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_changePassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overrideDriverHOS":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_overrideDriverHOS(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clearDriverHOSOverride":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_clearDriverHOSOverride(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createIntegration":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createIntegration(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateIntegration":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateIntegration(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteIntegration":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteIntegration(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "testIntegration":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_testIntegration(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "syncIntegration":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_syncIntegration(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "testCredentials":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_testCredentials(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "muteIntegrationAlerts":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_muteIntegrationAlerts(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -12535,30 +12561,6 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_users(ctx, field)
 				})
-		case "integrations":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_integrations(ctx, field)
-				})
-		case "integration":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_integration(ctx, field)
-				})
-		case "syncHistory":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_syncHistory(ctx, field)
-				})
-		case "syncStats":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_syncStats(ctx, field)
-				})
 		case "alerts":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -12570,18 +12572,6 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_openAlerts(ctx, field)
-				})
-		case "syncLogs":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_syncLogs(ctx, field)
-				})
-		case "syncLog":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_syncLog(ctx, field)
 				})
 		case "drivers":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -12612,6 +12602,42 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_weather(ctx, field)
+				})
+		case "integrations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_integrations(ctx, field)
+				})
+		case "integration":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_integration(ctx, field)
+				})
+		case "syncHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_syncHistory(ctx, field)
+				})
+		case "syncStats":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_syncStats(ctx, field)
+				})
+		case "syncLogs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_syncLogs(ctx, field)
+				})
+		case "syncLog":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_syncLog(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {

@@ -1,4 +1,4 @@
-package graph
+package transport
 
 import (
 	"bytes"
@@ -12,9 +12,11 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
+	gqltransport "github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/sallyhq/sally/apierr"
 )
 
 // MediaGraphQLResponse is the GraphQL-over-HTTP specification's own response type.
@@ -27,10 +29,10 @@ const MediaGraphQLResponse = "application/graphql-response+json"
 //     work) carry no data entry; they answer 200 for application/json and 400 for
 //     application/graphql-response+json;
 //   - invalid request parameters (no query, wrong types) answer 400;
-//   - the response's data is written as the executor produced it: transport.POST puts
+//   - the response's data is written as the executor produced it: gqltransport.POST puts
 //     it through json.Marshal, which scans it again to compact it, and that was a
 //     tenth of a history page's CPU.
-type jsonPOST struct{ transport.POST }
+type jsonPOST struct{ gqltransport.POST }
 
 var _ graphql.Transport = jsonPOST{}
 
@@ -85,7 +87,7 @@ func (jsonPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 // validate, and errors without a code for variables that do not decode), and 405
 // Method Not Allowed with Allow: POST for a mutation, as the specification requires
 // (gqlgen said 406).
-type jsonGET struct{ transport.GET }
+type jsonGET struct{ gqltransport.GET }
 
 var _ graphql.Transport = jsonGET{}
 
@@ -143,7 +145,7 @@ func negotiate(w http.ResponseWriter, r *http.Request) (string, bool) {
 
 // badRequest is an error of the request as a whole, with the contract's code.
 func badRequest(msg string) *gqlerror.Error {
-	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": CodeBadUserInput}}
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": apierr.CodeBadUserInput}}
 }
 
 // requestError answers an error of the request as a whole: no data entry; status 0
@@ -243,7 +245,7 @@ func writeResponse(w io.Writer, resp *graphql.Response, withData bool) {
 	if len(resp.Errors) > 0 {
 		errs, err := json.Marshal(resp.Errors)
 		if err != nil {
-			errs = []byte(`[{"message":"internal error","extensions":{"code":"` + CodeInternal + `"}}]`)
+			errs = []byte(`[{"message":"internal error","extensions":{"code":"` + apierr.CodeInternal + `"}}]`)
 		}
 		head = append(append(head, `"errors":`...), errs...)
 		if withData {
@@ -288,15 +290,43 @@ var _ graphql.Transport = unsupported{}
 func (unsupported) Supports(*http.Request) bool { return true }
 
 func (unsupported) Do(w http.ResponseWriter, _ *http.Request, _ graphql.GraphExecutor) {
-	writeError(w, http.StatusBadRequest, "transport not supported: send a POST with Content-Type application/json, a GET with a query parameter, or a graphql-transport-ws websocket")
+	WriteError(w, http.StatusBadRequest, "transport not supported: send a POST with Content-Type application/json, a GET with a query parameter, or a graphql-transport-ws websocket")
 }
 
-// writeError answers a request that never reached the executor: one BAD_USER_INPUT
+// WriteError answers a request that never reached the executor: one BAD_USER_INPUT
 // error with msg.
-func writeError(w http.ResponseWriter, status int, msg string) {
+func WriteError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	writeResponse(w, &graphql.Response{Errors: gqlerror.List{{
-		Message: msg, Extensions: map[string]any{"code": CodeBadUserInput},
+		Message: msg, Extensions: map[string]any{"code": apierr.CodeBadUserInput},
 	}}}, false)
+}
+
+// MaxBodyBytes bounds a GraphQL request body.
+const MaxBodyBytes = 1 << 20
+
+// ReadBody bounds req's body to MaxBodyBytes and, for a POST, reads it whole, so that
+// one too large is refused as the client's mistake (413, BAD_USER_INPUT) where gqlgen
+// would report an internal error. It answers w itself and reports false when the body
+// could not be read.
+func ReadBody(w http.ResponseWriter, req *http.Request) (*http.Request, bool) {
+	if req.Body == nil {
+		return req, true
+	}
+	req.Body = http.MaxBytesReader(w, req.Body, MaxBodyBytes)
+	if req.Method != http.MethodPost {
+		return req, true
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		status, msg := http.StatusBadRequest, "could not read the request body"
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes)
+		}
+		WriteError(w, status, msg)
+		return req, false
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	return req, true
 }

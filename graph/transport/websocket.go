@@ -1,11 +1,10 @@
-package graph
+package transport
 
 import (
 	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -16,11 +15,11 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
+	gqltransport "github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/sallyhq/sally/auth"
+	"github.com/sallyhq/sally/apierr"
 )
 
 // Close codes of subscription sockets (graphql-transport-ws and RFC 6455).
@@ -66,7 +65,7 @@ const (
 // the error presenter has given them the contract's BAD_USER_INPUT by then, so that
 // code is registered as one. (gqlgen consults the kinds nowhere else that this
 // server uses: its own GET and POST transports are replaced.)
-func init() { errcode.RegisterErrorType(CodeBadUserInput, errcode.KindProtocol) }
+func init() { errcode.RegisterErrorType(apierr.CodeBadUserInput, errcode.KindProtocol) }
 
 // InitTimeout is how long a new socket may take to send connection_init.
 const InitTimeout = 10 * time.Second
@@ -78,53 +77,31 @@ const InitTimeout = 10 * time.Second
 // behind megabytes the client may never read.
 const SocketWriteBuffer = 64 << 10
 
-// websocketInit authenticates a subscription socket from connection_init's
-// {"Authorization": "Bearer <token>"}; anything else closes it with 4403 before any
-// message is sent to it.
-func (r *Resolver) websocketInit(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	v, err := r.Tokens.ParseAuthorization(p.Authorization())
-	if err == nil && !v.ExpiresAt.IsZero() && !r.now().Before(v.ExpiresAt) {
-		err = auth.ErrExpiredToken // the tokens' clock may be another than ours
-	}
-	if err == nil {
-		// A token whose session ended (user deactivated or deleted, password changed)
-		// is refused here too, not only on each subscribe. A database error lets the
-		// socket open: its subscribe asks again.
-		if _, cerr := r.current(ctx, v); cerr != nil {
-			if e, ok := cerr.(*Error); ok && e.Code == CodeUnauthenticated {
-				err = cerr
-			}
-		}
-	}
-	if err != nil {
-		r.logger().Debug("websocket refused", "err", err)
-		ctx = transport.AppendCloseReason(ctx, ReasonForbidden)
-		ctx = transport.WithWebsocketCloseCode(ctx, CloseForbidden)
-		return ctx, nil, errors.New(ReasonForbidden)
-	}
-	if s, ok := ctx.Value(clientKey{}).(*wsClient); ok {
-		s.authenticated()
-	}
-	return auth.NewContext(ctx, v), nil, nil
-}
-
-// client is a subscriber's connection, as far as dropping it goes.
-type client interface {
-	// drop ends the connection of a subscriber that fell too far behind. It must not
+// Client is a subscriber's connection, as far as ending it goes.
+type Client interface {
+	// Drop ends the connection of a subscriber that fell too far behind. It must not
 	// block: it is called from the publisher's goroutine.
-	drop()
-	// websocket tells the socket apart from an SSE response.
-	websocket() bool
-	// revoke ends the connection of a subscriber whose session ended (user
+	Drop()
+	// Websocket tells the socket apart from an SSE response.
+	Websocket() bool
+	// Revoke ends the connection of a subscriber whose session ended (user
 	// deactivated or deleted, password changed). It must not block.
-	revoke()
+	Revoke()
 }
 
 // clientKey holds the client of a subscription request in its context.
 type clientKey struct{}
 
-func clientFrom(ctx context.Context) client {
-	c, _ := ctx.Value(clientKey{}).(client)
+// ClientFrom returns the connection a subscription request came on; nil when it came
+// on none of this package's transports.
+func ClientFrom(ctx context.Context) Client {
+	c, _ := ctx.Value(clientKey{}).(Client)
+	return c
+}
+
+// SocketFrom returns the websocket an operation came on; nil for any other transport.
+func SocketFrom(ctx context.Context) *Socket {
+	c, _ := ctx.Value(clientKey{}).(*Socket)
 	return c
 }
 
@@ -133,20 +110,26 @@ func clientFrom(ctx context.Context) client {
 // it with a code of their own (gqlgen only closes with 1000 from inside), no socket
 // outlives a connection_init that gqlgen gave up on without closing it, and messages
 // are written without encoding their payload twice.
-type websocketTransport struct{ transport.Websocket }
+type websocketTransport struct{ gqltransport.Websocket }
 
-func newWebsocketTransport(r *Resolver, origins []string, ping time.Duration) websocketTransport {
-	return websocketTransport{transport.Websocket{
+func newWebsocket(init gqltransport.WebsocketInitFunc, origins []string, ping time.Duration) websocketTransport {
+	return websocketTransport{gqltransport.Websocket{
 		Implementation:   websocketAccepter{websocket.AcceptOptions{OriginPatterns: origins}},
 		PingPongInterval: ping,
-		InitFunc:         r.websocketInit,
-		InitTimeout:      InitTimeout,
+		InitFunc: func(ctx context.Context, p gqltransport.InitPayload) (context.Context, *gqltransport.InitPayload, error) {
+			ctx, ack, err := init(ctx, p)
+			if s := SocketFrom(ctx); s != nil && err == nil {
+				s.authenticated()
+			}
+			return ctx, ack, err
+		},
+		InitTimeout: InitTimeout,
 	}}
 }
 
 // Do serves one socket.
 func (t websocketTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	c := &wsClient{}
+	c := &Socket{}
 	t.Websocket.Do(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, c)), exec)
 	c.mu.Lock()
 	conn, abandoned := c.conn, c.conn != nil && !c.initialized && !c.closing
@@ -160,11 +143,11 @@ func (t websocketTransport) Do(w http.ResponseWriter, r *http.Request, exec grap
 }
 
 // websocketAccepter upgrades requests to sockets (coder/websocket, as gqlgen's own
-// adapter, which this one follows) and records each in its request's wsClient.
+// adapter, which this one follows) and records each in its request's Socket.
 type websocketAccepter struct{ opts websocket.AcceptOptions }
 
 // Accept upgrades the request.
-func (a websocketAccepter) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+func (a websocketAccepter) Accept(w http.ResponseWriter, r *http.Request, opts gqltransport.WebsocketAcceptOptions) (gqltransport.WebsocketConn, error) {
 	for k, vs := range opts.ResponseHeader {
 		for _, v := range vs {
 			w.Header().Add(k, v)
@@ -181,9 +164,9 @@ func (a websocketAccepter) Accept(w http.ResponseWriter, r *http.Request, opts t
 	if err != nil {
 		return nil, err
 	}
-	c, ok := r.Context().Value(clientKey{}).(*wsClient)
+	c, ok := r.Context().Value(clientKey{}).(*Socket)
 	if !ok {
-		c = &wsClient{}
+		c = &Socket{}
 	}
 	conn := &wsConn{ws: ws, client: c}
 	c.mu.Lock()
@@ -204,30 +187,30 @@ func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return c, brw, err
 }
 
-// wsClient is one socket, as its subscriptions see it.
-type wsClient struct {
+// Socket is one socket, as its subscriptions see it.
+type Socket struct {
 	mu          sync.Mutex
 	conn        *wsConn
 	initialized bool // connection_init was accepted
 	closing     bool // a close frame was sent (or is being sent)
 	// The protocol ids of operations: the last subscribe message read, then each
-	// operation's (see operationIDs).
+	// operation's (see OperationIDs).
 	pendingID string
 	ids       map[*graphql.OperationContext]string
 }
 
-// maxPendingIDs bounds the ids of operations that never reached renderLive (refused
+// maxPendingIDs bounds the ids of operations that were never taken (refused
 // by a later OperationContextMutator).
 const maxPendingIDs = 64
 
-func (c *wsClient) subscribeRead(id string) {
+func (c *Socket) subscribeRead(id string) {
 	c.mu.Lock()
 	c.pendingID = id
 	c.mu.Unlock()
 }
 
 // bind gives oc the id of the subscribe message being handled.
-func (c *wsClient) bind(oc *graphql.OperationContext) {
+func (c *Socket) bind(oc *graphql.OperationContext) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ids == nil || len(c.ids) >= maxPendingIDs {
@@ -236,8 +219,8 @@ func (c *wsClient) bind(oc *graphql.OperationContext) {
 	c.ids[oc] = c.pendingID
 }
 
-// takeID returns (and forgets) the protocol id of oc, "" when unknown.
-func (c *wsClient) takeID(oc *graphql.OperationContext) string {
+// TakeID returns (and forgets) the protocol id of oc, "" when unknown.
+func (c *Socket) TakeID(oc *graphql.OperationContext) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	id := c.ids[oc]
@@ -245,15 +228,37 @@ func (c *wsClient) takeID(oc *graphql.OperationContext) string {
 	return id
 }
 
-// transportWS tells a graphql-transport-ws socket from a legacy graphql-ws one.
-func (c *wsClient) transportWS() bool {
+// TransportWS tells a graphql-transport-ws socket from a legacy graphql-ws one.
+func (c *Socket) TransportWS() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.conn != nil && c.conn.ws.Subprotocol() == "graphql-transport-ws"
 }
 
+// messageBuffers hold next messages while they are written: one per subscriber and
+// event would be most of the fan-out's garbage.
+var messageBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// WriteNext sends payload ({"data":…}, JSON already) to operation id as a next
+// message, as gqlgen would frame it but without encoding the payload again: one
+// rendering of an event goes out to every socket that selected the same.
+func (c *Socket) WriteNext(id string, payload []byte) error {
+	bp := messageBuffers.Get().(*[]byte)
+	b := append((*bp)[:0], `{"payload":`...)
+	b = append(b, payload...)
+	b = append(b, `,"id":`...)
+	b = AppendString(b, id)
+	b = append(b, `,"type":"next"}`...)
+	err := c.write(b) // copies b before it returns
+	if cap(b) <= 64<<10 {
+		*bp = b
+		messageBuffers.Put(bp)
+	}
+	return err
+}
+
 // write sends one message as it is (a frame of a subscription's operation).
-func (c *wsClient) write(b []byte) error {
+func (c *Socket) write(b []byte) error {
 	c.mu.Lock()
 	conn := c.conn
 	c.mu.Unlock()
@@ -263,51 +268,55 @@ func (c *wsClient) write(b []byte) error {
 	return conn.ws.Write(context.Background(), websocket.MessageText, b)
 }
 
-// operationIDs tells each operation on a socket its protocol id, which gqlgen keeps
-// to itself, so that renderLive can write a subscription's messages itself. gqlgen
-// reads a subscribe message and creates its operation context on one goroutine, in
-// that order: the id read last is the one of the operation being created.
-type operationIDs struct{}
+// OperationIDs tells each operation on a socket its protocol id, which gqlgen keeps
+// to itself, so that a subscription (graph's renderLive) can write its own next
+// messages (Socket.WriteNext). gqlgen reads a subscribe message and creates its
+// operation context on one goroutine, in that order: the id read last is the one of
+// the operation being created.
+//
+// Register it with the server's Use after the mutators that may refuse an operation.
+type OperationIDs struct{}
 
 var (
-	_ graphql.HandlerExtension        = operationIDs{}
-	_ graphql.OperationContextMutator = operationIDs{}
+	_ graphql.HandlerExtension        = OperationIDs{}
+	_ graphql.OperationContextMutator = OperationIDs{}
 )
 
 // ExtensionName names the extension.
-func (operationIDs) ExtensionName() string { return "OperationIDs" }
+func (OperationIDs) ExtensionName() string { return "OperationIDs" }
 
 // Validate accepts any schema.
-func (operationIDs) Validate(graphql.ExecutableSchema) error { return nil }
+func (OperationIDs) Validate(graphql.ExecutableSchema) error { return nil }
 
 // MutateOperationContext records the operation's id.
-func (operationIDs) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if c, ok := ctx.Value(clientKey{}).(*wsClient); ok {
+func (OperationIDs) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if c, ok := ctx.Value(clientKey{}).(*Socket); ok {
 		c.bind(oc)
 	}
 	return nil
 }
 
-var _ client = (*wsClient)(nil)
+var _ Client = (*Socket)(nil)
 
-func (c *wsClient) authenticated() {
+func (c *Socket) authenticated() {
 	c.mu.Lock()
 	c.initialized = true
 	c.mu.Unlock()
 }
 
-func (c *wsClient) websocket() bool { return true }
+// Websocket is true: the client is a socket.
+func (c *Socket) Websocket() bool { return true }
 
-// drop closes the socket with CloseTooSlow. The close handshake runs in the
+// Drop closes the socket with CloseTooSlow. The close handshake runs in the
 // background; a client that stopped reading altogether is cut off within seconds.
-func (c *wsClient) drop() { c.close(CloseTooSlow, ReasonTooSlow) }
+func (c *Socket) Drop() { c.close(CloseTooSlow, ReasonTooSlow) }
 
-// revoke closes the socket with CloseForbidden: graphql-ws clients do not reconnect
+// Revoke closes the socket with CloseForbidden: graphql-ws clients do not reconnect
 // with a token that no longer works.
-func (c *wsClient) revoke() { c.close(CloseForbidden, ReasonForbidden) }
+func (c *Socket) Revoke() { c.close(CloseForbidden, ReasonForbidden) }
 
 // close starts the close handshake, the first time only.
-func (c *wsClient) close(code int, reason string) {
+func (c *Socket) close(code int, reason string) {
 	c.mu.Lock()
 	conn, first := c.conn, !c.closing
 	c.closing = true
@@ -320,7 +329,7 @@ func (c *wsClient) close(code int, reason string) {
 // wsConn is gqlgen's view of a socket.
 type wsConn struct {
 	ws     *websocket.Conn
-	client *wsClient
+	client *Socket
 
 	mu           sync.Mutex
 	readDeadline *time.Timer
@@ -331,9 +340,9 @@ type wsConn struct {
 }
 
 var (
-	_ transport.WebsocketConn          = (*wsConn)(nil)
-	_ transport.WebsocketReadLimiter   = (*wsConn)(nil)
-	_ transport.WebsocketReadDeadliner = (*wsConn)(nil)
+	_ gqltransport.WebsocketConn          = (*wsConn)(nil)
+	_ gqltransport.WebsocketReadLimiter   = (*wsConn)(nil)
+	_ gqltransport.WebsocketReadDeadliner = (*wsConn)(nil)
 )
 
 // NextReader reads the next message.
@@ -342,7 +351,7 @@ func (c *wsConn) NextReader() (int, io.Reader, error) {
 	if err != nil {
 		switch websocket.CloseStatus(err) {
 		case websocket.StatusNormalClosure, websocket.StatusNoStatusRcvd:
-			return int(typ), nil, transport.ErrWebsocketClosed
+			return int(typ), nil, gqltransport.ErrWebsocketClosed
 		}
 		return int(typ), nil, err
 	}
@@ -354,7 +363,7 @@ func (c *wsConn) NextReader() (int, io.Reader, error) {
 			// The protocol closes with 4400 on a message that is not valid (gqlgen said
 			// 1002 before connection_init and 1000 after).
 			c.client.close(CloseBadRequest, ReasonInvalidMessage)
-			return int(typ), nil, transport.ErrWebsocketClosed
+			return int(typ), nil, gqltransport.ErrWebsocketClosed
 		}
 		if err == nil {
 			c.mu.Lock()
@@ -365,7 +374,7 @@ func (c *wsConn) NextReader() (int, io.Reader, error) {
 				if c.ws.Subprotocol() == "graphql-transport-ws" && !c.startID(m.ID) {
 					// The protocol closes with 4409 on a subscribe whose id is in use.
 					c.client.close(CloseSubscriberExists, "Subscriber for "+m.ID+" already exists")
-					return int(typ), nil, transport.ErrWebsocketClosed
+					return int(typ), nil, gqltransport.ErrWebsocketClosed
 				}
 				c.client.subscribeRead(m.ID)
 			case "complete":
@@ -468,7 +477,7 @@ func (c *wsConn) WriteJSON(v any) error {
 // once the client answered or after a few seconds. It does not wait.
 func (c *wsConn) WriteClose(code int, reason string) error {
 	// gqlgen closes with 1002 where graphql-transport-ws has codes of its own.
-	if code == transport.WebsocketCloseProtocolError && c.ws.Subprotocol() == "graphql-transport-ws" {
+	if code == gqltransport.WebsocketCloseProtocolError && c.ws.Subprotocol() == "graphql-transport-ws" {
 		c.mu.Lock()
 		last := c.lastType
 		c.mu.Unlock()
@@ -480,7 +489,7 @@ func (c *wsConn) WriteClose(code int, reason string) error {
 		case reason == "unexpected message" && last == "connection_init":
 			code, reason = CloseTooManyInits, "Too many initialisation requests"
 		}
-	} else if code == transport.WebsocketCloseProtocolError && reason == "connection initialisation timeout" {
+	} else if code == gqltransport.WebsocketCloseProtocolError && reason == "connection initialisation timeout" {
 		code = CloseInitTimeout
 	}
 	c.client.close(code, reason)
@@ -556,11 +565,11 @@ func frame(v any) (b []byte, ok bool) {
 	}
 	if id != "" {
 		b = append(b, `"id":`...)
-		b = appendGQLString(b, id)
+		b = AppendString(b, id)
 		b = append(b, ',')
 	}
 	b = append(b, `"type":`...)
-	b = appendGQLString(b, typ)
+	b = AppendString(b, typ)
 	return append(b, '}'), true
 }
 
@@ -590,25 +599,3 @@ var isProtocolMessage = func() func(reflect.Type) bool {
 		return ok
 	}
 }()
-
-// sseTransport is gqlgen's SSE transport with a handle on each response, so that a
-// subscriber that fell behind is cut off even while a write to it is blocked.
-type sseTransport struct{ transport.SSE }
-
-// Do serves one SSE request.
-func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	c := &sseClient{rc: http.NewResponseController(w)}
-	t.SSE.Do(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, c)), exec)
-}
-
-type sseClient struct{ rc *http.ResponseController }
-
-var _ client = (*sseClient)(nil)
-
-func (c *sseClient) websocket() bool { return false }
-
-// drop makes every further write fail at once, which ends the response.
-func (c *sseClient) drop() { _ = c.rc.SetWriteDeadline(time.Now()) }
-
-// revoke ends the response as drop does.
-func (c *sseClient) revoke() { c.drop() }
