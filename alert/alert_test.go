@@ -20,6 +20,7 @@ import (
 	"github.com/sallyhq/sally/internal/testdb"
 	"github.com/sallyhq/sally/internal/testsmtp"
 	"github.com/sallyhq/sally/store"
+	"github.com/sallyhq/sally/syncer"
 )
 
 // The story: three failures within the window mail the tenant's admins once;
@@ -571,6 +572,7 @@ func TestRun(t *testing.T) {
 		})
 		mgr := alert.NewManager(alert.Options{
 			Client: f.db, Logger: f.logger, Notify: f.worker.Kick, SweepGrace: 30 * time.Millisecond,
+			VendorName: syncer.DisplayName,
 		})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})

@@ -83,7 +83,7 @@ func (m *Manager) credentialsRule(ctx context.Context, in *ent.Integration, lg *
 				return err
 			}
 		}
-		vendor := vendorName(string(cur.Vendor))
+		vendor := m.opts.VendorName(string(cur.Vendor))
 		det := schema.AlertDetails{
 			IntegrationName: cur.DisplayName, Vendor: string(cur.Vendor), IntegrationType: string(cur.IntegrationType),
 			LastError: refusal, ErrorClass: classAuth, CircuitState: string(cur.CircuitState),

@@ -37,13 +37,9 @@ func TestWithSyncEngine(t *testing.T) {
 		policy := resilience.DefaultConfig()
 		policy.MaxAttempts, policy.BaseDelay, policy.MaxDelay = 1, time.Millisecond, time.Millisecond
 		policy.FailureThreshold = 100 // this test is about alerts, not the breaker
-		base := srv.URL + "/sandbox"
 		engine := syncer.New(syncer.Options{
 			Store: st, Sealer: sealer, HTTPClient: hc,
-			URLs: syncer.VendorURLs{
-				Samsara: base + "/samsara", Truckbase: base + "/truckbase",
-				FuelFinder: base + "/fuelfinder", OpenWeather: base + "/openweather",
-			},
+			URLs:      syncer.SandboxURLs(srv.URL + "/sandbox"),
 			Settings:  resilience.Settings{Default: policy},
 			Publisher: f.bus,
 			Observer:  f.mgr,

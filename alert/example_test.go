@@ -18,6 +18,7 @@ import (
 	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/ent/user"
 	"github.com/sallyhq/sally/internal/testdb"
+	"github.com/sallyhq/sally/syncer"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/alert-email-example.* from the renderer")
@@ -31,7 +32,7 @@ func TestExampleEmail(t *testing.T) {
 	st := testdb.Open(t, testdb.SQLite)
 	db := st.Client
 	now := time.Date(2026, 3, 12, 15, 30, 0, 0, time.UTC)
-	mgr := alert.NewManager(alert.Options{Client: db, Now: func() time.Time { return now }})
+	mgr := alert.NewManager(alert.Options{Client: db, Now: func() time.Time { return now }, VendorName: syncer.DisplayName})
 
 	tn, err := db.Tenant.Create().SetName("Acme Freight").Save(sys())
 	require.NoError(t, err)

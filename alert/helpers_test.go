@@ -26,6 +26,7 @@ import (
 	"github.com/sallyhq/sally/internal/testsmtp"
 	"github.com/sallyhq/sally/mail"
 	"github.com/sallyhq/sally/store"
+	"github.com/sallyhq/sally/syncer"
 )
 
 // sys is a context with the tenant privacy rules lifted.
@@ -106,7 +107,7 @@ func setup(t *testing.T, st *store.Store, opts ...option) *fixture {
 
 // newManager is a Manager over db (another replica's, when db is another store's).
 func (f *fixture) newManager(db *ent.Client) *alert.Manager {
-	o := alert.Options{Client: db, Publisher: f.bus, Logger: f.logger.With("component", "alert")}
+	o := alert.Options{Client: db, Publisher: f.bus, Logger: f.logger.With("component", "alert"), VendorName: syncer.DisplayName}
 	if f.worker != nil {
 		o.Notify = f.worker.Kick
 	}

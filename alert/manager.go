@@ -57,6 +57,10 @@ type Options struct {
 	// PublicURL is PUBLIC_URL: alert emails link to the integration's page under it
 	// (no link when empty).
 	PublicURL string
+	// VendorName names a vendor (its enum value, "SAMSARA_ELD") as titles and emails
+	// do ("Samsara"): the sync engine's names (syncer.DisplayName), which app passes
+	// in. Nil names each vendor by its enum value.
+	VendorName func(vendor string) string
 }
 
 // Manager applies the alert rules. It is the sync engine's Observer.
@@ -79,6 +83,9 @@ func NewManager(o Options) *Manager {
 	}
 	if o.SweepGrace == 0 {
 		o.SweepGrace = DefaultSweepGrace
+	}
+	if o.VendorName == nil {
+		o.VendorName = func(v string) string { return v }
 	}
 	return &Manager{opts: o, db: o.Client, log: o.Logger}
 }
@@ -292,10 +299,10 @@ func (m *Manager) onFailure(ctx context.Context, id uuid.UUID) error {
 			CircuitState: string(in.CircuitState), LastSuccessAt: successAt(fc.lastOK),
 			IntervalSeconds: in.SyncIntervalSeconds, OccurredAt: now,
 		}
-		title := fmt.Sprintf("\"%s\" (%s) is failing", in.DisplayName, vendorName(det.Vendor))
+		title := fmt.Sprintf("\"%s\" (%s) is failing", in.DisplayName, m.opts.VendorName(det.Vendor))
 		msg := fmt.Sprintf("%d syncs failed within %d minutes (the alert threshold is %d).", n, det.WindowMinutes, det.Threshold)
 		if severity == entalert.SeverityCRITICAL {
-			msg += " Calls to " + vendorName(det.Vendor) + " are paused by the circuit breaker."
+			msg += " Calls to " + m.opts.VendorName(det.Vendor) + " are paused by the circuit breaker."
 		}
 		return m.store(ctx, c, d, in, raised{kind: KindFailure, severity: severity, title: title, message: msg, details: det})
 	})
@@ -371,7 +378,7 @@ func (m *Manager) onSuccess(ctx context.Context, id uuid.UUID, lg *ent.SyncLog) 
 				IntervalSeconds: in.SyncIntervalSeconds, OccurredAt: now,
 				ResolvesTitle: a.Title, ResolvesRaisedAt: &raisedAt,
 			}
-			title := fmt.Sprintf("\"%s\" (%s) has recovered", in.DisplayName, vendorName(det.Vendor))
+			title := fmt.Sprintf("\"%s\" (%s) has recovered", in.DisplayName, m.opts.VendorName(det.Vendor))
 			msg := fmt.Sprintf("The integration synced successfully again, %s after the alert. Resolves: [%s] %s",
 				duration(now.Sub(raisedAt)), a.Severity, a.Title)
 			err = m.store(ctx, c, d, in, raised{
@@ -418,6 +425,7 @@ func (m *Manager) store(ctx context.Context, c *ent.Client, d *decision, in *ent
 		return fmt.Errorf("tenant of integration: %w", err)
 	}
 	r.details.TenantName = t.Name
+	r.details.VendorName = m.opts.VendorName(r.details.Vendor)
 	r.details.Link = m.link(in.ID)
 	id := uuid.Must(uuid.NewV7())
 	create := c.Alert.Create().SetID(id).
@@ -596,7 +604,7 @@ func (m *Manager) staleOne(ctx context.Context, id uuid.UUID) error {
 			det.LastError, det.ErrorClass = deref(newest.Error), deref(newest.ErrorClass)
 		}
 		interval := duration(time.Duration(in.SyncIntervalSeconds) * time.Second)
-		title := fmt.Sprintf("\"%s\" (%s) has not synced successfully for %s", in.DisplayName, vendorName(det.Vendor), duration(now.Sub(since)))
+		title := fmt.Sprintf("\"%s\" (%s) has not synced successfully for %s", in.DisplayName, m.opts.VendorName(det.Vendor), duration(now.Sub(since)))
 		msg := fmt.Sprintf("No successful sync since %s; it should sync every %s.", when(since), interval)
 		if okAt == nil {
 			msg = fmt.Sprintf("No successful sync since it was created at %s; it should sync every %s.", when(since), interval)

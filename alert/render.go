@@ -81,7 +81,7 @@ func viewOf(a *ent.Alert) view {
 		}
 	}
 	add("Integration", d.IntegrationName, false)
-	add("Vendor", vendorLabel(d.Vendor), false)
+	add("Vendor", vendorName(d), false)
 	switch a.Kind {
 	case KindFailure:
 		add("Failed syncs", fmt.Sprintf("%d within %d minutes (alert threshold %d)", d.Failures, d.WindowMinutes, d.Threshold), false)
@@ -131,7 +131,7 @@ func checks(kind string, sev entalert.Severity, d schema.AlertDetails) []string 
 			open += " (" + d.Link + ")"
 		}
 		return []string{
-			"Get a valid API key from " + vendorName(d.Vendor) + "'s dashboard: the key may have been revoked, rotated or lost its permissions.",
+			"Get a valid API key from " + vendorName(d) + "'s dashboard: the key may have been revoked, rotated or lost its permissions.",
 			open + ", press \"Enter a new key\", test it and save it: the integration becomes active and syncs at once.",
 		}
 	case KindStale:
@@ -143,17 +143,17 @@ func checks(kind string, sev entalert.Severity, d schema.AlertDetails) []string 
 	}
 	var out []string
 	if sev == entalert.SeverityCRITICAL || d.CircuitState == "OPEN" {
-		out = append(out, "Calls to "+vendorName(d.Vendor)+" are paused by the circuit breaker after repeated failures; they resume on their own with a probe call once the vendor answers again.")
+		out = append(out, "Calls to "+vendorName(d)+" are paused by the circuit breaker after repeated failures; they resume on their own with a probe call once the vendor answers again.")
 	}
 	switch d.ErrorClass {
 	case "auth":
-		out = append(out, "The vendor rejected the integration's credentials: check the API key in "+vendorName(d.Vendor)+"'s dashboard and enter it again in Sally (edit the integration).")
+		out = append(out, "The vendor rejected the integration's credentials: check the API key in "+vendorName(d)+"'s dashboard and enter it again in Sally (edit the integration).")
 	case "rate_limited":
-		out = append(out, "The vendor is rate-limiting Sally: check your plan's API limits with "+vendorName(d.Vendor)+", or lengthen the sync interval.")
+		out = append(out, "The vendor is rate-limiting Sally: check your plan's API limits with "+vendorName(d)+", or lengthen the sync interval.")
 	case "unavailable", "network", "timeout", "circuit_open":
-		out = append(out, "Whether "+vendorName(d.Vendor)+" is up: its status page, and the network between Sally and the vendor. Syncs keep retrying on their own.")
+		out = append(out, "Whether "+vendorName(d)+" is up: its status page, and the network between Sally and the vendor. Syncs keep retrying on their own.")
 	case "bad_response":
-		out = append(out, vendorName(d.Vendor)+" answered with data Sally cannot read: contact the vendor or Sally support with the time above.")
+		out = append(out, vendorName(d)+" answered with data Sally cannot read: contact the vendor or Sally support with the time above.")
 	case "interrupted":
 		out = append(out, "A Sally server stopped while the sync was running: check that the servers are not crashing or restarting.")
 	case "internal":
@@ -162,34 +162,13 @@ func checks(kind string, sev entalert.Severity, d schema.AlertDetails) []string 
 	return append(out, history)
 }
 
-// vendorName is the vendor as titles name it.
-func vendorName(v string) string {
-	switch v {
-	case "SAMSARA_ELD":
-		return "Samsara"
-	case "TRUCKBASE_TMS":
-		return "Truckbase"
-	case "FUELFINDER":
-		return "FuelFinder"
-	case "OPENWEATHER":
-		return "OpenWeather"
+// vendorName is the vendor as the alert's title named it when it was raised (its
+// enum value in alerts stored before details kept the name).
+func vendorName(d schema.AlertDetails) string {
+	if d.VendorName != "" {
+		return d.VendorName
 	}
-	return v
-}
-
-// vendorLabel is the vendor with what it provides, for the details table.
-func vendorLabel(v string) string {
-	switch v {
-	case "SAMSARA_ELD":
-		return "Samsara (ELD)"
-	case "TRUCKBASE_TMS":
-		return "Truckbase (TMS)"
-	case "FUELFINDER":
-		return "FuelFinder"
-	case "OPENWEATHER":
-		return "OpenWeather"
-	}
-	return v
+	return d.Vendor
 }
 
 func circuitLabel(s string) string {

@@ -33,7 +33,7 @@ func TestRender(t *testing.T) {
 				Kind: alert.KindFailure, Severity: entalert.SeverityERROR,
 				Title: `"Fleet" (Truckbase) is failing`, Message: "3 syncs failed within 60 minutes (the alert threshold is 3).",
 				Details: schema.AlertDetails{
-					TenantName: "Acme", IntegrationName: "Fleet", Vendor: "TRUCKBASE_TMS",
+					TenantName: "Acme", IntegrationName: "Fleet", Vendor: "TRUCKBASE_TMS", VendorName: "Truckbase",
 					Failures: 3, Threshold: 3, WindowMinutes: 60,
 					LastError: "auth: Truckbase rejected the API key (401)", ErrorClass: "auth",
 					CircuitState: "CLOSED", LastSuccessAt: &ok, OccurredAt: at,
@@ -41,7 +41,7 @@ func TestRender(t *testing.T) {
 			},
 			subject: `[ERROR] "Fleet" (Truckbase) is failing`,
 			text: []string{
-				"Vendor: Truckbase (TMS)", "Failed syncs: 3 within 60 minutes (alert threshold 3)",
+				"Vendor: Truckbase", "Failed syncs: 3 within 60 minutes (alert threshold 3)",
 				"Last error: auth: Truckbase rejected the API key (401)", "Last successful sync: 2026-03-12 15:05:00 UTC",
 				"Time: 2026-03-12 15:30:00 UTC", "What to check:", "check the API key in Truckbase's dashboard",
 				"sent to the admins of Acme",
@@ -54,7 +54,7 @@ func TestRender(t *testing.T) {
 			alert: ent.Alert{
 				Kind: alert.KindStale, Severity: entalert.SeverityWARNING,
 				Title: `"Fleet" (Samsara) has not synced successfully for 2 hours`, Message: "No successful sync since it was created.",
-				Details: schema.AlertDetails{IntegrationName: "Fleet", Vendor: "SAMSARA_ELD", IntervalSeconds: 300, OccurredAt: at},
+				Details: schema.AlertDetails{IntegrationName: "Fleet", Vendor: "SAMSARA_ELD", VendorName: "Samsara", IntervalSeconds: 300, OccurredAt: at},
 			},
 			subject: `[WARNING] "Fleet" (Samsara) has not synced successfully for 2 hours`,
 			text:    []string{"Last successful sync: never", "Sync interval: 5 minutes", "That a Sally server is running"},
@@ -66,7 +66,7 @@ func TestRender(t *testing.T) {
 				Kind: alert.KindRecovery, Severity: entalert.SeverityINFO, Firing: false,
 				Title: `"Fleet" (OpenWeather) has recovered`, Message: "The integration synced successfully again after 25 minutes.",
 				Details: schema.AlertDetails{
-					IntegrationName: "Fleet", Vendor: "OPENWEATHER", OccurredAt: at,
+					IntegrationName: "Fleet", Vendor: "OPENWEATHER", VendorName: "OpenWeather", OccurredAt: at,
 					ResolvesTitle: `"Fleet" (OpenWeather) is failing`, ResolvesRaisedAt: &ok,
 				},
 			},
@@ -81,6 +81,7 @@ func TestRender(t *testing.T) {
 				Kind: alert.KindFailure, Severity: entalert.SeverityCRITICAL,
 				Title: `"` + evil + `" (Samsara) is failing`, Message: "<b>bold</b>",
 				Details: schema.AlertDetails{
+					// No VendorName (alerts stored before details kept it): the enum value.
 					TenantName: "<script>t</script>", IntegrationName: evil, Vendor: "<i>v</i>",
 					LastError: `<script>alert("e")</script>`, ErrorClass: "unavailable", CircuitState: "OPEN", OccurredAt: at,
 				},

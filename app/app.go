@@ -120,13 +120,13 @@ func New(o Options) (*App, error) {
 		Help: "Live event subscriptions (syncEvents) open on this server.",
 	}, func() float64 { return float64(a.Bus.Subscribers()) }))
 
-	urls := syncer.VendorURLs{
-		Samsara: cfg.SamsaraAPIURL, Truckbase: cfg.TruckbaseAPIURL,
-		FuelFinder: cfg.FuelFinderAPIURL, OpenWeather: cfg.OpenWeatherAPIURL,
+	urls := syncer.VendorURLs{}
+	for _, v := range syncer.Vendors() {
+		urls[v.Name] = cfg.VendorURLs[v.URLVar]
 	}
 	if cfg.Sandbox {
 		a.Sandbox = sandbox.New(sandbox.Options{Logger: logger.With("component", "sandbox")})
-		urls = SandboxURLs(selfURL + "/sandbox")
+		urls = syncer.SandboxURLs(selfURL + "/sandbox")
 	}
 	if o.VendorURLs != nil {
 		urls = *o.VendorURLs
@@ -200,12 +200,14 @@ func TokensFor(cfg config.Config) *auth.Tokens {
 	return auth.NewTokens(cfg.JWTSecret, cfg.TokenTTL, time.Now)
 }
 
-// SandboxURLs are the vendors' APIs of a sandbox served at base.
-func SandboxURLs(base string) syncer.VendorURLs {
-	return syncer.VendorURLs{
-		Samsara: base + "/samsara", Truckbase: base + "/truckbase",
-		FuelFinder: base + "/fuelfinder", OpenWeather: base + "/openweather",
+// LoadConfig reads the service's configuration from getenv: config.Load with every
+// vendor's base URL variable (SAMSARA_API_URL, …), which the vendor table names.
+func LoadConfig(getenv func(string) string) (config.Config, error) {
+	var urls []config.BaseURLVar
+	for _, v := range syncer.Vendors() {
+		urls = append(urls, config.BaseURLVar{Name: v.URLVar, Default: v.DefaultURL})
 	}
+	return config.Load(getenv, urls...)
 }
 
 // Start launches the background workers; they stop when ctx ends.
@@ -256,6 +258,7 @@ func (a *App) buildAlerts(sealer *auth.Sealer, publicURL string) error {
 		Client: a.Store.Client, Publisher: a.Events, Logger: a.Logger.With("component", "alert"),
 		Notify: a.Mailer.Kick, MessageDomain: domain,
 		CredentialsFailuresBeforePause: a.Config.CredentialsFailuresBeforePause, PublicURL: publicURL,
+		VendorName: syncer.DisplayName,
 	})
 	return nil
 }

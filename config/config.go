@@ -35,10 +35,6 @@ const (
 	DefaultDataDir                 = "./data"
 	DefaultTokenTTL                = 12 * time.Hour
 	DefaultAdminEmail              = "admin@localhost"
-	DefaultSamsaraAPIURL           = "https://api.samsara.com"
-	DefaultTruckbaseAPIURL         = "https://api.truckbase.io/v1"
-	DefaultFuelFinderAPIURL        = "https://api.fuelfinder.com/v1"
-	DefaultOpenWeatherAPIURL       = "https://api.openweathermap.org/data/2.5"
 	DefaultSMTPPort                = 587
 	DefaultSMTPTLS                 = SMTPTLSStartTLS
 	DefaultAlertFromEmail          = "alerts@sally.app"
@@ -130,10 +126,10 @@ type Config struct {
 	Sandbox bool // SANDBOX
 	Demo    bool // DEMO
 
-	SamsaraAPIURL     string // SAMSARA_API_URL, without a trailing slash
-	TruckbaseAPIURL   string // TRUCKBASE_API_URL
-	FuelFinderAPIURL  string // FUELFINDER_API_URL
-	OpenWeatherAPIURL string // OPENWEATHER_API_URL
+	// VendorURLs are the vendors' base URLs (SAMSARA_API_URL, …), by variable name,
+	// each without a trailing slash: one for each variable Load was given, its
+	// default when unset.
+	VendorURLs map[string]string
 
 	SMTPHost       string // SMTP_HOST; empty = alerts are recorded but not mailed
 	SMTPPort       int    // SMTP_PORT
@@ -206,11 +202,19 @@ func (c Config) PublicBaseURL(port int) string {
 	return fmt.Sprintf("http://localhost:%d", port)
 }
 
+// BaseURLVar is a variable holding a vendor's base URL, and its default (the
+// vendor's production API). The vendors are the sync engine's: the server passes
+// every vendor's (app.LoadConfig), so that this package need not know them.
+type BaseURLVar struct {
+	Name, Default string
+}
+
 // Load reads and validates the configuration through getenv (os.Getenv in main, a
-// map lookup in tests). It reports every bad variable at once (errors.Join), each
-// error naming the variable and what it expects; values of secret variables are never
-// echoed. It writes nothing: call EnsureSecrets afterwards.
-func Load(getenv func(string) string) (Config, error) {
+// map lookup in tests), and the vendors' base URLs from vendorURLs. It reports every
+// bad variable at once (errors.Join), each error naming the variable and what it
+// expects; values of secret variables are never echoed. It writes nothing: call
+// EnsureSecrets afterwards.
+func Load(getenv func(string) string, vendorURLs ...BaseURLVar) (Config, error) {
 	p := parser{getenv: getenv}
 	c := Config{
 		Port:    p.int("PORT", DefaultPort, 0, 65535),
@@ -247,10 +251,10 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Sandbox = p.bool("SANDBOX", embedded)
 	c.Demo = p.bool("DEMO", c.Sandbox)
 
-	c.SamsaraAPIURL = p.baseURL("SAMSARA_API_URL", DefaultSamsaraAPIURL)
-	c.TruckbaseAPIURL = p.baseURL("TRUCKBASE_API_URL", DefaultTruckbaseAPIURL)
-	c.FuelFinderAPIURL = p.baseURL("FUELFINDER_API_URL", DefaultFuelFinderAPIURL)
-	c.OpenWeatherAPIURL = p.baseURL("OPENWEATHER_API_URL", DefaultOpenWeatherAPIURL)
+	c.VendorURLs = make(map[string]string, len(vendorURLs))
+	for _, v := range vendorURLs {
+		c.VendorURLs[v.Name] = p.baseURL(v.Name, v.Default)
+	}
 
 	c.SMTPHost = p.host("SMTP_HOST")
 	c.SMTPPort = p.int("SMTP_PORT", DefaultSMTPPort, 1, 65535)

@@ -23,6 +23,15 @@ type env map[string]string
 
 func (e env) get(k string) string { return e[k] }
 
+// vendorURLs are the vendors' base URL variables as the server passes them
+// (app.LoadConfig, from the vendor table), with their documented defaults.
+var vendorURLs = []config.BaseURLVar{
+	{Name: "SAMSARA_API_URL", Default: "https://api.samsara.com"},
+	{Name: "TRUCKBASE_API_URL", Default: "https://api.truckbase.io/v1"},
+	{Name: "FUELFINDER_API_URL", Default: "https://api.fuelfinder.com/v1"},
+	{Name: "OPENWEATHER_API_URL", Default: "https://api.openweathermap.org/data/2.5"},
+}
+
 const (
 	testJWTSecret = "0123456789abcdef0123456789abcdef-jwt"
 	testPGURL     = "postgres://sally:hunter2pw@db.internal:5432/sally?sslmode=disable"
@@ -33,7 +42,7 @@ var testKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
 func TestLoadDefaults(t *testing.T) {
 	t.Parallel()
 
-	cfg, err := config.Load(env{}.get)
+	cfg, err := config.Load(env{}.get, vendorURLs...)
 	require.NoError(t, err)
 
 	require.Equal(t, 8080, cfg.Port)
@@ -50,10 +59,11 @@ func TestLoadDefaults(t *testing.T) {
 	require.Empty(t, cfg.AdminPassword)
 	require.True(t, cfg.Sandbox)
 	require.True(t, cfg.Demo)
-	require.Equal(t, "https://api.samsara.com", cfg.SamsaraAPIURL)
-	require.Equal(t, "https://api.truckbase.io/v1", cfg.TruckbaseAPIURL)
-	require.Equal(t, "https://api.fuelfinder.com/v1", cfg.FuelFinderAPIURL)
-	require.Equal(t, "https://api.openweathermap.org/data/2.5", cfg.OpenWeatherAPIURL)
+	defaults := map[string]string{}
+	for _, v := range vendorURLs {
+		defaults[v.Name] = v.Default
+	}
+	require.Equal(t, defaults, cfg.VendorURLs)
 	require.Empty(t, cfg.SMTPHost)
 	require.Equal(t, 587, cfg.SMTPPort)
 	require.Empty(t, cfg.SMTPUser)
@@ -124,7 +134,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		"CORS_ALLOWED_ORIGINS":              " https://app.example.com , http://localhost:5173/ ,, ",
 		"LOG_LEVEL":                         "DEBUG",
 		"LOG_FORMAT":                        "json",
-	}.get)
+	}.get, vendorURLs...)
 	require.NoError(t, err)
 
 	require.Equal(t, 9090, cfg.Port)
@@ -141,10 +151,12 @@ func TestLoadEveryVariable(t *testing.T) {
 	require.Equal(t, "correct horse battery", cfg.AdminPassword)
 	require.True(t, cfg.Sandbox)
 	require.False(t, cfg.Demo)
-	require.Equal(t, "http://localhost:9000/samsara", cfg.SamsaraAPIURL)
-	require.Equal(t, "http://localhost:9000/truckbase", cfg.TruckbaseAPIURL)
-	require.Equal(t, "https://fuel.example.com/v2", cfg.FuelFinderAPIURL)
-	require.Equal(t, "https://weather.example.com", cfg.OpenWeatherAPIURL)
+	require.Equal(t, map[string]string{
+		"SAMSARA_API_URL":     "http://localhost:9000/samsara",
+		"TRUCKBASE_API_URL":   "http://localhost:9000/truckbase",
+		"FUELFINDER_API_URL":  "https://fuel.example.com/v2",
+		"OPENWEATHER_API_URL": "https://weather.example.com",
+	}, cfg.VendorURLs)
 	require.Equal(t, "smtp.example.com", cfg.SMTPHost)
 	require.Equal(t, 465, cfg.SMTPPort)
 	require.Equal(t, "mailer", cfg.SMTPUser)
@@ -330,7 +342,7 @@ func TestLoadErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := config.Load(tt.env.get)
+			_, err := config.Load(tt.env.get, vendorURLs...)
 			require.Error(t, err)
 			for _, want := range tt.wantErr {
 				require.Contains(t, err.Error(), want)
@@ -476,7 +488,22 @@ func TestRedaction(t *testing.T) {
 		require.Contains(t, out, "mailer", name) // non-secrets still show
 		require.Contains(t, out, "db.internal", name)
 		require.Contains(t, out, "[REDACTED]", name)
+		require.Contains(t, out, "openweather_api_url", name) // each vendor's base URL, by its variable
 	}
+}
+
+// Load reads the base URL variables it is given, and no other: the vendors are the
+// sync engine's (app.LoadConfig passes every one).
+func TestLoadVendorURLsGiven(t *testing.T) {
+	t.Parallel()
+	e := env{"SAMSARA_API_URL": "https://eu.example.com/", "ACME_API_URL": "not a URL"}
+	cfg, err := config.Load(e.get, config.BaseURLVar{Name: "SAMSARA_API_URL", Default: "https://api.samsara.com"})
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"SAMSARA_API_URL": "https://eu.example.com"}, cfg.VendorURLs)
+
+	cfg, err = config.Load(e.get)
+	require.NoError(t, err)
+	require.Empty(t, cfg.VendorURLs)
 }
 
 func TestNewLogger(t *testing.T) {
@@ -508,7 +535,7 @@ func TestNewLogger(t *testing.T) {
 
 func load(t *testing.T, e env) config.Config {
 	t.Helper()
-	cfg, err := config.Load(e.get)
+	cfg, err := config.Load(e.get, vendorURLs...)
 	require.NoError(t, err)
 	return cfg
 }

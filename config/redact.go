@@ -3,7 +3,9 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -16,7 +18,7 @@ var _ slog.LogValuer = Config{}
 // without its secrets: JWT_SECRET, CREDENTIALS_KEY, ADMIN_PASSWORD and SMTP_PASS show
 // only whether they are set, and a password inside DATABASE_URL is masked.
 func (c Config) LogValue() slog.Value {
-	return slog.GroupValue(
+	attrs := []slog.Attr{
 		slog.Int("port", c.Port),
 		slog.String("data_dir", c.DataDir),
 		slog.String("database_url", redactURL(c.DatabaseURL)),
@@ -30,10 +32,11 @@ func (c Config) LogValue() slog.Value {
 		slog.String("admin_password", secret(c.AdminPassword != "")),
 		slog.Bool("sandbox", c.Sandbox),
 		slog.Bool("demo", c.Demo),
-		slog.String("samsara_api_url", c.SamsaraAPIURL),
-		slog.String("truckbase_api_url", c.TruckbaseAPIURL),
-		slog.String("fuelfinder_api_url", c.FuelFinderAPIURL),
-		slog.String("openweather_api_url", c.OpenWeatherAPIURL),
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.VendorURLs)) {
+		attrs = append(attrs, slog.String(strings.ToLower(name), c.VendorURLs[name]))
+	}
+	return slog.GroupValue(append(attrs,
 		slog.String("smtp_host", c.SMTPHost),
 		slog.Int("smtp_port", c.SMTPPort),
 		slog.String("smtp_user", c.SMTPUser),
@@ -56,7 +59,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("cors_allowed_origins", strings.Join(c.CORSAllowedOrigins, ",")),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", c.LogFormat),
-	)
+	)...)
 }
 
 // String renders the configuration for humans with secrets redacted, so that

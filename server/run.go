@@ -36,7 +36,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return fmt.Errorf("usage: server               run the service\n       server reset-admin EMAIL   print a one-time set-password link for that user")
 	}
-	cfg, err := config.Load(getenv)
+	cfg, err := app.LoadConfig(getenv)
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func firstAdminBanner(email, password string) string {
 // password keeps working until the link is used. It needs the server's configuration
 // (DATABASE_URL, PUBLIC_URL), not a running server.
 func resetAdmin(ctx context.Context, email string, getenv func(string) string, stdout io.Writer) error {
-	cfg, err := config.Load(getenv)
+	cfg, err := app.LoadConfig(getenv)
 	if err != nil {
 		return err
 	}

@@ -52,10 +52,9 @@ type Observer interface {
 	AfterSync(ctx context.Context, in *ent.Integration, log *ent.SyncLog)
 }
 
-// VendorURLs are the base URLs of the four vendors' APIs.
-type VendorURLs struct {
-	Samsara, Truckbase, FuelFinder, OpenWeather string
-}
+// VendorURLs are the base URLs of the vendors' APIs, by short name (Vendor.Name); a
+// vendor without one calls its production API (its adapter's default).
+type VendorURLs map[string]string
 
 // Options configure an Engine; Store, Sealer and URLs are required.
 type Options struct {

@@ -99,15 +99,12 @@ func setup(t testing.TB, s *store.Store, opts ...option) *fixture {
 		store:   s,
 		sandbox: sb,
 		server:  srv,
-		urls: syncer.VendorURLs{
-			Samsara: base + "/samsara", Truckbase: base + "/truckbase",
-			FuelFinder: base + "/fuelfinder", OpenWeather: base + "/openweather",
-		},
-		sealer: sealer,
-		bus:    event.NewBus(4096),
-		http:   hc,
-		logger: logger,
-		policy: cfg.policy,
+		urls:    syncer.SandboxURLs(base),
+		sealer:  sealer,
+		bus:     event.NewBus(4096),
+		http:    hc,
+		logger:  logger,
+		policy:  cfg.policy,
 	}
 	f.engine = f.newEngine(t, s, cfg.engine)
 	f.tenantID = f.tenant(t, "Acme Freight")

@@ -26,7 +26,7 @@ func (e *Engine) TestCredentials(ctx context.Context, vendor integration.Vendor,
 	if !ok {
 		return TestResult{Message: "unknown vendor"}
 	}
-	c := v.client(conn{baseURL: v.baseURL(e.opts.URLs), creds: creds, http: e.opts.HTTPClient})
+	c := v.client(conn{baseURL: e.opts.URLs[v.name], creds: creds, http: e.opts.HTTPClient})
 	ctx, cancel := context.WithTimeout(ctx, DefaultTestTimeout)
 	defer cancel()
 	start := time.Now()

@@ -23,13 +23,18 @@ import (
 
 // vendorSpec is one vendor as the engine knows it, with its adapter's client type
 // C: adding a vendor is one entry in vendorTable plus its adapter package (and its
-// sandbox part and contract enum value).
+// sandbox part and its enum value in the contract and in ent/schema). The rest of the
+// service learns the vendors from Vendors: app its base URL variables and the
+// sandbox's paths, the API (Query.vendors, which the web page and the desktop read)
+// and the alert emails its display name.
 type vendorSpec[C any] struct {
-	name     string                      // short name: resilience settings, metrics, sandbox
-	vendor   integration.Vendor          // the stored and served enum value
-	serves   integration.IntegrationType // the one integration type it serves
-	syncType synclog.SyncType            // what its syncs are recorded as
-	baseURL  func(VendorURLs) string
+	name        string                      // short name: resilience settings, metrics, the sandbox's path, VendorURLs' key
+	vendor      integration.Vendor          // the stored and served enum value
+	displayName string                      // how people see it named: "Samsara"
+	serves      integration.IntegrationType // the one integration type it serves
+	syncType    synclog.SyncType            // what its syncs are recorded as
+	urlVar      string                      // the environment variable of its base URL
+	defaultURL  string                      // its production API, when urlVar is unset
 	// client binds the adapter to an integration's credentials and to the hook that
 	// runs each of its requests through the integration's policy.
 	client func(conn) C
@@ -52,7 +57,7 @@ var vendorTable = []*vendorEntry{
 	entry(vendorSpec[*samsara.Client]{
 		name: samsara.Vendor, vendor: integration.VendorSAMSARA_ELD,
 		serves: integration.IntegrationTypeHOS_ELD, syncType: synclog.SyncTypeHOS_SYNC,
-		baseURL: func(u VendorURLs) string { return u.Samsara },
+		displayName: "Samsara", urlVar: "SAMSARA_API_URL", defaultURL: samsara.DefaultBaseURL,
 		client: func(c conn) *samsara.Client {
 			return samsara.New(samsara.Config{BaseURL: c.baseURL, APIKey: c.creds.APIKey, HTTPClient: c.http, Do: c.do})
 		},
@@ -62,7 +67,7 @@ var vendorTable = []*vendorEntry{
 	entry(vendorSpec[*truckbase.Client]{
 		name: truckbase.Vendor, vendor: integration.VendorTRUCKBASE_TMS,
 		serves: integration.IntegrationTypeTMS, syncType: synclog.SyncTypeLOAD_SYNC,
-		baseURL: func(u VendorURLs) string { return u.Truckbase },
+		displayName: "Truckbase", urlVar: "TRUCKBASE_API_URL", defaultURL: truckbase.DefaultBaseURL,
 		client: func(c conn) *truckbase.Client {
 			return truckbase.New(truckbase.Config{BaseURL: c.baseURL, APIKey: c.creds.APIKey, APISecret: c.creds.APISecret, HTTPClient: c.http, Do: c.do})
 		},
@@ -72,7 +77,7 @@ var vendorTable = []*vendorEntry{
 	entry(vendorSpec[*fuelfinder.Client]{
 		name: fuelfinder.Vendor, vendor: integration.VendorFUELFINDER,
 		serves: integration.IntegrationTypeFUEL, syncType: synclog.SyncTypeFUEL_SYNC,
-		baseURL: func(u VendorURLs) string { return u.FuelFinder },
+		displayName: "FuelFinder", urlVar: "FUELFINDER_API_URL", defaultURL: fuelfinder.DefaultBaseURL,
 		client: func(c conn) *fuelfinder.Client {
 			return fuelfinder.New(fuelfinder.Config{BaseURL: c.baseURL, APIKey: c.creds.APIKey, HTTPClient: c.http, Do: c.do})
 		},
@@ -82,7 +87,7 @@ var vendorTable = []*vendorEntry{
 	entry(vendorSpec[*openweather.Client]{
 		name: openweather.Vendor, vendor: integration.VendorOPENWEATHER,
 		serves: integration.IntegrationTypeWEATHER, syncType: synclog.SyncTypeWEATHER_SYNC,
-		baseURL: func(u VendorURLs) string { return u.OpenWeather },
+		displayName: "OpenWeather", urlVar: "OPENWEATHER_API_URL", defaultURL: openweather.DefaultBaseURL,
 		client: func(c conn) *openweather.Client {
 			return openweather.New(openweather.Config{BaseURL: c.baseURL, APIKey: c.creds.APIKey, HTTPClient: c.http, Do: c.do})
 		},
@@ -94,19 +99,22 @@ var vendorTable = []*vendorEntry{
 // vendorEntry is a vendorSpec with its client type erased, so that the table can
 // hold every vendor; entry builds it.
 type vendorEntry struct {
-	name     string
-	vendor   integration.Vendor
-	serves   integration.IntegrationType
-	syncType synclog.SyncType
-	baseURL  func(VendorURLs) string
-	client   func(conn) any
-	test     func(any, context.Context) error
-	sync     func(*Engine, context.Context, *ent.Integration, any) (result, error)
+	name        string
+	vendor      integration.Vendor
+	displayName string
+	serves      integration.IntegrationType
+	syncType    synclog.SyncType
+	urlVar      string
+	defaultURL  string
+	client      func(conn) any
+	test        func(any, context.Context) error
+	sync        func(*Engine, context.Context, *ent.Integration, any) (result, error)
 }
 
 func entry[C any](s vendorSpec[C]) *vendorEntry {
 	return &vendorEntry{
-		name: s.name, vendor: s.vendor, serves: s.serves, syncType: s.syncType, baseURL: s.baseURL,
+		name: s.name, vendor: s.vendor, displayName: s.displayName, serves: s.serves, syncType: s.syncType,
+		urlVar: s.urlVar, defaultURL: s.defaultURL,
 		client: func(c conn) any { return s.client(c) },
 		test:   func(c any, ctx context.Context) error { return s.test(c.(C), ctx) },
 		sync: func(e *Engine, ctx context.Context, in *ent.Integration, c any) (result, error) {
@@ -134,6 +142,50 @@ func vendorOf(v integration.Vendor) *vendorEntry {
 
 // vendorName is the short name the resilience settings, metrics and sandbox use.
 func vendorName(v integration.Vendor) string { return vendorOf(v).name }
+
+// Vendor is one vendor of the table as the rest of the service knows it; every
+// string is spelled as the API and the environment spell it.
+type Vendor struct {
+	Name            string // short name: "samsara" (the sandbox serves it under /samsara, VendorURLs' key)
+	Enum            string // the enum value: "SAMSARA_ELD"
+	DisplayName     string // how people see it named: "Samsara"
+	IntegrationType string // the one integration type it serves: "HOS_ELD"
+	SyncType        string // what its syncs are recorded as: "HOS_SYNC"
+	URLVar          string // the environment variable of its base URL: "SAMSARA_API_URL"
+	DefaultURL      string // its production API, the base URL when URLVar is unset
+}
+
+// Vendors returns every vendor the engine syncs, in the table's order.
+func Vendors() []Vendor {
+	out := make([]Vendor, len(vendorTable))
+	for i, v := range vendorTable {
+		out[i] = Vendor{
+			Name: v.name, Enum: string(v.vendor), DisplayName: v.displayName,
+			IntegrationType: string(v.serves), SyncType: string(v.syncType),
+			URLVar: v.urlVar, DefaultURL: v.defaultURL,
+		}
+	}
+	return out
+}
+
+// DisplayName returns how people see a vendor named ("Samsara" for "SAMSARA_ELD"),
+// or the value itself when it is no vendor of the table.
+func DisplayName(vendor string) string {
+	if e, ok := vendorsByEnum[integration.Vendor(vendor)]; ok {
+		return e.displayName
+	}
+	return vendor
+}
+
+// SandboxURLs are the vendors' APIs of a sandbox served at base: each vendor under
+// base/<its short name>, as the sandbox serves them.
+func SandboxURLs(base string) VendorURLs {
+	urls := make(VendorURLs, len(vendorTable))
+	for _, v := range vendorTable {
+		urls[v.name] = base + "/" + v.name
+	}
+	return urls
+}
 
 // ServedType returns the integration type a vendor serves (both spelled as the API
 // spells them: "SAMSARA_ELD" serves "HOS_ELD"), and false for an unknown vendor.
@@ -255,7 +307,7 @@ func (e *Engine) connect(in *ent.Integration, do vendors.DoFunc) (*vendorEntry, 
 		return nil, nil, errCredentials
 	}
 	v := vendorOf(in.Vendor)
-	return v, v.client(conn{baseURL: v.baseURL(e.opts.URLs), creds: creds, http: e.opts.HTTPClient, do: do}), nil
+	return v, v.client(conn{baseURL: e.opts.URLs[v.name], creds: creds, http: e.opts.HTTPClient, do: do}), nil
 }
 
 // clientOf returns the integration's client as the adapter type C that a live

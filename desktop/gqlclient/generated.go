@@ -2036,6 +2036,12 @@ const (
 	// connection for a while); refetch what is shown. integrationId is the subscription's
 	// filter, or empty when it has none; integrationName and message say why.
 	SyncEventTypeStreamReset SyncEventType = "STREAM_RESET"
+	// The vendor is down for everyone: most recent calls to it, from every tenant,
+	// failed (network, timeout, 429, 5xx). Its due syncs fail at once, without calling
+	// it, until one probe finds it back.
+	SyncEventTypeVendorDown SyncEventType = "VENDOR_DOWN"
+	// The vendor answered a probe again: syncs call it as usual.
+	SyncEventTypeVendorUp SyncEventType = "VENDOR_UP"
 )
 
 var AllSyncEventType = []SyncEventType{
@@ -2050,6 +2056,8 @@ var AllSyncEventType = []SyncEventType{
 	SyncEventTypeAlertResolved,
 	SyncEventTypeIntegrationChanged,
 	SyncEventTypeStreamReset,
+	SyncEventTypeVendorDown,
+	SyncEventTypeVendorUp,
 }
 
 // SyncEventsResponse is returned by SyncEvents on success.
@@ -2996,6 +3004,33 @@ var AllVendor = []Vendor{
 	VendorFuelfinder,
 	VendorOpenweather,
 }
+
+// VendorsResponse is returned by Vendors on success.
+type VendorsResponse struct {
+	// Every vendor this server syncs with, in a fixed order.
+	Vendors []VendorsVendorsVendorInfo `json:"vendors"`
+}
+
+// GetVendors returns VendorsResponse.Vendors, and is useful for accessing the field via an interface.
+func (v *VendorsResponse) GetVendors() []VendorsVendorsVendorInfo { return v.Vendors }
+
+// VendorsVendorsVendorInfo includes the requested fields of the GraphQL type VendorInfo.
+// The GraphQL type's documentation follows.
+//
+// A vendor this server syncs with, as people see it named. Clients name vendors by
+// this list (falling back to the enum value) rather than by a list of their own, so a
+// new vendor shows up named without a new client.
+type VendorsVendorsVendorInfo struct {
+	Vendor Vendor `json:"vendor"`
+	// How people see the vendor named: "Samsara".
+	DisplayName string `json:"displayName"`
+}
+
+// GetVendor returns VendorsVendorsVendorInfo.Vendor, and is useful for accessing the field via an interface.
+func (v *VendorsVendorsVendorInfo) GetVendor() Vendor { return v.Vendor }
+
+// GetDisplayName returns VendorsVendorsVendorInfo.DisplayName, and is useful for accessing the field via an interface.
+func (v *VendorsVendorsVendorInfo) GetDisplayName() string { return v.DisplayName }
 
 // WeatherAtResponse is returned by WeatherAt on success.
 type WeatherAtResponse struct {
@@ -3994,6 +4029,39 @@ func TestIntegration(
 	}
 
 	data_ = &TestIntegrationResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by Vendors.
+const Vendors_Operation = `
+query Vendors {
+	vendors {
+		vendor
+		displayName
+	}
+}
+`
+
+// The vendors' names (Query.vendors): the integrations list names each row's vendor by
+// them, else by its enum value.
+func Vendors(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *VendorsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "Vendors",
+		Query:  Vendors_Operation,
+	}
+
+	data_ = &VendorsResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

@@ -135,6 +135,29 @@ type session struct {
 	ctx             context.Context
 	cancel          context.CancelFunc
 	email, password string // in memory only, to renew an expired token
+
+	vendorsMu sync.Mutex
+	vendors   map[string]string // vendor → display name (Query.vendors); nil until loaded
+}
+
+// vendorNames returns the server's names of its vendors, asked once per session (and
+// again after a failure). A server without Query.vendors, an addition to the
+// contract, leaves every vendor named by its enum value.
+func (m *Model) vendorNames(ctx context.Context, s *session) map[string]string {
+	s.vendorsMu.Lock()
+	defer s.vendorsMu.Unlock()
+	if s.vendors == nil {
+		resp, err := gqlclient.Vendors(ctx, s.client)
+		if err != nil {
+			m.logger.Info("load vendor names failed", "err", err)
+			return nil
+		}
+		s.vendors = make(map[string]string, len(resp.Vendors))
+		for _, v := range resp.Vendors {
+			s.vendors[string(v.Vendor)] = v.DisplayName
+		}
+	}
+	return s.vendors
 }
 
 // New returns a logged-out model; the server URL and email come from the preferences.
@@ -575,9 +598,10 @@ func (m *Model) refresh(s *session) {
 		m.callFailed(s, "load integrations", err)
 		return
 	}
+	names := m.vendorNames(ctx, s)
 	rows := make([]Integration, 0, len(resp.Integrations))
 	for _, in := range resp.Integrations {
-		rows = append(rows, integrationFrom(in.IntegrationFields))
+		rows = append(rows, integrationFrom(in.IntegrationFields, names))
 	}
 	m.do(func() {
 		if s.ctx.Err() != nil {
@@ -625,7 +649,7 @@ func (m *Model) refreshRow(s *session, id string) {
 		}
 		return
 	}
-	in := integrationFrom(resp.Integration.IntegrationFields)
+	in := integrationFrom(resp.Integration.IntegrationFields, m.vendorNames(ctx, s))
 	m.do(func() {
 		if s.ctx.Err() != nil || m.rowSeq[id] > seq {
 			return

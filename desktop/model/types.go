@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"strings"
 	"time"
 
@@ -47,6 +48,8 @@ type Integration struct {
 	Name   string
 	Vendor string // SAMSARA_ELD, …
 	Type   string // HOS_ELD, …
+	// VendorName is how the server names the vendor ("Samsara"), else Vendor.
+	VendorName string
 
 	Enabled bool
 	// Circuit is CLOSED, OPEN or HALF_OPEN.
@@ -82,21 +85,6 @@ func HealthOf(in Integration) Health {
 		return Failing
 	}
 	return Healthy
-}
-
-// VendorName is how the UI names a vendor.
-func VendorName(v string) string {
-	switch gqlclient.Vendor(v) {
-	case gqlclient.VendorSamsaraEld:
-		return "Samsara"
-	case gqlclient.VendorTruckbaseTms:
-		return "Truckbase"
-	case gqlclient.VendorFuelfinder:
-		return "FuelFinder"
-	case gqlclient.VendorOpenweather:
-		return "OpenWeather"
-	}
-	return v
 }
 
 // Event is one entry of the live feed.
@@ -137,11 +125,14 @@ type SyncRow struct {
 	ErrorClass string
 }
 
-func integrationFrom(f gqlclient.IntegrationFields) Integration {
+// integrationFrom is a row of the list; vendorNames are the server's names of its
+// vendors (Query.vendors), nil when unknown.
+func integrationFrom(f gqlclient.IntegrationFields, vendorNames map[string]string) Integration {
 	in := Integration{
 		ID:             f.Id,
 		Name:           f.DisplayName,
 		Vendor:         string(f.Vendor),
+		VendorName:     cmp.Or(vendorNames[string(f.Vendor)], string(f.Vendor)),
 		Type:           string(f.IntegrationType),
 		Enabled:        f.Enabled,
 		Circuit:        string(f.CircuitState),

@@ -149,7 +149,7 @@ func IntegrationText(in model.Integration, col int, now time.Time) (string, colo
 	case 1:
 		return in.Name, nil
 	case 2:
-		return model.VendorName(in.Vendor), nil
+		return in.VendorName, nil
 	case 3:
 		return model.Ago(in.LastSyncAt, now), nil
 	case 4:

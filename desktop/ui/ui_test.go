@@ -223,6 +223,14 @@ func TestLogin(t *testing.T) {
 			require.True(t, in.Enabled)
 		}
 		require.ElementsMatch(t, desktoptest.DemoIntegrations, names)
+		// The vendor column names each vendor as the server does (Query.vendors).
+		vendorCol := map[string]string{}
+		for _, in := range rowsNow {
+			vendorCol[in.Name], _ = ui.IntegrationText(in, 2, time.Now())
+		}
+		require.Equal(t, map[string]string{
+			"Truckbase loads": "Truckbase", "Samsara ELD": "Samsara", "Fuel Finder prices": "FuelFinder", "OpenWeather": "OpenWeather",
+		}, vendorCol)
 		require.Equal(t, desktoptest.AdminEmail+" · Demo Fleet", str(h.m.User))
 		require.Equal(t, "Online", str(h.m.Connection))
 		h.eventually("the first integration selected", func() bool { return str(h.m.Selected) == rowsNow[0].ID })

@@ -51,6 +51,7 @@ type AlertDetails struct {
 	TenantName      string `json:"tenantName,omitempty"`
 	IntegrationName string `json:"integrationName"`
 	Vendor          string `json:"vendor"`
+	VendorName      string `json:"vendorName,omitempty"` // as the title names it ("Samsara")
 	IntegrationType string `json:"integrationType,omitempty"`
 	// Failed syncs counted by the rule, its threshold and window (failure alerts).
 	Failures      int `json:"failures,omitempty"`

@@ -222,6 +222,7 @@ type ComplexityRoot struct {
 		SyncStats    func(childComplexity int, integrationID string, since *time.Time) int
 		Tenants      func(childComplexity int) int
 		Users        func(childComplexity int) int
+		Vendors      func(childComplexity int) int
 		Weather      func(childComplexity int, latitude float64, longitude float64) int
 	}
 
@@ -313,6 +314,13 @@ type ComplexityRoot struct {
 		TenantID          func(childComplexity int) int
 	}
 
+	VendorInfo struct {
+		DisplayName     func(childComplexity int) int
+		IntegrationType func(childComplexity int) int
+		SyncType        func(childComplexity int) int
+		Vendor          func(childComplexity int) int
+	}
+
 	Weather struct {
 		Conditions   func(childComplexity int) int
 		DataSource   func(childComplexity int) int
@@ -366,6 +374,7 @@ type QueryResolver interface {
 	Users(ctx context.Context) ([]*model.User, error)
 	Alerts(ctx context.Context, limit *int, offset *int) ([]*model.Alert, error)
 	OpenAlerts(ctx context.Context, integrationID *string) ([]*model.Alert, error)
+	Vendors(ctx context.Context) ([]*model.VendorInfo, error)
 	Drivers(ctx context.Context) ([]*model.Driver, error)
 	DriverHos(ctx context.Context, driverID string) (*model.HOSData, error)
 	Loads(ctx context.Context, status *model.LoadStatus) ([]*model.Load, error)
@@ -1426,6 +1435,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Users(childComplexity), true
+	case "Query.vendors":
+		if e.ComplexityRoot.Query.Vendors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Vendors(childComplexity), true
 	case "Query.weather":
 		if e.ComplexityRoot.Query.Weather == nil {
 			break
@@ -1818,6 +1833,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.User.TenantID(childComplexity), true
 
+	case "VendorInfo.displayName":
+		if e.ComplexityRoot.VendorInfo.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VendorInfo.DisplayName(childComplexity), true
+	case "VendorInfo.integrationType":
+		if e.ComplexityRoot.VendorInfo.IntegrationType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VendorInfo.IntegrationType(childComplexity), true
+	case "VendorInfo.syncType":
+		if e.ComplexityRoot.VendorInfo.SyncType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VendorInfo.SyncType(childComplexity), true
+	case "VendorInfo.vendor":
+		if e.ComplexityRoot.VendorInfo.Vendor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VendorInfo.Vendor(childComplexity), true
+
 	case "Weather.conditions":
 		if e.ComplexityRoot.Weather.Conditions == nil {
 			break
@@ -2185,6 +2225,24 @@ extend enum SyncEventType {
   VENDOR_DOWN
   """The vendor answered a probe again: syncs call it as usual."""
   VENDOR_UP
+}
+
+"""A vendor this server syncs with, as people see it named. Clients name vendors by
+this list (falling back to the enum value) rather than by a list of their own, so a
+new vendor shows up named without a new client."""
+type VendorInfo {
+  vendor: Vendor!
+  """How people see the vendor named: "Samsara"."""
+  displayName: String!
+  """The one integration type the vendor serves."""
+  integrationType: IntegrationType!
+  """What its syncs are recorded as."""
+  syncType: SyncType!
+}
+
+extend type Query {
+  """Every vendor this server syncs with, in a fixed order."""
+  vendors: [VendorInfo!]!
 }
 `, BuiltIn: false},
 	{Name: "../fleet.graphqls", Input: `extend type Query {
@@ -3143,6 +3201,20 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_invitationPending(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_VendorInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "vendor":
+		return ec.fieldContext_VendorInfo_vendor(ctx, field)
+	case "displayName":
+		return ec.fieldContext_VendorInfo_displayName(ctx, field)
+	case "integrationType":
+		return ec.fieldContext_VendorInfo_integrationType(ctx, field)
+	case "syncType":
+		return ec.fieldContext_VendorInfo_syncType(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VendorInfo", field.Name)
 }
 
 func (ec *executionContext) childFields_Weather(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7596,6 +7668,38 @@ func (ec *executionContext) fieldContext_Query_openAlerts(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_vendors(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_vendors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Vendors(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.VendorInfo) graphql.Marshaler {
+			return ec.marshalNVendorInfo2ᚕᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐVendorInfoᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_vendors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VendorInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_drivers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9626,6 +9730,98 @@ func (ec *executionContext) _User_invitationPending(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_User_invitationPending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _VendorInfo_vendor(ctx context.Context, field graphql.CollectedField, obj *model.VendorInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VendorInfo_vendor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Vendor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Vendor) graphql.Marshaler {
+			return ec.marshalNVendor2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐVendor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VendorInfo_vendor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VendorInfo", field, false, false, "Vendor")
+}
+
+func (ec *executionContext) _VendorInfo_displayName(ctx context.Context, field graphql.CollectedField, obj *model.VendorInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VendorInfo_displayName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DisplayName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VendorInfo_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VendorInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _VendorInfo_integrationType(ctx context.Context, field graphql.CollectedField, obj *model.VendorInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VendorInfo_integrationType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IntegrationType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.IntegrationType) graphql.Marshaler {
+			return ec.marshalNIntegrationType2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐIntegrationType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VendorInfo_integrationType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VendorInfo", field, false, false, "IntegrationType")
+}
+
+func (ec *executionContext) _VendorInfo_syncType(ctx context.Context, field graphql.CollectedField, obj *model.VendorInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VendorInfo_syncType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SyncType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.SyncType) graphql.Marshaler {
+			return ec.marshalNSyncType2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐSyncType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VendorInfo_syncType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VendorInfo", field, false, false, "SyncType")
 }
 
 func (ec *executionContext) _Weather_latitude(ctx context.Context, field graphql.CollectedField, obj *model.Weather) (ret graphql.Marshaler) {
@@ -12573,6 +12769,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_openAlerts(ctx, field)
 				})
+		case "vendors":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_vendors(ctx, field)
+				})
 		case "drivers":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -13200,6 +13402,54 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = ec._User_invitationPending(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var vendorInfoImplementors = []string{"VendorInfo"}
+
+func (ec *executionContext) _VendorInfo(ctx context.Context, sel ast.SelectionSet, obj *model.VendorInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, vendorInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VendorInfo")
+		case "vendor":
+			out.Values[i] = ec._VendorInfo_vendor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "displayName":
+			out.Values[i] = ec._VendorInfo_displayName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "integrationType":
+			out.Values[i] = ec._VendorInfo_integrationType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "syncType":
+			out.Values[i] = ec._VendorInfo_syncType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -14251,6 +14501,30 @@ func (ec *executionContext) unmarshalNVendor2githubᚗcomᚋsallyhqᚋsallyᚋgr
 
 func (ec *executionContext) marshalNVendor2githubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐVendor(ctx context.Context, sel ast.SelectionSet, v model.Vendor) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNVendorInfo2ᚕᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐVendorInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.VendorInfo) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVendorInfo2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐVendorInfo(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVendorInfo2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐVendorInfo(ctx context.Context, sel ast.SelectionSet, v *model.VendorInfo) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VendorInfo!")
+		return graphql.Null
+	}
+	return ec._VendorInfo(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNWeather2ᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐWeather(ctx context.Context, sel ast.SelectionSet, v *model.Weather) graphql.Marshaler {

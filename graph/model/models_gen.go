@@ -392,6 +392,19 @@ type User struct {
 	InvitationPending bool `json:"invitationPending"`
 }
 
+// A vendor this server syncs with, as people see it named. Clients name vendors by
+// this list (falling back to the enum value) rather than by a list of their own, so a
+// new vendor shows up named without a new client.
+type VendorInfo struct {
+	Vendor Vendor `json:"vendor"`
+	// How people see the vendor named: "Samsara".
+	DisplayName string `json:"displayName"`
+	// The one integration type the vendor serves.
+	IntegrationType IntegrationType `json:"integrationType"`
+	// What its syncs are recorded as.
+	SyncType SyncType `json:"syncType"`
+}
+
 type Weather struct {
 	Latitude     float64   `json:"latitude"`
 	Longitude    float64   `json:"longitude"`

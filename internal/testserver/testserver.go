@@ -123,13 +123,13 @@ func New(tb testing.TB, s *store.Store, opts ...Option) *API {
 	tb.Cleanup(sbServer.Close)
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
-	cfg, err := config.Load(func(string) string { return "" })
+	cfg, err := app.LoadConfig(func(string) string { return "" })
 	if err != nil {
 		tb.Fatalf("testserver: %v", err)
 	}
 	cfg.JWTSecret, cfg.CredentialsKey = []byte(JWTSecret), []byte(CredentialsKey)
 	cfg.PublicURL = PublicURL
-	urls := app.SandboxURLs(sbServer.URL)
+	urls := syncer.SandboxURLs(sbServer.URL)
 	policy := FastPolicy()
 	a, err := app.New(app.Options{
 		Config: cfg, Store: s, Logger: logger, SelfURL: srv.URL,

@@ -36,6 +36,8 @@ const LOG_FIELDS = 'id syncType status trigger startedAt completedAt durationMs 
 const Q = {
   login: `mutation Login($email: String!, $password: String!) {
     login(email: $email, password: $password) { token expiresAt user { email role } } }`,
+  // The vendors' names and types (format.js), loaded before the first view.
+  vendors: 'query Vendors { vendors { vendor displayName integrationType } }',
   // The shell's one subscription; views listen with app.onEvent.
   events: `subscription SyncEvents { syncEvents {
     type at integrationId integrationName vendor circuitState message attempt retryInMs syncLog { ${LOG_FIELDS} } } }`,
@@ -292,6 +294,18 @@ function setLiveState(s) {
 
 // ---- navigation and routes ---------------------------------------------------------
 
+let vendorsLoaded = null; // Query.vendors into format.js, once (a failed load is tried again)
+
+function loadVendors() {
+  if (!vendorsLoaded) {
+    vendorsLoaded = api(Q.vendors).then((d) => fmt.setVendors(d.vendors)).catch((e) => {
+      vendorsLoaded = null;
+      throw e;
+    });
+  }
+  return vendorsLoaded;
+}
+
 function renderNav() {
   const links = VIEWS.filter((v) => v.title && !v.public && allowed(v)).map((v) =>
     el('li', {},
@@ -360,7 +374,8 @@ async function route() {
   const root = $('view');
   let mod;
   try {
-    mod = await import(view.module);
+    // Views name vendors through format.js: a signed-in view waits for their names.
+    [mod] = await Promise.all([import(view.module), signedIn ? loadVendors() : null]);
   } catch {
     if (seq !== state.routeSeq) return;
     const box = el('div', { class: 'state card' });

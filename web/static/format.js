@@ -15,12 +15,28 @@ export const syncTypeLabels = {
 
 export const triggerLabels = { SCHEDULED: 'Scheduled', MANUAL: 'Manual' };
 
-export const vendorLabels = {
-  SAMSARA_ELD: 'Samsara ELD',
-  TRUCKBASE_TMS: 'Truckbase TMS',
-  FUELFINDER: 'FuelFinder',
-  OPENWEATHER: 'OpenWeather',
-};
+/**
+ * The vendors the server syncs with, in its order (Query.vendors: the shell loads
+ * them before the first view): each one's display name, and the integration type it
+ * serves (the add form's type follows the vendor). A vendor missing here is shown by
+ * its enum value.
+ */
+export const vendorLabels = {};
+export const vendorTypes = {};
+
+/** Fills vendorLabels and vendorTypes from Query.vendors. */
+export function setVendors(vendors) {
+  for (const m of [vendorLabels, vendorTypes]) for (const k of Object.keys(m)) delete m[k];
+  for (const v of vendors) {
+    vendorLabels[v.vendor] = v.displayName;
+    vendorTypes[v.vendor] = v.integrationType;
+  }
+}
+
+/** How people see a vendor named: its display name, else its enum value. */
+export function vendorLabel(vendor) {
+  return vendorLabels[vendor] || vendor;
+}
 
 export const typeLabels = { HOS_ELD: 'Hours of service', TMS: 'Loads (TMS)', FUEL: 'Fuel prices', WEATHER: 'Weather' };
 
@@ -87,9 +103,6 @@ export function health(integration) {
 export function statusTone(status) {
   return { SUCCESS: 'good', FAILED: 'bad', RUNNING: 'info' }[status] || 'neutral';
 }
-
-/** The integration type each vendor serves (the add form's type follows the vendor). */
-export const vendorTypes = { SAMSARA_ELD: 'HOS_ELD', TRUCKBASE_TMS: 'TMS', FUELFINDER: 'FUEL', OPENWEATHER: 'WEATHER' };
 
 /** "every 5 min", "every 90 s", "every 6 h". */
 export function every(seconds) {

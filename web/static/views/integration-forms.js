@@ -86,8 +86,8 @@ function keyTester(app, { vendor, prefix }) {
       if (sig !== signature()) return; // edited meanwhile: that answer is about another key
       verdict = { passed: r.success, for: sig };
       result.replaceChildren(r.success
-        ? message('good', `Connection OK: ${fmt.vendorLabels[current]} accepted the key and answered in ${fmt.duration(r.latencyMs)}.`)
-        : message('bad', `${fmt.vendorLabels[current]} refused: ${sentence(r.message) || 'no reason given.'} (${fmt.duration(r.latencyMs)})`));
+        ? message('good', `Connection OK: ${fmt.vendorLabel(current)} accepted the key and answered in ${fmt.duration(r.latencyMs)}.`)
+        : message('bad', `${fmt.vendorLabel(current)} refused: ${sentence(r.message) || 'no reason given.'} (${fmt.duration(r.latencyMs)})`));
     } catch (e) {
       result.replaceChildren(message('bad', `Could not test the key. ${sentence(e.message)}`));
     } finally {
@@ -166,10 +166,10 @@ function readSettings(f) {
 /** The add-integration form. onSaved(integration) after createIntegration. */
 export function addForm(app, { onSaved, onCancel }) {
   const vendor = el('select', { id: 'add-vendor' },
-    ...Object.keys(fmt.vendorTypes).map((v) => el('option', { value: v, text: `${fmt.vendorLabels[v]} — ${fmt.typeLabels[fmt.vendorTypes[v]]}` })));
+    ...Object.keys(fmt.vendorTypes).map((v) => el('option', { value: v, text: `${fmt.vendorLabel(v)} — ${fmt.typeLabels[fmt.vendorTypes[v]] || fmt.vendorTypes[v]}` })));
   const type = el('p', { id: 'add-type', class: 'muted small' });
   const f = {
-    name: el('input', { id: 'add-name', type: 'text', maxlength: '100', required: true, autocomplete: 'off', value: fmt.vendorLabels.SAMSARA_ELD }),
+    name: el('input', { id: 'add-name', type: 'text', maxlength: '100', required: true, autocomplete: 'off' }),
     interval: minutesInput('add-interval', 300, 1, 1440),
     threshold: intInput('add-threshold', 3, 1, 100),
     window: intInput('add-window', 60, 5, 1440),
@@ -183,8 +183,8 @@ export function addForm(app, { onSaved, onCancel }) {
   let autoName = true;
   f.name.addEventListener('input', () => { autoName = false; });
   const onVendor = () => {
-    type.textContent = `Type: ${fmt.typeLabels[fmt.vendorTypes[vendor.value]]} (follows the vendor)`;
-    if (autoName) f.name.value = fmt.vendorLabels[vendor.value];
+    type.textContent = `Type: ${fmt.typeLabels[fmt.vendorTypes[vendor.value]] || fmt.vendorTypes[vendor.value]} (follows the vendor)`;
+    if (autoName) f.name.value = fmt.vendorLabel(vendor.value);
     tester.setVendor(vendor.value);
   };
   vendor.addEventListener('change', onVendor);

@@ -197,7 +197,7 @@ export function mount(root, app) {
         },
         el('span', { class: 'integration-name', text: i.displayName }),
         el('span', { class: `badge ${h.tone}`, 'data-health': '', text: h.label }),
-        el('span', { class: 'integration-meta', text: `${fmt.vendorLabels[i.vendor] || i.vendor} · ${fmt.typeLabels[i.integrationType] || i.integrationType}` }),
+        el('span', { class: 'integration-meta', text: `${fmt.vendorLabel(i.vendor)} · ${fmt.typeLabels[i.integrationType] || i.integrationType}` }),
         el('span', { class: 'integration-meta' }, last)));
     });
     $('integrations').replaceChildren(...items);
@@ -341,7 +341,7 @@ export function mount(root, app) {
     const i = state.selected;
     if (!i) return;
     $('detail-title').textContent = i.displayName;
-    let meta = `${fmt.vendorLabels[i.vendor] || i.vendor} · ${fmt.typeLabels[i.integrationType] || i.integrationType} · syncs ${fmt.every(i.syncIntervalSeconds)}`;
+    let meta = `${fmt.vendorLabel(i.vendor)} · ${fmt.typeLabels[i.integrationType] || i.integrationType} · syncs ${fmt.every(i.syncIntervalSeconds)}`;
     if (i.alertsMutedUntil) meta += ` · alert emails muted until ${fmt.absoluteTime(i.alertsMutedUntil)}`;
     if (i.createdBy) meta += ` · added by ${i.createdBy.email}`;
     $('detail-meta').textContent = meta;

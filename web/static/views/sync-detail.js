@@ -74,7 +74,7 @@ function render(l, back) {
         el('p', {},
           el('span', { id: 'sync-status', class: `badge ${fmt.statusTone(l.status)}`, text: fmt.statusLabels[l.status] || l.status }),
           ' ',
-          el('span', { class: 'muted', text: fmt.vendorLabels[l.integration.vendor] || l.integration.vendor }))),
+          el('span', { class: 'muted', text: fmt.vendorLabel(l.integration.vendor) }))),
       el('dl', { class: 'facts' },
         fact('Trigger', el('span', { id: 'sync-trigger', text: who(l) })),
         fact('Started', el('time', { datetime: l.startedAt, text: fmt.absoluteTime(l.startedAt) })),

@@ -132,7 +132,7 @@ function row(l, href) {
       el('span', { class: 'trigger', text: `${fmt.triggerLabels[l.trigger] || l.trigger}${who}` })),
     el('td', { 'data-label': 'Integration' },
       el('span', { text: l.integration ? l.integration.displayName : '—' }),
-      el('span', { class: 'trigger', text: l.integration ? fmt.vendorLabels[l.integration.vendor] || l.integration.vendor : '' })),
+      el('span', { class: 'trigger', text: l.integration ? fmt.vendorLabel(l.integration.vendor) : '' })),
     el('td', { 'data-label': 'Status' },
       el('span', { class: `badge ${fmt.statusTone(l.status)}`, text: fmt.statusLabels[l.status] || l.status })),
     el('td', { 'data-label': 'Duration', class: 'num', text: fmt.duration(l.durationMs) }),
