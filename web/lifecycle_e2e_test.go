@@ -73,8 +73,8 @@ func TestE2ELifecycle(t *testing.T) {
 	b.click(`#add-integration`)
 	b.waitFor(`document.getElementById('add-form') !== null && location.hash === '#/integrations/new'`, waitShort)
 	// The vendors and their names are the server's (Query.vendors), not the page's.
-	require.Equal(t, []any{"Samsara — Hours of service", "Truckbase — Loads (TMS)", "FuelFinder — Fuel prices", "OpenWeather — Weather"},
-		b.eval(`[...document.querySelectorAll('#add-vendor option')].map((o) => o.textContent)`))
+	require.Subset(t, b.eval(`[...document.querySelectorAll('#add-vendor option')].map((o) => o.textContent)`),
+		[]any{"Samsara — Hours of service", "Truckbase — Loads (TMS)", "FuelFinder — Fuel prices", "OpenWeather — Weather"})
 	b.setValue(`#add-vendor`, "TRUCKBASE_TMS")
 	require.Contains(t, b.text("#add-type"), "Loads (TMS)")
 	require.Equal(t, "Truckbase", b.eval(`document.getElementById('add-name').value`), "the name follows the vendor")
