@@ -811,8 +811,13 @@ type IntegrationFields struct {
 	// When the scheduler runs it next: syncIntervalSeconds (plus a little jitter) after the
 	// last scheduled run; v2: now (due at once) after creation, re-enabling and a change of
 	// credentials; null while PAUSED or NEEDS_CREDENTIALS.
-	NextSyncAt *time.Time                      `json:"nextSyncAt"`
-	Stats      IntegrationFieldsStatsSyncStats `json:"stats"`
+	NextSyncAt *time.Time `json:"nextSyncAt"`
+	// v2
+	State IntegrationState `json:"state"`
+	// v2: why it is PAUSED or NEEDS_CREDENTIALS, in words an admin understands (for
+	// NEEDS_CREDENTIALS, the vendor's last refusal); null when ACTIVE.
+	StateReason *string                         `json:"stateReason"`
+	Stats       IntegrationFieldsStatsSyncStats `json:"stats"`
 }
 
 // GetId returns IntegrationFields.Id, and is useful for accessing the field via an interface.
@@ -844,6 +849,12 @@ func (v *IntegrationFields) GetLastSyncStatus() *SyncStatus { return v.LastSyncS
 
 // GetNextSyncAt returns IntegrationFields.NextSyncAt, and is useful for accessing the field via an interface.
 func (v *IntegrationFields) GetNextSyncAt() *time.Time { return v.NextSyncAt }
+
+// GetState returns IntegrationFields.State, and is useful for accessing the field via an interface.
+func (v *IntegrationFields) GetState() IntegrationState { return v.State }
+
+// GetStateReason returns IntegrationFields.StateReason, and is useful for accessing the field via an interface.
+func (v *IntegrationFields) GetStateReason() *string { return v.StateReason }
 
 // GetStats returns IntegrationFields.Stats, and is useful for accessing the field via an interface.
 func (v *IntegrationFields) GetStats() IntegrationFieldsStatsSyncStats { return v.Stats }
@@ -908,6 +919,12 @@ func (v *IntegrationIntegration) GetLastSyncStatus() *SyncStatus {
 // GetNextSyncAt returns IntegrationIntegration.NextSyncAt, and is useful for accessing the field via an interface.
 func (v *IntegrationIntegration) GetNextSyncAt() *time.Time { return v.IntegrationFields.NextSyncAt }
 
+// GetState returns IntegrationIntegration.State, and is useful for accessing the field via an interface.
+func (v *IntegrationIntegration) GetState() IntegrationState { return v.IntegrationFields.State }
+
+// GetStateReason returns IntegrationIntegration.StateReason, and is useful for accessing the field via an interface.
+func (v *IntegrationIntegration) GetStateReason() *string { return v.IntegrationFields.StateReason }
+
 // GetStats returns IntegrationIntegration.Stats, and is useful for accessing the field via an interface.
 func (v *IntegrationIntegration) GetStats() IntegrationFieldsStatsSyncStats {
 	return v.IntegrationFields.Stats
@@ -959,6 +976,10 @@ type __premarshalIntegrationIntegration struct {
 
 	NextSyncAt *time.Time `json:"nextSyncAt"`
 
+	State IntegrationState `json:"state"`
+
+	StateReason *string `json:"stateReason"`
+
 	Stats IntegrationFieldsStatsSyncStats `json:"stats"`
 }
 
@@ -983,6 +1004,8 @@ func (v *IntegrationIntegration) __premarshalJSON() (*__premarshalIntegrationInt
 	retval.LastSyncAt = v.IntegrationFields.LastSyncAt
 	retval.LastSyncStatus = v.IntegrationFields.LastSyncStatus
 	retval.NextSyncAt = v.IntegrationFields.NextSyncAt
+	retval.State = v.IntegrationFields.State
+	retval.StateReason = v.IntegrationFields.StateReason
 	retval.Stats = v.IntegrationFields.Stats
 	return &retval, nil
 }
@@ -994,6 +1017,30 @@ type IntegrationResponse struct {
 
 // GetIntegration returns IntegrationResponse.Integration, and is useful for accessing the field via an interface.
 func (v *IntegrationResponse) GetIntegration() *IntegrationIntegration { return v.Integration }
+
+// v2. Derived from enabled and from what the vendor said of the credentials.
+type IntegrationState string
+
+const (
+	// Enabled, and syncing on schedule.
+	IntegrationStateActive IntegrationState = "ACTIVE"
+	// Disabled by a person (enabled: false).
+	IntegrationStatePaused IntegrationState = "PAUSED"
+	// Enabled, but paused by the server: the vendor rejected the credentials (HTTP 401
+	// or 403) on CREDENTIALS_FAILURES_BEFORE_PAUSE consecutive syncs (default 3). No
+	// scheduled sync runs and no vendor call is made for it until its credentials change
+	// (updateIntegration with credentials), which makes it ACTIVE and due at once.
+	// Its due runs are skipped without a SyncLog; syncIntegration answers BAD_USER_INPUT;
+	// testIntegration still calls the vendor. Disabling and re-enabling it does not clear
+	// it (PAUSED while disabled, NEEDS_CREDENTIALS again when re-enabled).
+	IntegrationStateNeedsCredentials IntegrationState = "NEEDS_CREDENTIALS"
+)
+
+var AllIntegrationState = []IntegrationState{
+	IntegrationStateActive,
+	IntegrationStatePaused,
+	IntegrationStateNeedsCredentials,
+}
 
 type IntegrationType string
 
@@ -1060,6 +1107,16 @@ func (v *IntegrationsIntegrationsIntegration) GetNextSyncAt() *time.Time {
 	return v.IntegrationFields.NextSyncAt
 }
 
+// GetState returns IntegrationsIntegrationsIntegration.State, and is useful for accessing the field via an interface.
+func (v *IntegrationsIntegrationsIntegration) GetState() IntegrationState {
+	return v.IntegrationFields.State
+}
+
+// GetStateReason returns IntegrationsIntegrationsIntegration.StateReason, and is useful for accessing the field via an interface.
+func (v *IntegrationsIntegrationsIntegration) GetStateReason() *string {
+	return v.IntegrationFields.StateReason
+}
+
 // GetStats returns IntegrationsIntegrationsIntegration.Stats, and is useful for accessing the field via an interface.
 func (v *IntegrationsIntegrationsIntegration) GetStats() IntegrationFieldsStatsSyncStats {
 	return v.IntegrationFields.Stats
@@ -1111,6 +1168,10 @@ type __premarshalIntegrationsIntegrationsIntegration struct {
 
 	NextSyncAt *time.Time `json:"nextSyncAt"`
 
+	State IntegrationState `json:"state"`
+
+	StateReason *string `json:"stateReason"`
+
 	Stats IntegrationFieldsStatsSyncStats `json:"stats"`
 }
 
@@ -1135,6 +1196,8 @@ func (v *IntegrationsIntegrationsIntegration) __premarshalJSON() (*__premarshalI
 	retval.LastSyncAt = v.IntegrationFields.LastSyncAt
 	retval.LastSyncStatus = v.IntegrationFields.LastSyncStatus
 	retval.NextSyncAt = v.IntegrationFields.NextSyncAt
+	retval.State = v.IntegrationFields.State
+	retval.StateReason = v.IntegrationFields.StateReason
 	retval.Stats = v.IntegrationFields.Stats
 	return &retval, nil
 }
@@ -3465,6 +3528,8 @@ fragment IntegrationFields on Integration {
 	lastSyncAt
 	lastSyncStatus
 	nextSyncAt
+	state
+	stateReason
 	stats(since: $since) {
 		totalSyncs
 		successRate
@@ -3517,6 +3582,8 @@ fragment IntegrationFields on Integration {
 	lastSyncAt
 	lastSyncStatus
 	nextSyncAt
+	state
+	stateReason
 	stats(since: $since) {
 		totalSyncs
 		successRate

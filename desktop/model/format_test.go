@@ -26,6 +26,8 @@ func TestHealthOf(t *testing.T) {
 		{"Failing", with(func(in *model.Integration) { in.LastSyncStatus = "FAILED" }), model.Failing},
 		{"CircuitOpen", with(func(in *model.Integration) { in.Circuit = "OPEN"; in.LastSyncStatus = "FAILED" }), model.CircuitOpen},
 		{"Disabled", with(func(in *model.Integration) { in.Enabled = false; in.Circuit = "OPEN" }), model.Disabled},
+		{"NeedsCredentials", with(func(in *model.Integration) { in.State = "NEEDS_CREDENTIALS"; in.Circuit = "OPEN" }), model.NeedsCredentials},
+		{"PausedNeedingCredentials", with(func(in *model.Integration) { in.Enabled = false; in.State = "PAUSED" }), model.Disabled},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -33,6 +35,8 @@ func TestHealthOf(t *testing.T) {
 		})
 	}
 	require.Equal(t, "circuit open", model.CircuitOpen.String())
+	require.Equal(t, "needs new key", model.NeedsCredentials.String())
+	require.Equal(t, "paused", model.Disabled.String())
 }
 
 func TestFormat(t *testing.T) {

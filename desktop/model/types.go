@@ -21,7 +21,10 @@ const (
 	Failing
 	// CircuitOpen: the vendor failed so often that calls are refused for a while.
 	CircuitOpen
-	// Disabled: the scheduler leaves the integration alone.
+	// NeedsCredentials: the vendor kept rejecting the key; no sync runs until an admin
+	// enters a new one.
+	NeedsCredentials
+	// Disabled: paused by an admin; the scheduler leaves the integration alone.
 	Disabled
 )
 
@@ -36,8 +39,10 @@ func (h Health) String() string {
 		return "failing"
 	case CircuitOpen:
 		return "circuit open"
+	case NeedsCredentials:
+		return "needs new key"
 	case Disabled:
-		return "disabled"
+		return "paused"
 	}
 	return "unknown"
 }
@@ -52,6 +57,9 @@ type Integration struct {
 	VendorName string
 
 	Enabled bool
+	// State is ACTIVE, PAUSED or NEEDS_CREDENTIALS; StateReason says why when it is
+	// not ACTIVE, in the server's words.
+	State, StateReason string
 	// Circuit is CLOSED, OPEN or HALF_OPEN.
 	Circuit string
 	// LastSyncAt is zero when it never synced.
@@ -77,6 +85,8 @@ func HealthOf(in Integration) Health {
 	switch {
 	case !in.Enabled:
 		return Disabled
+	case in.State == string(gqlclient.IntegrationStateNeedsCredentials):
+		return NeedsCredentials
 	case in.Circuit == string(gqlclient.CircuitStateOpen):
 		return CircuitOpen
 	case in.Retrying || in.Circuit == string(gqlclient.CircuitStateHalfOpen):
@@ -135,6 +145,7 @@ func integrationFrom(f gqlclient.IntegrationFields, vendorNames map[string]strin
 		VendorName:     cmp.Or(vendorNames[string(f.Vendor)], string(f.Vendor)),
 		Type:           string(f.IntegrationType),
 		Enabled:        f.Enabled,
+		State:          string(f.State),
 		Circuit:        string(f.CircuitState),
 		SuccessRate24h: f.Stats.SuccessRate,
 		Syncs24h:       f.Stats.TotalSyncs,
@@ -147,6 +158,9 @@ func integrationFrom(f gqlclient.IntegrationFields, vendorNames map[string]strin
 	}
 	if f.NextSyncAt != nil {
 		in.NextSyncAt = *f.NextSyncAt
+	}
+	if f.StateReason != nil {
+		in.StateReason = *f.StateReason
 	}
 	in.Health = HealthOf(in)
 	return in

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"image/color"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -80,7 +81,7 @@ var integrationColumns = []struct {
 	title string
 	width float32
 }{
-	{"Health", 118}, {"Integration", 150}, {"Vendor", 100}, {"Last sync", 82},
+	{"Health", 134}, {"Integration", 150}, {"Vendor", 100}, {"Last sync", 82},
 	{"Status", 92}, {"Next sync", 82}, {"Success 24h", 104},
 }
 
@@ -174,6 +175,32 @@ func IntegrationText(in model.Integration, col int, now time.Time) (string, colo
 	return "", nil
 }
 
+// StateText is the banner of an integration that does not sync: the server's reason
+// and where an admin fixes it (the web page's settings of the integration, on server);
+// "" while it is ACTIVE. Dispatchers cannot change credentials or resume it themselves.
+func StateText(in model.Integration, server string) (string, widget.Importance) {
+	var fix string
+	importance := widget.WarningImportance
+	switch in.Health {
+	case model.NeedsCredentials:
+		fix, importance = "An admin enters a new key in the web page", widget.DangerImportance
+	case model.Disabled:
+		fix = "An admin resumes it in the web page"
+	default:
+		return "", widget.MediumImportance
+	}
+	reason := strings.TrimSpace(in.StateReason)
+	if reason == "" {
+		reason = "No sync runs."
+	} else if !strings.HasSuffix(reason, ".") {
+		reason += "."
+	}
+	if server != "" {
+		fix += ": " + strings.TrimRight(server, "/") + "/#/integrations/" + in.ID + "/settings"
+	}
+	return reason + " " + fix + ".", importance
+}
+
 func (u *UI) buildDetails() fyne.CanvasObject {
 	m := u.m
 	u.DetailTitle = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -184,6 +211,30 @@ func (u *UI) buildDetails() fyne.CanvasObject {
 		}
 		u.DetailTitle.SetText(name)
 	}, m.SelectedName)
+	u.StateBanner = widget.NewLabel("")
+	u.StateBanner.Wrapping = fyne.TextWrapWord
+	u.StateBanner.Hide()
+	listen(func() {
+		sel, _ := m.Selected.Get()
+		rows, _ := m.Integrations.Get()
+		server, _ := m.ServerURL.Get()
+		text, importance := "", widget.MediumImportance
+		for _, in := range rows {
+			if in.ID == sel {
+				text, importance = StateText(in, server)
+			}
+		}
+		if text == u.StateBanner.Text && importance == u.StateBanner.Importance {
+			return
+		}
+		u.StateBanner.Importance = importance
+		u.StateBanner.SetText(text)
+		if text == "" {
+			u.StateBanner.Hide()
+		} else {
+			u.StateBanner.Show()
+		}
+	}, m.Selected, m.Integrations, m.ServerURL, m.Now) // Now: a row changed in place does not notify the list
 
 	u.TestButton = widget.NewButtonWithIcon("Test connection", theme.MediaPlayIcon(), m.TestConnection)
 	u.SyncButton = widget.NewButtonWithIcon("Sync now", theme.ViewRefreshIcon(), m.SyncNow)
@@ -235,7 +286,7 @@ func (u *UI) buildDetails() fyne.CanvasObject {
 	}, m.HistoryPage, m.HistoryHasNext, m.History)
 	pager := container.NewHBox(layout.NewSpacer(), u.PrevButton, u.PageLabel, u.NextButton)
 
-	top := container.NewVBox(u.DetailTitle, buttons, cards, widget.NewLabelWithStyle("Sync history", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	top := container.NewVBox(u.DetailTitle, u.StateBanner, buttons, cards, widget.NewLabelWithStyle("Sync history", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	return container.NewPadded(container.NewBorder(top, pager, nil, nil, u.History))
 }
 
@@ -359,6 +410,19 @@ func (u *UI) buildFeed() fyne.CanvasObject {
 			circle.Refresh()
 			text.SetText(e.Text)
 		})
+	// An event of a sync opens that sync's detail (its tries, its whole error); any
+	// other event selects its integration.
+	u.Feed.OnSelected = func(id widget.ListItemID) {
+		u.Feed.Unselect(id)
+		e, err := m.Feed.GetValue(id)
+		switch {
+		case err != nil:
+		case e.SyncID != "":
+			m.OpenSync(e.SyncID)
+		case e.IntegrationID != "":
+			m.Select(e.IntegrationID)
+		}
+	}
 	empty := widget.NewLabel("Waiting for events…")
 	listen(func() {
 		if m.Feed.Length() == 0 {

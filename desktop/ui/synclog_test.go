@@ -86,6 +86,20 @@ func TestSyncDetail(t *testing.T) {
 	h.ui(func() { h.u.SyncDialog.Hide() })
 	h.eventually("the detail closed", func() bool { return !boolean(h.m.DetailOpen) })
 
+	// The same sync from the live feed: its SYNC_SUCCEEDED event opens the detail.
+	ofSync := func(e model.Event) bool { return e.Type == "SYNC_SUCCEEDED" && e.SyncID == d.ID }
+	h.eventually("the sync's end in the feed", func() bool { return h.event(ofSync) })
+	h.ui(func() { // on the UI goroutine: newer events move the item down
+		feed, _ := h.m.Feed.Get()
+		h.u.Feed.Select(slices.IndexFunc(feed, ofSync))
+	})
+	h.eventually("the detail opened from the feed", func() bool {
+		fd, _ := h.m.Detail.Get()
+		return boolean(h.m.DetailOpen) && !boolean(h.m.DetailLoading) && fd.ID == d.ID && len(fd.Tries) == 2
+	})
+	h.ui(func() { h.u.SyncDialog.Hide() })
+	h.eventually("the detail closed", func() bool { return !boolean(h.m.DetailOpen) })
+
 	// The error column.
 	now := time.Now()
 	text, _ := ui.HistoryText(model.SyncRow{Error: "unauthorized: the vendor rejected the API key", ErrorClass: "auth"}, 5, now)

@@ -41,7 +41,10 @@ type UI struct {
 	IntegrationList *widget.Table
 
 	// Details of the selected integration.
-	DetailTitle  *widget.Label
+	DetailTitle *widget.Label
+	// StateBanner says why the selected integration does not sync (paused, or its key
+	// rejected) and where an admin fixes it; hidden while it is ACTIVE.
+	StateBanner  *widget.Label
 	TestButton   *widget.Button
 	SyncButton   *widget.Button
 	TestProgress *widget.ProgressBarInfinite
@@ -115,6 +118,8 @@ func HealthColor(h model.Health) color.Color {
 		return colorFailing
 	case model.CircuitOpen:
 		return colorCircuitOpen
+	case model.NeedsCredentials:
+		return colorFailing
 	}
 	return colorDisabled
 }

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"runtime"
 	"slices"
@@ -21,6 +22,7 @@ import (
 	"github.com/sallyhq/sally/desktop/internal/desktoptest"
 	"github.com/sallyhq/sally/desktop/model"
 	"github.com/sallyhq/sally/desktop/ui"
+	"github.com/sallyhq/sally/internal/testkit"
 )
 
 func TestMain(m *testing.M) { desktoptest.Main(m) }
@@ -409,4 +411,90 @@ func TestOfflineAndBack(t *testing.T) {
 			return in.LastSyncStatus == "SUCCESS" && !in.LastSyncAt.Before(run.SyncIntegration.StartedAt.Add(-time.Second))
 		})
 	})
+}
+
+// TestIntegrationStateShown: an integration whose key the vendor keeps rejecting, and
+// one an admin paused, say so in the list and in a banner over the details, with the
+// server's reason and where an admin fixes it; the banner goes once it syncs again.
+func TestIntegrationStateShown(t *testing.T) {
+	h := setup(t, gqlclient.EventsOptions{})
+	h.login()
+	token := h.adminToken()
+	gql := func(query string, vars map[string]any) (data map[string]any, errs []any) {
+		t.Helper()
+		_, raw := testkit.PostGraphQL(t, h.srv.URL, token, query, vars)
+		var out struct {
+			Data   map[string]any
+			Errors []any
+		}
+		require.NoError(t, json.Unmarshal(raw, &out), "%s", raw)
+		return out.Data, out.Errors
+	}
+	id := h.row("Samsara ELD").ID
+
+	t.Log("the vendor rejects the new key: syncs until the integration needs credentials")
+	_, errs := gql(`mutation($id: ID!) { updateIntegration(id: $id, input: {credentials: {apiKey: "invalid-revoked-key"}}) { id } }`, map[string]any{"id": id})
+	require.Empty(t, errs)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		gql(`mutation($id: ID!) { syncIntegration(id: $id) { status } }`, map[string]any{"id": id}) // refused once it needs credentials
+		data, errs := gql(`query($id: ID!) { integration(id: $id) { state } }`, map[string]any{"id": id})
+		require.Empty(c, errs)
+		require.Equal(c, "NEEDS_CREDENTIALS", data["integration"].(map[string]any)["state"])
+	}, desktoptest.Timeout, 200*time.Millisecond)
+	h.eventually("the row needs a new key", func() bool {
+		return h.rowIs("Samsara ELD", func(in model.Integration) bool {
+			return in.Health == model.NeedsCredentials && in.State == "NEEDS_CREDENTIALS" && strings.Contains(in.StateReason, "rejected")
+		})
+	})
+	text, _ := ui.IntegrationText(h.row("Samsara ELD"), 0, time.Now())
+	require.Equal(t, "needs new key", text)
+	h.choose("Samsara ELD")
+	settings := h.srv.URL + "/#/integrations/" + id + "/settings"
+	banner := func() (string, bool, widget.Importance) {
+		var s string
+		var visible bool
+		var imp widget.Importance
+		h.ui(func() { s, visible, imp = h.u.StateBanner.Text, h.u.StateBanner.Visible(), h.u.StateBanner.Importance })
+		return s, visible, imp
+	}
+	h.eventually("the banner says why and where an admin fixes it", func() bool {
+		s, visible, imp := banner()
+		return visible && imp == widget.DangerImportance && strings.Contains(s, "rejected the credentials") &&
+			strings.Contains(s, "An admin enters a new key in the web page: "+settings)
+	})
+
+	t.Log("a new key: active again, the banner gone")
+	_, errs = gql(`mutation($id: ID!) { updateIntegration(id: $id, input: {credentials: {apiKey: "desktop-good-key"}}) { state } }`, map[string]any{"id": id})
+	require.Empty(t, errs)
+	h.eventually("the row active again", func() bool {
+		return h.rowIs("Samsara ELD", func(in model.Integration) bool { return in.State == "ACTIVE" && in.Health != model.NeedsCredentials })
+	})
+	h.eventually("the banner hidden", func() bool { s, visible, _ := banner(); return !visible && s == "" })
+
+	t.Log("paused by an admin")
+	_, errs = gql(`mutation($id: ID!) { updateIntegration(id: $id, input: {enabled: false}) { state } }`, map[string]any{"id": id})
+	require.Empty(t, errs)
+	h.eventually("the row paused", func() bool {
+		return h.rowIs("Samsara ELD", func(in model.Integration) bool { return in.Health == model.Disabled && in.State == "PAUSED" })
+	})
+	text, _ = ui.IntegrationText(h.row("Samsara ELD"), 0, time.Now())
+	require.Equal(t, "paused", text)
+	h.eventually("the banner says it is paused", func() bool {
+		s, visible, imp := banner()
+		return visible && imp == widget.WarningImportance && strings.HasPrefix(s, "Paused") &&
+			strings.Contains(s, "An admin resumes it in the web page: "+settings)
+	})
+}
+
+// adminToken logs the demo admin in over GraphQL, as another client would.
+func (h *harness) adminToken() string {
+	h.t.Helper()
+	_, raw := testkit.PostGraphQL(h.t, h.srv.URL, "", `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }`,
+		map[string]any{"e": desktoptest.AdminEmail, "p": desktoptest.AdminPassword})
+	var out struct {
+		Data struct{ Login struct{ Token string } }
+	}
+	require.NoError(h.t, json.Unmarshal(raw, &out), "%s", raw)
+	require.NotEmpty(h.t, out.Data.Login.Token, "%s", raw)
+	return out.Data.Login.Token
 }
