@@ -17,7 +17,8 @@
 //	account/     invitation and password-reset links
 //	ent/         storage schema (ent/schema) and its generated code; tenant isolation by
 //	             privacy rules (ent/schema/rule)
-//	store/       opening SQLite or PostgreSQL, migrations, aggregates, login throttle
+//	store/       opening SQLite or PostgreSQL, migrations, aggregates, login throttle and
+//	             rate limits shared by replicas
 //	apierr/      the one coded error: contract code and a message safe to show
 //	auth/        viewer in context, JWT, password hashing, credentials sealing
 //	config/      the environment, read in one place
@@ -56,7 +57,7 @@
 //	ent: ent/schema — generated from it
 //	ent/schema: auth — privacy rules read the viewer
 //	event: (none)
-//	graph: account, alert, apierr, auth, ent, ent/schema, event, store, syncer, vendors — resolvers use ent as their data layer (style.md has a repository layer; ent's privacy rules already confine every query to the tenant, so one would only restate it), store for aggregates and the throttle, syncer behind graph's own Syncer interface and for its value types (HOS, Override) and errors, vendors for the lookups' value types, alert and account for the account emails and links, ent/schema for AlertDetails
+//	graph: account, alert, apierr, auth, ent, ent/schema, event, store, syncer, vendors — resolvers use ent as their data layer (style.md has a repository layer; ent's privacy rules already confine every query to the tenant, so one would only restate it), store for aggregates, the login throttle and the rate limits (counted in the database, shared by replicas), syncer behind graph's own Syncer interface and for its value types (HOS, Override) and errors, vendors for the lookups' value types, alert and account for the account emails and links, ent/schema for AlertDetails
 //	graph/transport: apierr — request errors carry the contract's codes
 //	internal/httpaudit: (none)
 //	internal/testclock: (none)

@@ -22,6 +22,7 @@ import (
 	"github.com/sallyhq/sally/ent/integration"
 	"github.com/sallyhq/sally/ent/load"
 	"github.com/sallyhq/sally/ent/loginfailure"
+	"github.com/sallyhq/sally/ent/ratecall"
 	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/ent/tenant"
 	"github.com/sallyhq/sally/ent/user"
@@ -49,6 +50,8 @@ type Client struct {
 	Load *LoadClient
 	// LoginFailure is the client for interacting with the LoginFailure builders.
 	LoginFailure *LoginFailureClient
+	// RateCall is the client for interacting with the RateCall builders.
+	RateCall *RateCallClient
 	// SyncLog is the client for interacting with the SyncLog builders.
 	SyncLog *SyncLogClient
 	// Tenant is the client for interacting with the Tenant builders.
@@ -78,6 +81,7 @@ func (c *Client) init() {
 	c.Integration = NewIntegrationClient(c.config)
 	c.Load = NewLoadClient(c.config)
 	c.LoginFailure = NewLoginFailureClient(c.config)
+	c.RateCall = NewRateCallClient(c.config)
 	c.SyncLog = NewSyncLogClient(c.config)
 	c.Tenant = NewTenantClient(c.config)
 	c.User = NewUserClient(c.config)
@@ -182,6 +186,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Integration:      NewIntegrationClient(cfg),
 		Load:             NewLoadClient(cfg),
 		LoginFailure:     NewLoginFailureClient(cfg),
+		RateCall:         NewRateCallClient(cfg),
 		SyncLog:          NewSyncLogClient(cfg),
 		Tenant:           NewTenantClient(cfg),
 		User:             NewUserClient(cfg),
@@ -213,6 +218,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Integration:      NewIntegrationClient(cfg),
 		Load:             NewLoadClient(cfg),
 		LoginFailure:     NewLoginFailureClient(cfg),
+		RateCall:         NewRateCallClient(cfg),
 		SyncLog:          NewSyncLogClient(cfg),
 		Tenant:           NewTenantClient(cfg),
 		User:             NewUserClient(cfg),
@@ -249,7 +255,7 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Alert, c.FleetDriver, c.FuelStation, c.Integration, c.Load, c.LoginFailure,
-		c.SyncLog, c.Tenant, c.User, c.VendorCallWindow, c.VendorHealth,
+		c.RateCall, c.SyncLog, c.Tenant, c.User, c.VendorCallWindow, c.VendorHealth,
 		c.WeatherReport,
 	} {
 		n.Use(hooks...)
@@ -261,7 +267,7 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Alert, c.FleetDriver, c.FuelStation, c.Integration, c.Load, c.LoginFailure,
-		c.SyncLog, c.Tenant, c.User, c.VendorCallWindow, c.VendorHealth,
+		c.RateCall, c.SyncLog, c.Tenant, c.User, c.VendorCallWindow, c.VendorHealth,
 		c.WeatherReport,
 	} {
 		n.Intercept(interceptors...)
@@ -283,6 +289,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Load.mutate(ctx, m)
 	case *LoginFailureMutation:
 		return c.LoginFailure.mutate(ctx, m)
+	case *RateCallMutation:
+		return c.RateCall.mutate(ctx, m)
 	case *SyncLogMutation:
 		return c.SyncLog.mutate(ctx, m)
 	case *TenantMutation:
@@ -1343,6 +1351,139 @@ func (c *LoginFailureClient) mutate(ctx context.Context, m *LoginFailureMutation
 	}
 }
 
+// RateCallClient is a client for the RateCall schema.
+type RateCallClient struct {
+	config
+}
+
+// NewRateCallClient returns a client for the RateCall from the given config.
+func NewRateCallClient(c config) *RateCallClient {
+	return &RateCallClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `ratecall.Hooks(f(g(h())))`.
+func (c *RateCallClient) Use(hooks ...Hook) {
+	c.hooks.RateCall = append(c.hooks.RateCall, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `ratecall.Intercept(f(g(h())))`.
+func (c *RateCallClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RateCall = append(c.inters.RateCall, interceptors...)
+}
+
+// Create returns a builder for creating a RateCall entity.
+func (c *RateCallClient) Create() *RateCallCreate {
+	mutation := newRateCallMutation(c.config, OpCreate)
+	return &RateCallCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RateCall entities.
+func (c *RateCallClient) CreateBulk(builders ...*RateCallCreate) *RateCallCreateBulk {
+	return &RateCallCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RateCallClient) MapCreateBulk(slice any, setFunc func(*RateCallCreate, int)) *RateCallCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RateCallCreateBulk{err: fmt.Errorf("calling to RateCallClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RateCallCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RateCallCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RateCall.
+func (c *RateCallClient) Update() *RateCallUpdate {
+	mutation := newRateCallMutation(c.config, OpUpdate)
+	return &RateCallUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RateCallClient) UpdateOne(_m *RateCall) *RateCallUpdateOne {
+	mutation := newRateCallMutation(c.config, OpUpdateOne, withRateCall(_m))
+	return &RateCallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RateCallClient) UpdateOneID(id uuid.UUID) *RateCallUpdateOne {
+	mutation := newRateCallMutation(c.config, OpUpdateOne, withRateCallID(id))
+	return &RateCallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RateCall.
+func (c *RateCallClient) Delete() *RateCallDelete {
+	mutation := newRateCallMutation(c.config, OpDelete)
+	return &RateCallDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RateCallClient) DeleteOne(_m *RateCall) *RateCallDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RateCallClient) DeleteOneID(id uuid.UUID) *RateCallDeleteOne {
+	builder := c.Delete().Where(ratecall.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RateCallDeleteOne{builder}
+}
+
+// Query returns a query builder for RateCall.
+func (c *RateCallClient) Query() *RateCallQuery {
+	return &RateCallQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRateCall},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RateCall entity by its id.
+func (c *RateCallClient) Get(ctx context.Context, id uuid.UUID) (*RateCall, error) {
+	return c.Query().Where(ratecall.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RateCallClient) GetX(ctx context.Context, id uuid.UUID) *RateCall {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *RateCallClient) Hooks() []Hook {
+	return c.hooks.RateCall
+}
+
+// Interceptors returns the client interceptors.
+func (c *RateCallClient) Interceptors() []Interceptor {
+	return c.inters.RateCall
+}
+
+func (c *RateCallClient) mutate(ctx context.Context, m *RateCallMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RateCallCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RateCallUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RateCallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RateCallDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RateCall mutation op: %q", m.Op())
+	}
+}
+
 // SyncLogClient is a client for the SyncLog schema.
 type SyncLogClient struct {
 	config
@@ -2244,12 +2385,13 @@ func (c *WeatherReportClient) mutate(ctx context.Context, m *WeatherReportMutati
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Alert, FleetDriver, FuelStation, Integration, Load, LoginFailure, SyncLog,
-		Tenant, User, VendorCallWindow, VendorHealth, WeatherReport []ent.Hook
+		Alert, FleetDriver, FuelStation, Integration, Load, LoginFailure, RateCall,
+		SyncLog, Tenant, User, VendorCallWindow, VendorHealth, WeatherReport []ent.Hook
 	}
 	inters struct {
-		Alert, FleetDriver, FuelStation, Integration, Load, LoginFailure, SyncLog,
-		Tenant, User, VendorCallWindow, VendorHealth, WeatherReport []ent.Interceptor
+		Alert, FleetDriver, FuelStation, Integration, Load, LoginFailure, RateCall,
+		SyncLog, Tenant, User, VendorCallWindow, VendorHealth,
+		WeatherReport []ent.Interceptor
 	}
 )
 

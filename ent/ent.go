@@ -18,6 +18,7 @@ import (
 	"github.com/sallyhq/sally/ent/integration"
 	"github.com/sallyhq/sally/ent/load"
 	"github.com/sallyhq/sally/ent/loginfailure"
+	"github.com/sallyhq/sally/ent/ratecall"
 	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/ent/tenant"
 	"github.com/sallyhq/sally/ent/user"
@@ -90,6 +91,7 @@ func checkColumn(t, c string) error {
 			integration.Table:      integration.ValidColumn,
 			load.Table:             load.ValidColumn,
 			loginfailure.Table:     loginfailure.ValidColumn,
+			ratecall.Table:         ratecall.ValidColumn,
 			synclog.Table:          synclog.ValidColumn,
 			tenant.Table:           tenant.ValidColumn,
 			user.Table:             user.ValidColumn,

@@ -26,6 +26,8 @@ type Tx struct {
 	Load *LoadClient
 	// LoginFailure is the client for interacting with the LoginFailure builders.
 	LoginFailure *LoginFailureClient
+	// RateCall is the client for interacting with the RateCall builders.
+	RateCall *RateCallClient
 	// SyncLog is the client for interacting with the SyncLog builders.
 	SyncLog *SyncLogClient
 	// Tenant is the client for interacting with the Tenant builders.
@@ -175,6 +177,7 @@ func (tx *Tx) init() {
 	tx.Integration = NewIntegrationClient(tx.config)
 	tx.Load = NewLoadClient(tx.config)
 	tx.LoginFailure = NewLoginFailureClient(tx.config)
+	tx.RateCall = NewRateCallClient(tx.config)
 	tx.SyncLog = NewSyncLogClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)
 	tx.User = NewUserClient(tx.config)

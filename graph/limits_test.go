@@ -144,3 +144,31 @@ func TestRateLimitsPerUser(t *testing.T) {
 		requireCode(t, api.Do(t, dispatcher.Token, `mutation($id: ID!) { syncIntegration(id: $id) { status } }`, map[string]any{"id": id}), "")
 	})
 }
+
+// TestRateLimitsAcrossReplicas: two servers over one database are two replicas
+// behind a load balancer: a user's calls on both count toward the one limit of 30 a
+// minute (before, each server counted its own, so two let 60 through).
+func TestRateLimitsAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, s *store.Store) {
+		clock := testclock.New(time.Now())
+		a := testserver.New(t, s, testserver.WithDeps(func(d *graph.Deps) { d.Now = clock.Now }))
+		b := testserver.New(t, s, testserver.WithDeps(func(d *graph.Deps) { d.Now = clock.Now }))
+		tenantID, admin := a.SeedTenant(t, "Two Replicas Freight")
+		dispatcher := a.SeedUser(t, tenantID, "DISPATCHER")
+		id := a.CreateIntegration(t, admin, nil)
+		q := `mutation($id: ID!) {` + aliases(5, `testIntegration(id: $id) { success }`) + `}`
+		for i := range 6 { // 30 calls, alternating replicas
+			api := a
+			if i%2 == 1 {
+				api = b
+			}
+			requireCode(t, api.Do(t, dispatcher.Token, q, map[string]any{"id": id}), "")
+		}
+		one := `mutation($id: ID!) { testIntegration(id: $id) { success } }`
+		requireCode(t, a.Do(t, dispatcher.Token, one, map[string]any{"id": id}), graph.CodeRateLimited)
+		requireCode(t, b.Do(t, dispatcher.Token, one, map[string]any{"id": id}), graph.CodeRateLimited)
+		clock.Add(time.Minute)
+		requireCode(t, b.Do(t, dispatcher.Token, one, map[string]any{"id": id}), "")
+	})
+}

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -14,11 +15,13 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/sallyhq/sally/auth"
+	"github.com/sallyhq/sally/store"
 )
 
 // RateLimits are the contract's limits on a user or a client address over time
-// (RATE_LIMITED). They are kept in each server's memory: behind a load balancer
-// that spreads one client over N replicas, it gets up to N times as much.
+// (RATE_LIMITED). Calls are counted in the database (store.RateLimiter), so behind a
+// load balancer that spreads one client over N replicas it gets the limit in all, not
+// N times it; while the database cannot count, each server counts its own.
 type RateLimits struct {
 	// Tests is how many testIntegration and testCredentials calls one user may make
 	// per Per (30).
@@ -58,17 +61,45 @@ func (l RateLimits) withDefaults() RateLimits {
 // limiters are the rate limits' call logs, one set per Resolver.
 type limiters struct {
 	once                 sync.Once
-	tests, syncs, logins *limiter
+	tests, syncs, logins *sharedLimiter
 }
 
 func (r *Resolver) limiters() *limiters {
 	r.limits.once.Do(func() {
 		l := r.RateLimits.withDefaults()
-		r.limits.tests = newLimiter(l.Tests, l.Per)
-		r.limits.syncs = newLimiter(l.Syncs, l.Per)
-		r.limits.logins = newLimiter(l.Logins, l.Per)
+		r.limits.tests = r.newSharedLimiter("tests", l.Tests, l.Per)
+		r.limits.syncs = r.newSharedLimiter("syncs", l.Syncs, l.Per)
+		r.limits.logins = r.newSharedLimiter("logins", l.Logins, l.Per)
 	})
 	return &r.limits
+}
+
+// sharedLimiter counts calls in the database, where every replica counts the same
+// ones; when the database cannot answer, it counts in this process (local), so that a
+// limit still holds per server rather than not at all.
+type sharedLimiter struct {
+	db     *store.RateLimiter // nil without a store (counted locally only)
+	local  *limiter
+	logger *slog.Logger
+}
+
+func (r *Resolver) newSharedLimiter(kind string, n int, per time.Duration) *sharedLimiter {
+	l := &sharedLimiter{local: newLimiter(n, per), logger: r.logger()}
+	if r.Store != nil {
+		l.db = r.Store.NewRateLimiter(kind, n, per)
+	}
+	return l
+}
+
+func (l *sharedLimiter) take(ctx context.Context, key string, now time.Time) (bool, time.Duration) {
+	if l.db != nil {
+		ok, retry, err := l.db.Take(ctx, key, now)
+		if err == nil {
+			return ok, retry
+		}
+		l.logger.Warn("rate limit counted by this server alone: the database did not answer", "err", err)
+	}
+	return l.local.take(key, now)
 }
 
 // limitRate refuses root fields over their rate limit with RATE_LIMITED and
@@ -81,7 +112,7 @@ func (r *Resolver) limitRate(ctx context.Context, next graphql.RootResolver) gra
 		return next(ctx)
 	}
 	var (
-		l   *limiter
+		l   *sharedLimiter
 		key string
 	)
 	switch fc.Field.Name {
@@ -101,7 +132,7 @@ func (r *Resolver) limitRate(ctx context.Context, next graphql.RootResolver) gra
 		}
 		key = v.UserID
 	}
-	if ok, retry := l.take(key, r.now()); !ok {
+	if ok, retry := l.take(ctx, key, r.now()); !ok {
 		e := &Error{Code: CodeRateLimited, RetryAfter: retry,
 			Message: "too many " + fc.Field.Name + " calls: try again in " + retry.Round(time.Second).String()}
 		graphql.AddError(ctx, &gqlerror.Error{Err: e, Message: e.Message, Path: ast.Path{ast.PathName(fc.Field.Alias)}})

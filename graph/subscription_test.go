@@ -301,8 +301,10 @@ func TestSyncEventsEndWhenTheTokenExpires(t *testing.T) {
 	t.Parallel()
 	f := subSetup(t, testdb.Open(t, testdb.SQLite))
 	admin := f.api.SeedUser(t, f.tenantID, auth.RoleAdmin)
-	// A token that expires in a second: issued as if 12h (the TTL) minus 1s ago.
-	tokens := testserver.NewTokens(func() time.Time { return time.Now().Add(-config.DefaultTokenTTL + time.Second) })
+	// A token that expires in one to two seconds: issued as if 12h (the TTL) minus 2s
+	// ago. (A JWT's exp is whole seconds: with 1s, a token issued late in a second
+	// expired within milliseconds, before its socket's connection_init.)
+	tokens := testserver.NewTokens(func() time.Time { return time.Now().Add(-config.DefaultTokenTTL + 2*time.Second) })
 	token, expiresAt, err := tokens.Issue(auth.Viewer{UserID: admin.ID, TenantID: f.tenantID, Email: admin.Email, Role: auth.RoleAdmin})
 	require.NoError(t, err)
 	c, sub := subscribe(t, f.api, token, nil, 1)

@@ -81,6 +81,18 @@ func (f LoginFailureFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LoginFailureMutation", m)
 }
 
+// The RateCallFunc type is an adapter to allow the use of ordinary
+// function as RateCall mutator.
+type RateCallFunc func(context.Context, *ent.RateCallMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RateCallFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RateCallMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RateCallMutation", m)
+}
+
 // The SyncLogFunc type is an adapter to allow the use of ordinary
 // function as SyncLog mutator.
 type SyncLogFunc func(context.Context, *ent.SyncLogMutation) (ent.Value, error)

@@ -356,6 +356,31 @@ var (
 			},
 		},
 	}
+	// RateCallsColumns holds the columns for the "rate_calls" table.
+	RateCallsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "kind", Type: field.TypeString},
+		{Name: "key_hash", Type: field.TypeString},
+		{Name: "at", Type: field.TypeTime},
+	}
+	// RateCallsTable holds the schema information for the "rate_calls" table.
+	RateCallsTable = &schema.Table{
+		Name:       "rate_calls",
+		Columns:    RateCallsColumns,
+		PrimaryKey: []*schema.Column{RateCallsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "ratecall_key_hash_at",
+				Unique:  false,
+				Columns: []*schema.Column{RateCallsColumns[2], RateCallsColumns[3]},
+			},
+			{
+				Name:    "ratecall_at",
+				Unique:  false,
+				Columns: []*schema.Column{RateCallsColumns[3]},
+			},
+		},
+	}
 	// SyncLogsColumns holds the columns for the "sync_logs" table.
 	SyncLogsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -623,6 +648,7 @@ var (
 		IntegrationsTable,
 		LoadsTable,
 		LoginFailuresTable,
+		RateCallsTable,
 		SyncLogsTable,
 		TenantsTable,
 		UsersTable,

@@ -24,6 +24,9 @@ type Load func(*sql.Selector)
 // LoginFailure is the predicate function for loginfailure builders.
 type LoginFailure func(*sql.Selector)
 
+// RateCall is the predicate function for ratecall builders.
+type RateCall func(*sql.Selector)
+
 // SyncLog is the predicate function for synclog builders.
 type SyncLog func(*sql.Selector)
 

@@ -254,6 +254,30 @@ func (f LoginFailureMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LoginFailureMutation", m)
 }
 
+// The RateCallQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RateCallQueryRuleFunc func(context.Context, *ent.RateCallQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RateCallQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RateCallQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RateCallQuery", q)
+}
+
+// The RateCallMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RateCallMutationRuleFunc func(context.Context, *ent.RateCallMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RateCallMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RateCallMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RateCallMutation", m)
+}
+
 // The SyncLogQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type SyncLogQueryRuleFunc func(context.Context, *ent.SyncLogQuery) error

@@ -13,6 +13,7 @@ import (
 	"github.com/sallyhq/sally/ent/integration"
 	"github.com/sallyhq/sally/ent/load"
 	"github.com/sallyhq/sally/ent/loginfailure"
+	"github.com/sallyhq/sally/ent/ratecall"
 	"github.com/sallyhq/sally/ent/schema"
 	"github.com/sallyhq/sally/ent/synclog"
 	"github.com/sallyhq/sally/ent/tenant"
@@ -270,6 +271,15 @@ func init() {
 	loginfailureDescID := loginfailureMixinFields0[0].Descriptor()
 	// loginfailure.DefaultID holds the default value on creation for the id field.
 	loginfailure.DefaultID = loginfailureDescID.Default.(func() uuid.UUID)
+	ratecallMixin := schema.RateCall{}.Mixin()
+	ratecallMixinFields0 := ratecallMixin[0].Fields()
+	_ = ratecallMixinFields0
+	ratecallFields := schema.RateCall{}.Fields()
+	_ = ratecallFields
+	// ratecallDescID is the schema descriptor for id field.
+	ratecallDescID := ratecallMixinFields0[0].Descriptor()
+	// ratecall.DefaultID holds the default value on creation for the id field.
+	ratecall.DefaultID = ratecallDescID.Default.(func() uuid.UUID)
 	synclogMixin := schema.SyncLog{}.Mixin()
 	synclog.Policy = privacy.NewPolicies(synclogMixin[1], schema.SyncLog{})
 	synclog.Hooks[0] = func(next ent.Mutator) ent.Mutator {
