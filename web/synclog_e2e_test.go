@@ -21,7 +21,7 @@ import (
 // the list is open shows as "new" instead of moving the rows, and a sync's detail
 // shows its requests as a timeline (two 503s, then a success).
 //
-// With SALLY_SCREENSHOTS=<dir> it also saves sync-log.png and sync-detail.png there
+// With SALLY_SCREENSHOTS=<dir> it also saves web-sync-log.png and web-sync-detail.png there (the docs' pictures)
 // (docs/ holds the ones in the README).
 func TestE2ESyncLog(t *testing.T) {
 	chromium, err := browser.Path()
@@ -108,7 +108,7 @@ func TestE2ESyncLog(t *testing.T) {
 	b.click(`#sync-log-export`)
 	b.waitFor(`/^Exported \d+ syncs?/.test(document.getElementById('sync-log-summary').textContent)`, waitShort)
 	if shots != "" {
-		b.screenshot(filepath.Join(shots, "sync-log.png"))
+		b.screenshot(filepath.Join(shots, "web-sync-log.png"))
 	}
 
 	t.Log("a sync's detail: who, the error, and the tries as a timeline")
@@ -130,7 +130,7 @@ func TestE2ESyncLog(t *testing.T) {
 	// The bars sit on the time axis (placed through CSSOM: the CSP forbids inline styles).
 	require.Equal(t, true, b.eval(`[...document.querySelectorAll('#tries .try-bar')].every((e) => e.style.left !== '' && e.style.width !== '')`))
 	if shots != "" {
-		b.screenshot(filepath.Join(shots, "sync-detail.png"))
+		b.screenshot(filepath.Join(shots, "web-sync-detail.png"))
 	}
 
 	t.Log("the failed sync's detail has its full error; back keeps the list")
