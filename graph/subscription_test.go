@@ -687,3 +687,38 @@ func TestSyncEventsStreamReset(t *testing.T) {
 		require.Nil(t, e.SyncLog)
 	}
 }
+
+// TestSSEEndsWhenTheUserIsDeactivated: an SSE subscription of a user whose session
+// ends (deactivated here) is cut off as a websocket is, and no event reaches it after.
+func TestSSEEndsWhenTheUserIsDeactivated(t *testing.T) {
+	t.Parallel()
+	f := subSetup(t, testdb.Open(t, testdb.SQLite))
+	u := f.api.SeedUser(t, f.tenantID, auth.RoleDispatcher)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	body, _ := json.Marshal(map[string]any{"query": eventsQuery})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.api.URL, strings.NewReader(string(body)))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+u.Token)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	waitSubscribers(t, f.api.Bus, 1)
+
+	start := time.Now()
+	requireCode(t, f.api.Do(t, f.token, updateUserOp, map[string]any{"id": u.ID, "in": map[string]any{"isActive": false}}), "")
+	syncNow(t, f.api, f.token, f.integrationID) // events the user must not get
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if ok {
+			require.NotContains(t, data, `"syncEvents":{`, "an event reached a deactivated user: %s", data)
+		}
+	}
+	require.NoError(t, ctx.Err(), "the response did not end")
+	t.Logf("the SSE response ended %v after the deactivation", time.Since(start).Round(time.Millisecond))
+	waitSubscribers(t, f.api.Bus, 0)
+}
