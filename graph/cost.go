@@ -53,6 +53,7 @@ var pagedLists = map[string]struct {
 	"Query.syncHistory":   {"limit", 50},
 	"Query.alerts":        {"limit", 50},
 	"Query.syncLogs":      {"first", 50},
+	"Query.driverPage":    {"first", maxPage},
 }
 
 // maxPage is the largest page any list serves: a larger argument is refused by the

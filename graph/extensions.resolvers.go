@@ -8,9 +8,41 @@ package graph
 import (
 	"context"
 
+	"github.com/sallyhq/sally/ent"
+	"github.com/sallyhq/sally/ent/fleetdriver"
 	"github.com/sallyhq/sally/graph/model"
 )
 
 func (r *queryResolver) Vendors(ctx context.Context) ([]*model.VendorInfo, error) {
 	return vendorInfos(), nil
+}
+
+func (r *queryResolver) DriverPage(ctx context.Context, first *int, after *string) ([]*model.Driver, error) {
+	n := 500
+	if first != nil {
+		n = *first
+	}
+	if n < 1 || n > maxPage {
+		return nil, badInput("first must be between 1 and %d", maxPage)
+	}
+	q := r.Store.Client.FleetDriver.Query()
+	if after != nil && *after != "" {
+		q.Where(fleetdriver.DriverIDGT(*after))
+	}
+	ds, err := q.Order(ent.Asc(fleetdriver.FieldDriverID), ent.Asc(fleetdriver.FieldID)).Limit(n).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(ds) == n {
+		// The page ends with every driver of its last driverId: the next one starts after it.
+		last := ds[len(ds)-1]
+		rest, err := r.Store.Client.FleetDriver.Query().
+			Where(fleetdriver.DriverID(last.DriverID), fleetdriver.IDGT(last.ID)).
+			Order(ent.Asc(fleetdriver.FieldID)).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ds = append(ds, rest...)
+	}
+	return r.driversOf(ctx, ds)
 }

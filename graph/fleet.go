@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sallyhq/sally/ent"
+	"github.com/sallyhq/sally/ent/integration"
 	"github.com/sallyhq/sally/ent/user"
 	"github.com/sallyhq/sally/graph/model"
 	"github.com/sallyhq/sally/syncer"
@@ -77,4 +78,44 @@ func (r *Resolver) oneHOS(ctx context.Context, h syncer.HOS) (*model.HOSData, er
 		return nil, err
 	}
 	return toHOS(h, users), nil
+}
+
+// driversOf is the board's rows of ds (in their order): each driver with its HOS as
+// served (override, else the stored clocks) and who overrode it.
+func (r *Resolver) driversOf(ctx context.Context, ds []*ent.FleetDriver) ([]*model.Driver, error) {
+	ins, err := r.Store.Client.Integration.Query().
+		Where(integration.IntegrationTypeEQ(integration.IntegrationTypeHOS_ELD)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[uuid.UUID]*ent.Integration, len(ins))
+	for _, in := range ins {
+		byID[in.ID] = in
+	}
+	now := r.now()
+	hos := make([]*syncer.HOS, len(ds))
+	var all []syncer.HOS
+	for i, d := range ds {
+		if syncer.OverrideActive(d, now) || d.DutyStatus != nil {
+			h := syncer.HOSOf(d, byID[d.IntegrationID], now)
+			hos[i] = &h
+			all = append(all, h)
+		}
+	}
+	users, err := r.overrideAuthors(ctx, all...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Driver, 0, len(ds))
+	for i, d := range ds {
+		m := &model.Driver{
+			DriverID: d.DriverID, ExternalDriverID: d.ExternalDriverID, Name: d.Name,
+			HosManualOverride: syncer.OverrideActive(d, now), LastSyncedAt: utcPtr(d.LastSyncedAt),
+		}
+		if hos[i] != nil {
+			m.Hos = toHOS(*hos[i], users)
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/sallyhq/sally/ent"
 	"github.com/sallyhq/sally/ent/fleetdriver"
-	"github.com/sallyhq/sally/ent/integration"
 	"github.com/sallyhq/sally/ent/load"
 	"github.com/sallyhq/sally/graph/model"
 	"github.com/sallyhq/sally/syncer"
@@ -62,41 +61,7 @@ func (r *queryResolver) Drivers(ctx context.Context) ([]*model.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	ins, err := r.Store.Client.Integration.Query().
-		Where(integration.IntegrationTypeEQ(integration.IntegrationTypeHOS_ELD)).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	byID := make(map[uuid.UUID]*ent.Integration, len(ins))
-	for _, in := range ins {
-		byID[in.ID] = in
-	}
-	now := r.now()
-	hos := make([]*syncer.HOS, len(ds))
-	var all []syncer.HOS
-	for i, d := range ds {
-		if syncer.OverrideActive(d, now) || d.DutyStatus != nil {
-			h := syncer.HOSOf(d, byID[d.IntegrationID], now)
-			hos[i] = &h
-			all = append(all, h)
-		}
-	}
-	users, err := r.overrideAuthors(ctx, all...)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.Driver, 0, len(ds))
-	for i, d := range ds {
-		m := &model.Driver{
-			DriverID: d.DriverID, ExternalDriverID: d.ExternalDriverID, Name: d.Name,
-			HosManualOverride: syncer.OverrideActive(d, now), LastSyncedAt: utcPtr(d.LastSyncedAt),
-		}
-		if hos[i] != nil {
-			m.Hos = toHOS(*hos[i], users)
-		}
-		out = append(out, m)
-	}
-	return out, nil
+	return r.driversOf(ctx, ds)
 }
 
 func (r *queryResolver) DriverHos(ctx context.Context, driverID string) (*model.HOSData, error) {

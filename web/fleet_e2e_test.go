@@ -156,6 +156,22 @@ func TestFleetViewsE2E(t *testing.T) {
 	require.Equal(t, "Near load "+first, b.text("#load-detail-title"))
 	require.Contains(t, b.eval(`location.hash`).(string), first)
 
+	t.Log("a fleet too large for one request (1,300 drivers): the board reads it 500 at a time")
+	b.eval(`location.hash = '#/drivers'`)
+	b.waitFor(`document.querySelectorAll('#driver-rows tr').length === 25`, waitShort)
+	b.eval(`(() => { window.__pages = []; const f = window.fetch;
+		window.fetch = (u, o) => { if (o && typeof o.body === 'string' && o.body.includes('driverPage')) window.__pages.push(JSON.parse(o.body).variables); return f(u, o); }; })()`)
+	srv.sandbox(t, "PUT", "/fleet", `{"drivers":1300}`)
+	srv.do(t, token, `mutation($id: ID!) { syncIntegration(id: $id) { status } }`, map[string]any{"id": samsaraID}, nil)
+	b.waitFor(`document.querySelectorAll('#driver-rows tr').length === 1300 && document.querySelector('#driver-rows tr[data-driver-id="53300"]') !== null`, waitLong)
+	pages := b.eval(`window.__pages.slice(-3)`).([]any)
+	require.Len(t, pages, 3, "three pages: 500, 500 and 300")
+	require.Equal(t, map[string]any{"first": float64(500), "after": nil}, pages[0])
+	require.Equal(t, float64(500), pages[2].(map[string]any)["first"])
+	require.NotNil(t, pages[2].(map[string]any)["after"])
+	require.Contains(t, b.text("#drivers-summary"), "1,300 drivers")
+	srv.sandbox(t, "PUT", "/fleet", `{}`)
+
 	require.Equal(t, []any{}, b.eval(`window.__e2e.errors`), "uncaught errors in the page")
 	require.Equal(t, []any{}, b.eval(`window.__e2e.csp`), "Content-Security-Policy violations")
 }

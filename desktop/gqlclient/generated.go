@@ -404,6 +404,84 @@ func (v *DriverFieldsHosHOSData) __premarshalJSON() (*__premarshalDriverFieldsHo
 	return &retval, nil
 }
 
+// DriverPageDriverPageDriver includes the requested fields of the GraphQL type Driver.
+type DriverPageDriverPageDriver struct {
+	DriverFields `json:"-"`
+}
+
+// GetDriverId returns DriverPageDriverPageDriver.DriverId, and is useful for accessing the field via an interface.
+func (v *DriverPageDriverPageDriver) GetDriverId() string { return v.DriverFields.DriverId }
+
+// GetName returns DriverPageDriverPageDriver.Name, and is useful for accessing the field via an interface.
+func (v *DriverPageDriverPageDriver) GetName() *string { return v.DriverFields.Name }
+
+// GetHos returns DriverPageDriverPageDriver.Hos, and is useful for accessing the field via an interface.
+func (v *DriverPageDriverPageDriver) GetHos() *DriverFieldsHosHOSData { return v.DriverFields.Hos }
+
+func (v *DriverPageDriverPageDriver) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*DriverPageDriverPageDriver
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.DriverPageDriverPageDriver = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.DriverFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalDriverPageDriverPageDriver struct {
+	DriverId string `json:"driverId"`
+
+	Name *string `json:"name"`
+
+	Hos *DriverFieldsHosHOSData `json:"hos"`
+}
+
+func (v *DriverPageDriverPageDriver) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *DriverPageDriverPageDriver) __premarshalJSON() (*__premarshalDriverPageDriverPageDriver, error) {
+	var retval __premarshalDriverPageDriverPageDriver
+
+	retval.DriverId = v.DriverFields.DriverId
+	retval.Name = v.DriverFields.Name
+	retval.Hos = v.DriverFields.Hos
+	return &retval, nil
+}
+
+// DriverPageResponse is returned by DriverPage on success.
+type DriverPageResponse struct {
+	// The drivers board a page at a time, for fleets too large for drivers in one
+	// request (the cost limit counts every field of every driver). Ordered by driverId;
+	// at most first (1..500) drivers whose driverId comes after `after` (the last driverId
+	// of the previous page; null for the first page). A page ends with every driver of its
+	// last driverId (two HOS integrations may report one id), so it may hold a few more
+	// than first; a page shorter than first is the last.
+	DriverPage []DriverPageDriverPageDriver `json:"driverPage"`
+}
+
+// GetDriverPage returns DriverPageResponse.DriverPage, and is useful for accessing the field via an interface.
+func (v *DriverPageResponse) GetDriverPage() []DriverPageDriverPageDriver { return v.DriverPage }
+
 // DriversDriversDriver includes the requested fields of the GraphQL type Driver.
 type DriversDriversDriver struct {
 	DriverFields `json:"-"`
@@ -3231,6 +3309,18 @@ type __ClearDriverHOSOverrideInput struct {
 // GetDriverId returns __ClearDriverHOSOverrideInput.DriverId, and is useful for accessing the field via an interface.
 func (v *__ClearDriverHOSOverrideInput) GetDriverId() string { return v.DriverId }
 
+// __DriverPageInput is used internally by genqlient
+type __DriverPageInput struct {
+	First *int    `json:"first"`
+	After *string `json:"after"`
+}
+
+// GetFirst returns __DriverPageInput.First, and is useful for accessing the field via an interface.
+func (v *__DriverPageInput) GetFirst() *int { return v.First }
+
+// GetAfter returns __DriverPageInput.After, and is useful for accessing the field via an interface.
+func (v *__DriverPageInput) GetAfter() *string { return v.After }
+
 // __FuelNearInput is used internally by genqlient
 type __FuelNearInput struct {
 	Latitude  float64 `json:"latitude"`
@@ -3391,6 +3481,73 @@ func ClearDriverHOSOverride(
 	}
 
 	data_ = &ClearDriverHOSOverrideResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by DriverPage.
+const DriverPage_Operation = `
+query DriverPage ($first: Int, $after: String) {
+	driverPage(first: $first, after: $after) {
+		... DriverFields
+	}
+}
+fragment DriverFields on Driver {
+	driverId
+	name
+	hos {
+		... HOSFields
+	}
+}
+fragment HOSFields on HOSData {
+	dutyStatus
+	driveRemainingHours
+	shiftRemainingHours
+	cycleRemainingHours
+	timeUntilBreakHours
+	cycleViolationHours
+	shiftDrivingViolationHours
+	dataSource
+	syncedAt
+	cached
+	stale
+	error
+	note
+	overriddenBy {
+		email
+	}
+	overriddenAt
+	overrideReason
+	overrideExpiresAt
+}
+`
+
+// The drivers board a page at a time (Query.driverPage), ordered by driverId: a large
+// fleet's board in one request would exceed the server's cost limit. Against a server
+// without it, the desktop reads the whole board with Drivers.
+func DriverPage(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	first *int,
+	after *string,
+) (data_ *DriverPageResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "DriverPage",
+		Query:  DriverPage_Operation,
+		Variables: &__DriverPageInput{
+			First: first,
+			After: after,
+		},
+	}
+
+	data_ = &DriverPageResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

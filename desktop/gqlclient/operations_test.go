@@ -79,7 +79,8 @@ func TestOperationsMatchContract(t *testing.T) {
 		"OverrideDriverHOS":      ast.Mutation,
 		"ClearDriverHOSOverride": ast.Mutation,
 		// Additions (additions.graphql).
-		"Vendors": ast.Query,
+		"Vendors":    ast.Query,
+		"DriverPage": ast.Query,
 	}, got)
 }
 

@@ -342,12 +342,49 @@ func (f *Fleet) Reload() {
 	}
 }
 
+// DriverPageSize is how many drivers one request reads: the server's cost limit
+// counts every field of every driver, so a large fleet's board is read in pages.
+const DriverPageSize = 500
+
+// allDrivers reads the whole board a page at a time (driverPage), or in one request
+// from a server without driverPage (an addition to the contract).
+func allDrivers(ctx context.Context, c *gqlclient.Client) ([]gqlclient.DriverFields, error) {
+	var out []gqlclient.DriverFields
+	var after *string
+	for {
+		first := DriverPageSize
+		page, err := gqlclient.DriverPage(ctx, c, &first, after)
+		if err != nil {
+			if after != nil || ctx.Err() != nil {
+				return nil, err
+			}
+			whole, werr := gqlclient.Drivers(ctx, c)
+			if werr != nil {
+				return nil, werr
+			}
+			out = out[:0]
+			for _, d := range whole.Drivers {
+				out = append(out, d.DriverFields)
+			}
+			return out, nil
+		}
+		for _, d := range page.DriverPage {
+			out = append(out, d.DriverFields)
+		}
+		if len(page.DriverPage) < first {
+			return out, nil
+		}
+		last := page.DriverPage[len(page.DriverPage)-1].DriverId
+		after = &last
+	}
+}
+
 // loadDrivers reloads every driver, then the loads (which show drivers' drive time).
 func (f *Fleet) loadDrivers(s *session) {
 	seq := f.drvSeq.Add(1)
 	ctx, cancel := context.WithTimeout(s.ctx, CallTimeout)
 	defer cancel()
-	resp, err := gqlclient.Drivers(ctx, s.client)
+	drivers, err := allDrivers(ctx, s.client)
 	if err != nil {
 		f.m.callFailed(s, "load drivers", err)
 		msg := "Could not load the drivers: " + gqlclient.Message(err)
@@ -358,9 +395,9 @@ func (f *Fleet) loadDrivers(s *session) {
 		})
 		return
 	}
-	rows := make([]DriverRow, len(resp.Drivers))
-	for i, d := range resp.Drivers {
-		rows[i] = driverRowFrom(d.DriverFields)
+	rows := make([]DriverRow, len(drivers))
+	for i, d := range drivers {
+		rows[i] = driverRowFrom(d)
 	}
 	now := f.m.opts.Now()
 	f.m.do(func() {

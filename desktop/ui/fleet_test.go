@@ -11,6 +11,7 @@ import (
 	"github.com/sallyhq/sally/desktop/gqlclient"
 	"github.com/sallyhq/sally/desktop/model"
 	"github.com/sallyhq/sally/desktop/ui"
+	"github.com/sallyhq/sally/internal/testkit"
 )
 
 // cell renders one cell of a table as the table does, and returns its text.
@@ -149,6 +150,37 @@ func TestDriversView(t *testing.T) {
 			_, r := h.driverRow("52003")
 			return boolean(f.OverrideOK) && !r.Overridden
 		})
+	})
+
+	t.Run("LargeFleetReadInPages", func(t *testing.T) {
+		// 1,300 drivers: more than the cost limit lets one request read with every
+		// field the board shows, so the board reads them 500 at a time.
+		h := h.at(t)
+		h.srv.Fleet(`{"drivers":1300}`)
+		h.choose("Samsara ELD")
+		h.tap(h.u.SyncButton)
+		h.eventually("all 1,300 drivers on the board", func() bool {
+			n, _ := f.DriverCount.Get()
+			return n == 1300 && f.Drivers.Length() == 1300
+		})
+		require.Empty(t, str(f.DriversError))
+		_, r := h.driverRow("53300")
+		require.True(t, r.Drive.Known, "the last page's drivers have their clocks")
+
+		// The whole board in one request is over the cost limit (once the server's
+		// count of drivers, kept 10 s, has them all); the board still loads, in pages.
+		token := h.adminToken()
+		h.eventually("the whole board refused in one request", func() bool {
+			_, raw := testkit.PostGraphQL(t, h.srv.URL, token, gqlclient.Drivers_Operation, nil)
+			return strings.Contains(string(raw), "too expensive")
+		})
+		before, _ := f.DriversLoadedAt.Get()
+		h.tap(h.u.SyncButton)
+		h.eventually("the board reloaded whole", func() bool {
+			at, _ := f.DriversLoadedAt.Get()
+			return at.After(before) && f.Drivers.Length() == 1300
+		})
+		require.Empty(t, str(f.DriversError))
 	})
 }
 

@@ -209,6 +209,7 @@ type ComplexityRoot struct {
 	Query struct {
 		Alerts       func(childComplexity int, limit *int, offset *int) int
 		DriverHos    func(childComplexity int, driverID string) int
+		DriverPage   func(childComplexity int, first *int, after *string) int
 		Drivers      func(childComplexity int) int
 		FuelStations func(childComplexity int, latitude float64, longitude float64, radiusMiles *float64, maxResults *int) int
 		Integration  func(childComplexity int, id string) int
@@ -375,6 +376,7 @@ type QueryResolver interface {
 	Alerts(ctx context.Context, limit *int, offset *int) ([]*model.Alert, error)
 	OpenAlerts(ctx context.Context, integrationID *string) ([]*model.Alert, error)
 	Vendors(ctx context.Context) ([]*model.VendorInfo, error)
+	DriverPage(ctx context.Context, first *int, after *string) ([]*model.Driver, error)
 	Drivers(ctx context.Context) ([]*model.Driver, error)
 	DriverHos(ctx context.Context, driverID string) (*model.HOSData, error)
 	Loads(ctx context.Context, status *model.LoadStatus) ([]*model.Load, error)
@@ -1316,6 +1318,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DriverHos(childComplexity, args["driverId"].(string)), true
+	case "Query.driverPage":
+		if e.ComplexityRoot.Query.DriverPage == nil {
+			break
+		}
+
+		args, err := ec.field_Query_driverPage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DriverPage(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.drivers":
 		if e.ComplexityRoot.Query.Drivers == nil {
 			break
@@ -2243,6 +2256,13 @@ type VendorInfo {
 extend type Query {
   """Every vendor this server syncs with, in a fixed order."""
   vendors: [VendorInfo!]!
+  """The drivers board a page at a time, for fleets too large for drivers in one
+  request (the cost limit counts every field of every driver). Ordered by driverId;
+  at most first (1..500) drivers whose driverId comes after ` + "`" + `after` + "`" + ` (the last driverId
+  of the previous page; null for the first page). A page ends with every driver of its
+  last driverId (two HOS integrations may report one id), so it may hold a few more
+  than first; a page shorter than first is the last."""
+  driverPage(first: Int = 500, after: String): [Driver!]!
 }
 `, BuiltIn: false},
 	{Name: "../fleet.graphqls", Input: `extend type Query {
@@ -3774,6 +3794,28 @@ func (ec *executionContext) field_Query_driverHOS_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["driverId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_driverPage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -7696,6 +7738,50 @@ func (ec *executionContext) fieldContext_Query_vendors(_ context.Context, field 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VendorInfo(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_driverPage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_driverPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DriverPage(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Driver) graphql.Marshaler {
+			return ec.marshalNDriver2ᚕᚖgithubᚗcomᚋsallyhqᚋsallyᚋgraphᚋmodelᚐDriverᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_driverPage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Driver(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_driverPage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -12774,6 +12860,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_vendors(ctx, field)
+				})
+		case "driverPage":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_driverPage(ctx, field)
 				})
 		case "drivers":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

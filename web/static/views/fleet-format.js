@@ -55,3 +55,21 @@ export function appointment(iso) {
   if (!iso) return '—';
   return new Intl.DateTimeFormat('en-US', { weekday: 'short', hour: '2-digit', minute: '2-digit', hour12: false }).format(new Date(iso));
 }
+
+/**
+ * Every driver, a page at a time (driverPage, 500 a page): a large fleet's board in one
+ * request would exceed the server's cost limit. fields is each driver's selection and
+ * must hold driverId; api is the app's GraphQL call.
+ */
+export async function allDrivers(api, fields, pageSize = 500) {
+  const query = `query DriverPage($first: Int, $after: String) { driverPage(first: $first, after: $after) { ${fields} } }`;
+  const out = [];
+  let after = null;
+  for (;;) {
+    const page = (await api(query, { first: pageSize, after })).driverPage;
+    out.push(...page);
+    if (page.length < pageSize) return out;
+    after = page[page.length - 1].driverId;
+  }
+}
+

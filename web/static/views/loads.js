@@ -11,8 +11,7 @@ import * as ff from './fleet-format.js';
 const LOC = 'city state latitude longitude';
 const Q = {
   loads: `query Loads { loads { loadId pickupLocation { ${LOC} } deliveryLocation { ${LOC} } pickupAppointment
-    deliveryAppointment assignedDriverId status totalMiles }
-    drivers { driverId name hos { driveRemainingHours } } }`,
+    deliveryAppointment assignedDriverId status totalMiles } }`,
   fuel: `query Fuel($lat: Float!, $lon: Float!) { fuelStations(latitude: $lat, longitude: $lon, radiusMiles: 25, maxResults: 5) {
     stationId name brand city state dieselPrice pricePerGallon distanceMiles lastUpdated dataSource } }`,
   weather: `query Weather($lat: Float!, $lon: Float!) { weather(latitude: $lat, longitude: $lon) {
@@ -66,9 +65,9 @@ export function mount(root, app) {
     const seq = ++state.seq;
     const box = $('loads-state');
     if (!quiet || !state.loadedAt) showState(box, 'loading', 'Loading loads…');
-    let data;
+    let data, drivers;
     try {
-      data = await app.api(Q.loads);
+      [data, drivers] = await Promise.all([app.api(Q.loads), ff.allDrivers(app.api, 'driverId name hos { driveRemainingHours }')]);
     } catch (e) {
       if (!state.alive || seq !== state.seq) return;
       if (!quiet || !state.loadedAt) showState(box, 'error', `Could not load the loads. ${sentence(e.message)}`, () => load());
@@ -76,7 +75,7 @@ export function mount(root, app) {
     }
     if (!state.alive || seq !== state.seq) return;
     state.loads = data.loads;
-    state.drivers = new Map(data.drivers.map((d) => [d.driverId, d]));
+    state.drivers = new Map(drivers.map((d) => [d.driverId, d]));
     state.loadedAt = new Date().toISOString();
     showState(box, state.loads.length ? null : 'empty', 'No active loads.');
     renderRows();
