@@ -1,7 +1,6 @@
 package graph_test
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -68,7 +67,7 @@ func TestDriverPages(t *testing.T) {
 		for _, bad := range []int{0, 501} {
 			r := f.do(t, f.dispatcher, `query($first: Int) { driverPage(first: $first) { driverId } }`, map[string]any{"first": bad})
 			requireCode(t, r, graph.CodeBadUserInput)
-			require.Contains(t, r.Message(), fmt.Sprint("first must be between 1 and 500"))
+			require.Contains(t, r.Message(), "first must be between 1 and 500")
 		}
 	})
 }
