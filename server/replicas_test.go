@@ -98,8 +98,9 @@ func requireStreamReset(t *testing.T, sub *wsclient.Subscription) {
 }
 
 // requireSyncEvents reads sub until the SYNC_STARTED and SYNC_SUCCEEDED of the sync
-// logID, in that order; events of other syncs may come first only if they are not
-// of logID (a sync that failed while PostgreSQL restarted).
+// logID, in that order. Events of other syncs are passed over, before and between
+// them: after PostgreSQL's restart a scheduled sync of the integration (or one a
+// failed attempt started) may run on the other replica at the same time.
 func requireSyncEvents(t *testing.T, sub *wsclient.Subscription, logID string) {
 	t.Helper()
 	var got []string
@@ -120,8 +121,6 @@ func requireSyncEvents(t *testing.T, sub *wsclient.Subscription, logID string) {
 		require.NoError(t, json.Unmarshal(m.Payload, &p))
 		if e := p.Data.SyncEvents; e.SyncLog.ID == logID {
 			got = append(got, e.Type)
-		} else {
-			require.Empty(t, got, "an event of another sync in the middle of %s: %s", logID, m.Payload)
 		}
 	}
 	require.Equal(t, []string{"SYNC_STARTED", "SYNC_SUCCEEDED"}, got)
