@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -27,9 +26,7 @@ type RateLimiter struct {
 	kind     string
 	n        int
 	per      time.Duration
-
-	mu        sync.Mutex
-	lastSweep time.Time
+	sweeper  sweeper
 }
 
 // NewRateLimiter returns a limiter of kind (a name of the limit: its calls are
@@ -81,13 +78,7 @@ func (l *RateLimiter) Take(ctx context.Context, key string, now time.Time) (ok b
 // sweep deletes, once per period, this kind's calls that have left the period, for
 // every key.
 func (l *RateLimiter) sweep(ctx context.Context, now time.Time) {
-	l.mu.Lock()
-	due := now.Sub(l.lastSweep) >= l.per
-	if due {
-		l.lastSweep = now
-	}
-	l.mu.Unlock()
-	if due {
+	if l.sweeper.due(now, l.per) {
 		// A failed sweep is retried a period later; the rows it left are not counted.
 		_, _ = l.client.RateCall.Delete().Where(ratecall.Kind(l.kind), ratecall.AtLTE(now.Add(-l.per))).Exec(ctx)
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/sallyhq/sally/auth"
@@ -24,9 +23,7 @@ type Throttle struct {
 	max    int
 	window time.Duration
 	now    func() time.Time
-
-	mu        sync.Mutex
-	lastSweep time.Time
+	sweep  sweeper
 }
 
 // NewThrottle returns a Throttle over s allowing maxFailures failures per email within
@@ -70,13 +67,7 @@ func (t *Throttle) Fail(ctx context.Context, email string) error {
 	if err := t.client.LoginFailure.Create().SetEmailHash(emailKey(email)).SetFailedAt(now).Exec(ctx); err != nil {
 		return fmt.Errorf("login throttle: %w", err)
 	}
-	t.mu.Lock()
-	sweep := now.Sub(t.lastSweep) >= t.window
-	if sweep {
-		t.lastSweep = now
-	}
-	t.mu.Unlock()
-	if sweep {
+	if t.sweep.due(now, t.window) {
 		if _, err := t.client.LoginFailure.Delete().Where(loginfailure.FailedAtLTE(now.Add(-t.window))).Exec(ctx); err != nil {
 			return fmt.Errorf("login throttle: sweep: %w", err)
 		}
