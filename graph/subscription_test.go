@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -471,17 +472,7 @@ func TestSyncEventsOverSSE(t *testing.T) {
 	f := subSetup(t, testdb.Open(t, testdb.SQLite))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	body, _ := json.Marshal(map[string]any{"query": eventsQuery})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.api.URL, strings.NewReader(string(body)))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	req.Header.Set("Authorization", "Bearer "+f.token)
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	require.Equal(t, http.StatusOK, res.StatusCode)
-	require.Equal(t, "text/event-stream", res.Header.Get("Content-Type"))
+	res := subscribeSSE(t, ctx, f.api.URL, f.token)
 
 	waitSubscribers(t, f.api.Bus, 1)
 	logID := syncNow(t, f.api, f.token, f.integrationID)
@@ -696,16 +687,7 @@ func TestSSEEndsWhenTheUserIsDeactivated(t *testing.T) {
 	u := f.api.SeedUser(t, f.tenantID, auth.RoleDispatcher)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	body, _ := json.Marshal(map[string]any{"query": eventsQuery})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.api.URL, strings.NewReader(string(body)))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	req.Header.Set("Authorization", "Bearer "+u.Token)
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	require.Equal(t, http.StatusOK, res.StatusCode)
+	res := subscribeSSE(t, ctx, f.api.URL, u.Token)
 	waitSubscribers(t, f.api.Bus, 1)
 
 	start := time.Now()
@@ -721,4 +703,22 @@ func TestSSEEndsWhenTheUserIsDeactivated(t *testing.T) {
 	require.NoError(t, ctx.Err(), "the response did not end")
 	t.Logf("the SSE response ended %v after the deactivation", time.Since(start).Round(time.Millisecond))
 	waitSubscribers(t, f.api.Bus, 0)
+}
+
+// subscribeSSE subscribes to syncEvents over SSE with token; the response (OK, an
+// event stream) is closed when the test ends.
+func subscribeSSE(t *testing.T, ctx context.Context, url, token string) *http.Response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": eventsQuery})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	t.Cleanup(func() { res.Body.Close() })
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Equal(t, "text/event-stream", res.Header.Get("Content-Type"))
+	return res
 }
