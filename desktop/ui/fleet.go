@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
 	"fyne.io/fyne/v2/layout"
@@ -612,9 +611,7 @@ func setFleetCell(o fyne.CanvasObject, text string, c color.Color) {
 	box := o.(*fyne.Container) // Border: the label, then the dot
 	l, d := box.Objects[0].(*widget.Label), box.Objects[1]
 	if c != nil {
-		circle := d.(*fyne.Container).Objects[0].(*fyne.Container).Objects[0].(*canvas.Circle)
-		circle.FillColor = c
-		circle.Refresh()
+		paintDot(d, c)
 		d.Show()
 	} else {
 		d.Hide()

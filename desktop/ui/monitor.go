@@ -405,9 +405,7 @@ func (u *UI) buildFeed() fyne.CanvasObject {
 			row := o.(*fyne.Container) // Border: the text, then the left box
 			text, left := row.Objects[0].(*widget.Label), row.Objects[1].(*fyne.Container)
 			left.Objects[0].(*widget.Label).SetText(e.At.Local().Format("15:04:05"))
-			circle := left.Objects[1].(*fyne.Container).Objects[0].(*fyne.Container).Objects[0].(*canvas.Circle)
-			circle.FillColor = statusColor(e.Type)
-			circle.Refresh()
+			paintDot(left.Objects[1], statusColor(e.Type))
 			text.SetText(e.Text)
 		})
 	// An event of a sync opens that sync's detail (its tries, its whole error); any

@@ -147,6 +147,13 @@ func dot(c color.Color) (*canvas.Circle, fyne.CanvasObject) {
 	return circle, container.NewCenter(container.NewGridWrap(fyne.NewSize(12, 12), circle))
 }
 
+// paintDot recolours a dot made by dot (a reused cell's).
+func paintDot(d fyne.CanvasObject, c color.Color) {
+	circle := d.(*fyne.Container).Objects[0].(*fyne.Container).Objects[0].(*canvas.Circle)
+	circle.FillColor = c
+	circle.Refresh()
+}
+
 // listen calls fn now and whenever one of items changes.
 func listen(fn func(), items ...binding.DataItem) {
 	for _, it := range items {

@@ -21,9 +21,7 @@ func setCell(o fyne.CanvasObject, text string, c color.Color, withDot bool) {
 	row := o.(*fyne.Container)
 	d := row.Objects[0]
 	if withDot && c != nil {
-		circle := d.(*fyne.Container).Objects[0].(*fyne.Container).Objects[0].(*canvas.Circle)
-		circle.FillColor = c
-		circle.Refresh()
+		paintDot(d, c)
 		d.Show()
 	} else {
 		d.Hide()
