@@ -226,6 +226,7 @@ func (e *Engine) sync(ctx context.Context, id uuid.UUID, trigger synclog.Trigger
 	if st, down := e.health.down(vendorName(in.Vendor)); down {
 		return e.failFast(sys, in, trigger, due, by, st)
 	}
+	asked := e.now()
 	e.mu.Lock()
 	for {
 		f, ok := e.inflight[id]
@@ -233,12 +234,15 @@ func (e *Engine) sync(ctx context.Context, id uuid.UUID, trigger synclog.Trigger
 			break
 		}
 		e.mu.Unlock()
-		if trigger == synclog.TriggerMANUAL {
-			return waitFlight(ctx, f) // a manual request joins the running sync
+		// The sync in flight may still be finishing its bookkeeping here after its row
+		// already says it is done (and its end was published): a manual request joins
+		// it only if it had not ended before the request came; a claimed scheduled run
+		// is a run of its own either way.
+		lg, err := waitFlight(ctx, f)
+		if trigger == synclog.TriggerMANUAL && !endedBefore(lg, err, asked) {
+			return lg, err // a manual request joins the running sync
 		}
-		// A claimed scheduled run is a run of its own: the previous sync may still be
-		// finishing its bookkeeping here after its row already says it is done.
-		if _, err := waitFlight(ctx, f); err != nil && ctx.Err() != nil {
+		if err != nil && ctx.Err() != nil {
 			return nil, err
 		}
 		e.mu.Lock()
@@ -260,6 +264,12 @@ func (e *Engine) sync(ctx context.Context, id uuid.UUID, trigger synclog.Trigger
 		f.log, f.err = e.runExclusive(context.WithoutCancel(sys), in, trigger, due, by)
 	}()
 	return waitFlight(ctx, f)
+}
+
+// endedBefore tells a sync that had ended before t (so a request made at t did not
+// find it running).
+func endedBefore(lg *ent.SyncLog, err error, t time.Time) bool {
+	return err == nil && lg != nil && lg.CompletedAt != nil && lg.CompletedAt.Before(t)
 }
 
 func waitFlight(ctx context.Context, f *flight) (*ent.SyncLog, error) {

@@ -385,7 +385,7 @@ func TestOfflineAndBack(t *testing.T) {
 
 	h.srv.Stop()
 	h.eventually("offline", func() bool { return !boolean(h.m.Online) })
-	require.Contains(t, str(h.m.Connection), "Offline")
+	h.eventually("the header says offline", func() bool { return strings.Contains(str(h.m.Connection), "Offline") })
 	var banner bool
 	h.ui(func() { banner = h.u.OfflineBanner.Visible() })
 	require.True(t, banner, "the offline banner shows")
