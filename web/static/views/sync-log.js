@@ -166,7 +166,7 @@ export function toCSV(logs) {
 }
 
 export function mount(root, app) {
-  const state = { alive: true, filter: null, key: null, logs: [], after: null, seq: 0, fresh: new Set(), detail: null, integrations: null };
+  const state = { alive: true, filter: null, key: null, logs: [], after: null, seq: 0, summarySeq: 0, fresh: new Set(), detail: null, integrations: null };
   const q = (id) => root.querySelector(`#${id}`);
 
   async function integrations() {
@@ -242,20 +242,24 @@ export function mount(root, app) {
     }
   }
 
+  // The summary line says the count, or the last export's result: a count that
+  // answers after an export began does not overwrite what the export says.
   async function count(seq) {
     const summary = q('sync-log-summary');
+    const mine = ++state.summarySeq;
     try {
       const data = await app.api(Q.count, { filter: state.filter });
-      if (!state.alive || seq !== state.seq) return;
+      if (!state.alive || seq !== state.seq || mine !== state.summarySeq) return;
       const n = data.syncLogs.totalCount;
       summary.textContent = `${fmt.count(n)} ${n === 1 ? 'sync matches' : 'syncs match'} these filters.`;
     } catch {
-      summary.textContent = '';
+      if (mine === state.summarySeq) summary.textContent = '';
     }
   }
 
   async function exportCSV() {
     const button = q('sync-log-export');
+    state.summarySeq++;
     button.disabled = true;
     button.textContent = 'Exporting…';
     const logs = [];
